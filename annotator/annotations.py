@@ -1,0 +1,272 @@
+"""Spans and links: create, change, delete and undo, each checked, audited and saved in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from annotator import access
+from annotator.errors import Conflict, InvalidLabel, InvalidLink, InvalidSpan, NotFound
+from annotator.labels import LINK_TYPES
+from annotator.models import Label, Link, Span, User
+from annotator.store import Store
+from annotator.text import Boundaries
+
+
+def check_offsets(text: str, start, end, snapshot: str | None = None) -> None:
+    """Refuse offsets outside the text, empty or reversed spans, spans that split a letter from its marks,
+    and snapshots that differ from ``text[start:end]``."""
+    if isinstance(start, bool) or isinstance(end, bool) or not isinstance(start, int) or not isinstance(end, int):
+        raise InvalidSpan(f"Offsets must be whole numbers, got {start!r} and {end!r}.")
+    if start < 0 or end > len(text):
+        raise InvalidSpan(f"Span [{start}, {end}) is outside the text (0 to {len(text)}).")
+    if start == end:
+        raise InvalidSpan(f"Span [{start}, {end}) is empty.")
+    if start > end:
+        raise InvalidSpan(f"Span [{start}, {end}) is reversed: the start comes after the end.")
+    if snapshot is not None and text[start:end] != snapshot:
+        raise InvalidSpan(f"Span text {snapshot!r} does not equal the document's characters {text[start:end]!r} at [{start}, {end}).")
+    b = Boundaries(text)
+    if b.snap_grapheme(start, end) != (start, end):
+        raise InvalidSpan(f"Span [{start}, {end}) splits a letter from its marks; select whole letters.")
+
+
+def _resolve_label(store: Store, project_id: int, label: int | str) -> Label:
+    labels = store.list_labels(project_id)
+    for lab in labels:
+        if lab.id == label or lab.name == label:
+            return lab
+    raise InvalidLabel(f"Label {label!r} does not belong to this document's project.")
+
+
+def check_attributes(label: Label, attributes: dict | None) -> dict:
+    """Attributes must be allowed by the label and take one of the allowed values (empty means unset)."""
+    clean = {}
+    for key, value in (attributes or {}).items():
+        if key not in label.attributes:
+            raise InvalidSpan(f"{label.name} has no attribute {key!r} (allowed: {', '.join(label.attributes) or 'none'}).")
+        if value in (None, ""):
+            continue
+        if value not in label.attributes[key]:
+            raise InvalidSpan(f"{value!r} is not an allowed {key} for {label.name} ({', '.join(label.attributes[key])}).")
+        clean[key] = value
+    return clean
+
+
+def _span_dict(span: Span) -> dict:
+    return asdict(span)
+
+
+def add_span(
+    store: Store,
+    actor: User,
+    document_id: int,
+    label: int | str,
+    start: int,
+    end: int,
+    text: str | None = None,
+    attributes: dict | None = None,
+    *,
+    layer: str = "annotator",
+    origin: dict | None = None,
+) -> Span:
+    """Save a new span of ``actor`` over ``[start, end)`` of the document and return it.
+
+    ``label`` is a label id or name of the document's project; ``text``, when given, must equal the slice.
+    Raises InvalidSpan, InvalidLabel, PermissionDenied or NotFound; nothing is written then.
+    """
+    with store.write():
+        user, doc = access.require_document(store, actor, document_id)
+        access.require_layer_write(user, layer)
+        lab = _resolve_label(store, doc.project_id, label)
+        check_offsets(doc.text, start, end, text)
+        attrs = check_attributes(lab, attributes)
+        span_id = store.insert_span(document_id, lab.id, user.id, start, end, doc.text[start:end], attrs, layer, origin)
+        span = store.get_span(span_id)
+        store.record_event(user.id, "create", "span", span_id, document_id=document_id, after=_span_dict(span))
+        if store.get_status(document_id, user.id) == "":
+            store.set_status(document_id, user.id, "in_progress")
+    return span
+
+
+def _writable_span(store: Store, actor: User, span_id: int) -> tuple[User, Span]:
+    span = store.get_span(span_id)
+    user, _doc = access.require_document(store, actor, span.document_id)
+    access.require_span_write(store, user, span)
+    return user, span
+
+
+def update_span(
+    store: Store,
+    actor: User,
+    span_id: int,
+    *,
+    expected_version: int | None = None,
+    label: int | str | None = None,
+    attributes: dict | None = None,
+    start: int | None = None,
+    end: int | None = None,
+) -> Span:
+    """Change a span's label, attributes or boundaries. With ``expected_version``, a span that a colleague
+    changed first raises :class:`Conflict` and nothing is written."""
+    with store.write():
+        user, span = _writable_span(store, actor, span_id)
+        if expected_version is not None and span.version != expected_version:
+            raise Conflict(f"A colleague changed this span first (now version {span.version}); reload to see it.")
+        doc = store.get_document(span.document_id)
+        lab = _resolve_label(store, doc.project_id, label if label is not None else span.label_id)
+        fields: dict = {}
+        if lab.id != span.label_id:
+            fields["label_id"] = lab.id
+        new_attrs = span.attributes if attributes is None else attributes
+        # keep only attributes the (possibly new) label allows
+        new_attrs = {k: v for k, v in new_attrs.items() if k in lab.attributes}
+        new_attrs = check_attributes(lab, new_attrs)
+        if new_attrs != span.attributes:
+            fields["attributes"] = new_attrs
+        s = span.start_offset if start is None else start
+        e = span.end_offset if end is None else end
+        if (s, e) != (span.start_offset, span.end_offset):
+            check_offsets(doc.text, s, e)
+            fields.update(start_offset=s, end_offset=e, text=doc.text[s:e])
+        if not fields:
+            return span
+        if not store.update_span(span_id, span.version, **fields):
+            raise Conflict("A colleague changed this span first; reload to see it.")
+        after = store.get_span(span_id)
+        store.record_event(user.id, "update", "span", span_id, document_id=span.document_id, before=_span_dict(span), after=_span_dict(after))
+    return after
+
+
+def delete_span(store: Store, actor: User, span_id: int, *, expected_version: int | None = None) -> None:
+    """Delete a span and its links (recorded, so undo can bring both back)."""
+    with store.write():
+        user, span = _writable_span(store, actor, span_id)
+        if expected_version is not None and span.version != expected_version:
+            raise Conflict(f"A colleague changed this span first (now version {span.version}); reload to see it.")
+        row = store.span_row(span_id)
+        links = [asdict(k) for k in store.links_of_span(span_id)]
+        store.delete_span(span_id)
+        store.record_event(user.id, "delete", "span", span_id, document_id=span.document_id, before={"span": row, "links": links})
+
+
+def add_link(store: Store, actor: User, from_span_id: int, to_span_id: int, type_: str = "attributed_to") -> Link:
+    """Link two spans of one document (``attributed_to``: content → source; ``cue``: content → cue)."""
+    with store.write():
+        if type_ not in LINK_TYPES:
+            raise InvalidLink(f"Unknown link type {type_!r} (known: {', '.join(LINK_TYPES)}).")
+        if from_span_id == to_span_id:
+            raise InvalidLink("A span cannot be linked to itself.")
+        src = store.get_span(from_span_id)
+        dst = store.get_span(to_span_id)
+        if src.document_id != dst.document_id:
+            raise InvalidLink("Both spans of a link must be in the same document.")
+        user, _doc = access.require_document(store, actor, src.document_id)
+        access.require_span_write(store, user, src)
+        if src.layer != dst.layer:
+            raise InvalidLink("Both spans of a link must be in the same layer.")
+        from_kinds, to_kinds = LINK_TYPES[type_]
+        src_kind = store.get_label(src.label_id).kind
+        dst_kind = store.get_label(dst.label_id).kind
+        if src_kind not in from_kinds or dst_kind not in to_kinds:
+            raise InvalidLink(f"{type_} links a CLAIM or QUOTE to a {'SOURCE' if type_ == 'attributed_to' else 'CUE'}; got {src.label} → {dst.label}.")
+        existing = store.find_link(from_span_id, to_span_id, type_)
+        if existing:
+            return existing
+        link_id = store.insert_link(from_span_id, to_span_id, type_, user.id)
+        link = store.get_link(link_id)
+        store.record_event(user.id, "create", "link", link_id, document_id=src.document_id, after=asdict(link))
+    return link
+
+
+def delete_link(store: Store, actor: User, link_id: int) -> None:
+    """Delete a link (its ``from`` span's owner, a reviewer on gold, or an admin)."""
+    with store.write():
+        link = store.get_link(link_id)
+        src = store.get_span(link.from_span_id)
+        user, _doc = access.require_document(store, actor, src.document_id)
+        access.require_span_write(store, user, src)
+        store.delete_link(link_id)
+        store.record_event(user.id, "delete", "link", link_id, document_id=src.document_id, before=asdict(link))
+
+
+def list_spans(store: Store, actor: User, document_id: int, *, annotator_id: int | None = None, layer: str = "annotator") -> list[Span]:
+    """The spans the actor may see: their own layer by default; another annotator's or gold when allowed."""
+    user, doc = access.require_document(store, actor, document_id)
+    if layer == "gold":
+        return store.list_spans(document_id, layer="gold")
+    who = user.id if annotator_id is None else annotator_id
+    if who != user.id and not access.can_see_others(store, user, doc.project_id):
+        raise access.PermissionDenied("Annotation is blind in this project: you see only your own spans.")
+    return store.list_spans(document_id, annotator_ids=[who], layer=layer)
+
+
+def list_links(store: Store, actor: User, document_id: int, span_ids: set[int]) -> list[Link]:
+    """Links of the document whose both ends are among ``span_ids`` (spans the caller already may see)."""
+    access.require_document(store, actor, document_id)
+    return [k for k in store.list_links(document_id) if k.from_span_id in span_ids and k.to_span_id in span_ids]
+
+
+UNDOABLE = {("create", "span"), ("update", "span"), ("delete", "span"), ("create", "link"), ("delete", "link")}
+
+
+def undo_last(store: Store, actor: User, document_id: int) -> str | None:
+    """Undo this user's last span or link action on the document; returns what was undone, or None.
+
+    Built on the audit log: each undo is itself an event (``undo``) naming the event it reverses, and
+    undone events are skipped, so repeated Ctrl+Z walks back through the user's history.
+    """
+    with store.write():
+        user, _doc = access.require_document(store, actor, document_id)
+        undone: set[int] = set()
+        target = None
+        for ev in store.last_user_events(user.id, document_id):
+            if ev["action"] == "undo":
+                undone.add(ev["after"]["undid"])
+                continue
+            if ev["id"] in undone or (ev["action"], ev["entity"]) not in UNDOABLE:
+                continue
+            target = ev
+            break
+        if target is None:
+            return None
+        action, entity, eid = target["action"], target["entity"], target["entity_id"]
+        try:
+            if (action, entity) == ("create", "span"):
+                span = store.get_span(eid)
+                access.require_span_write(store, user, span)
+                before = {"span": store.span_row(eid), "links": [asdict(k) for k in store.links_of_span(eid)]}
+                store.delete_span(eid)
+                what = f"created {span.label} «{span.text}» removed"
+            elif (action, entity) == ("delete", "span"):
+                row = target["before"]["span"]
+                store.restore_span(row)
+                for k in target["before"]["links"]:
+                    try:
+                        store.insert_link(k["from_span_id"], k["to_span_id"], k["type"], k["annotator_id"], link_id=k["id"])
+                    except Exception:  # the other end is gone: the link cannot come back
+                        pass
+                before = None
+                what = f"deleted span «{row['text']}» restored"
+            elif (action, entity) == ("update", "span"):
+                old = target["before"]
+                span = store.get_span(eid)
+                before = asdict(span)
+                store.update_span(
+                    eid, span.version, label_id=old["label_id"], attributes=old["attributes"],
+                    start_offset=old["start_offset"], end_offset=old["end_offset"], text=old["text"],
+                )  # fmt: skip
+                what = f"change to «{span.text}» reverted"
+            elif (action, entity) == ("create", "link"):
+                before = asdict(store.get_link(eid))
+                store.delete_link(eid)
+                what = "link removed"
+            else:  # delete link
+                k = target["before"]
+                store.insert_link(k["from_span_id"], k["to_span_id"], k["type"], k["annotator_id"], link_id=k["id"])
+                before = None
+                what = "link restored"
+        except NotFound:
+            # already gone (e.g. a colleague or a later action removed it): mark as undone and move on
+            before, what = None, "nothing left to undo for that action"
+        store.record_event(user.id, "undo", entity, eid, document_id=document_id, before=before, after={"undid": target["id"]})
+    return what

@@ -1,0 +1,108 @@
+"""Dataclasses the core passes around: rows of the database as plain Python values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ROLES = ("annotator", "reviewer", "admin")
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    role: str = "annotator"
+    display_name: str = ""
+    active: bool = True
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+
+@dataclass(frozen=True)
+class Project:
+    id: int
+    name: str
+    description: str = ""
+    settings: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Label:
+    id: int
+    project_id: int
+    name: str
+    kind: str = "span"
+    colour: str = "#cccccc"
+    hotkey: str = ""
+    description: str = ""
+    # allowed attributes: {"form": ["direct", "indirect", "partial"]}
+    attributes: dict = field(default_factory=dict)
+    position: int = 0
+
+
+@dataclass(frozen=True)
+class Document:
+    id: int
+    project_id: int
+    title: str
+    text: str
+    raw_text: str = ""
+    text_sha256: str = ""
+    source: str = ""
+    metadata: dict = field(default_factory=dict)
+    position: int = 0
+    created_at: str = ""
+
+
+@dataclass(frozen=True)
+class Span:
+    id: int
+    document_id: int
+    label_id: int
+    label: str
+    annotator_id: int
+    start_offset: int
+    end_offset: int
+    text: str
+    attributes: dict = field(default_factory=dict)
+    layer: str = "annotator"
+    origin: dict = field(default_factory=dict)
+    created_at: str = ""
+    updated_at: str = ""
+    version: int = 1
+
+    @property
+    def start(self) -> int:
+        return self.start_offset
+
+    @property
+    def end(self) -> int:
+        return self.end_offset
+
+
+@dataclass(frozen=True)
+class Link:
+    id: int
+    from_span_id: int
+    to_span_id: int
+    type: str
+    annotator_id: int
+    created_at: str = ""
+    version: int = 1
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    id: int
+    at: str
+    user_id: int | None
+    action: str
+    entity: str
+    entity_id: int | None
+    document_id: int | None
+    before: dict | None
+    after: dict | None
+    prev_hash: str
+    hash: str

@@ -1,0 +1,148 @@
+"""The database schema as sqlite-utils Migrations: every change is a registered function, applied once.
+
+Table and column names are a contract: exports, checks and later issues rely on them.
+Add a new ``@migrations()`` function at the end for every change; never edit an applied one.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+SCHEMA_VERSION_SET = "nisba"
+migrations = Migrations(SCHEMA_VERSION_SET)
+
+
+@migrations()
+def m001_core(db: Database) -> None:
+    """Projects, users, documents, labels, spans, links, per-user document status and the audit log."""
+    db.execute(
+        """
+        CREATE TABLE projects (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            description TEXT NOT NULL DEFAULT '',
+            settings TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE,
+            display_name TEXT NOT NULL DEFAULT '',
+            role TEXT NOT NULL DEFAULT 'annotator'
+                CHECK (role IN ('annotator', 'reviewer', 'admin')),
+            password_hash TEXT,
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE project_members (
+            project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            PRIMARY KEY (project_id, user_id)
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE documents (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            title TEXT NOT NULL,
+            text TEXT NOT NULL,
+            raw_text TEXT NOT NULL,
+            text_sha256 TEXT NOT NULL,
+            source TEXT NOT NULL DEFAULT '',
+            metadata TEXT NOT NULL DEFAULT '{}',
+            position INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX idx_documents_project ON documents(project_id, position, id)")
+    db.execute("CREATE INDEX idx_documents_sha ON documents(project_id, text_sha256)")
+    db.execute(
+        """
+        CREATE TABLE labels (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL DEFAULT 'span',
+            colour TEXT NOT NULL DEFAULT '#cccccc',
+            hotkey TEXT NOT NULL DEFAULT '',
+            description TEXT NOT NULL DEFAULT '',
+            attributes TEXT NOT NULL DEFAULT '{}',
+            position INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (project_id, name)
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE spans (
+            id INTEGER PRIMARY KEY,
+            document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            label_id INTEGER NOT NULL REFERENCES labels(id),
+            annotator_id INTEGER NOT NULL REFERENCES users(id),
+            layer TEXT NOT NULL DEFAULT 'annotator' CHECK (layer IN ('annotator', 'gold')),
+            start_offset INTEGER NOT NULL CHECK (start_offset >= 0),
+            end_offset INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            attributes TEXT NOT NULL DEFAULT '{}',
+            origin TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1,
+            CHECK (end_offset > start_offset)
+        )"""
+    )
+    db.execute("CREATE INDEX idx_spans_document ON spans(document_id, annotator_id, start_offset)")
+    db.execute("CREATE INDEX idx_spans_label ON spans(label_id)")
+    db.execute(
+        """
+        CREATE TABLE links (
+            id INTEGER PRIMARY KEY,
+            from_span_id INTEGER NOT NULL REFERENCES spans(id) ON DELETE CASCADE,
+            to_span_id INTEGER NOT NULL REFERENCES spans(id) ON DELETE CASCADE,
+            type TEXT NOT NULL,
+            annotator_id INTEGER NOT NULL REFERENCES users(id),
+            created_at TEXT NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1,
+            UNIQUE (from_span_id, to_span_id, type)
+        )"""
+    )
+    db.execute("CREATE INDEX idx_links_to ON links(to_span_id)")
+    db.execute(
+        """
+        CREATE TABLE document_status (
+            document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            status TEXT NOT NULL CHECK (status IN ('in_progress', 'submitted', 'reviewed')),
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (document_id, user_id)
+        )"""
+    )
+    # Append-only: each event carries the hash of the one before it (see annotator/audit.py).
+    db.execute(
+        """
+        CREATE TABLE audit_events (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            user_id INTEGER,
+            action TEXT NOT NULL,
+            entity TEXT NOT NULL,
+            entity_id INTEGER,
+            document_id INTEGER,
+            before TEXT,
+            after TEXT,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX idx_audit_user_doc ON audit_events(user_id, document_id, id)")
+
+
+def migrate(db: Database) -> None:
+    """Apply every pending migration (idempotent)."""
+    migrations.apply(db)

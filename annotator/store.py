@@ -1,0 +1,506 @@
+"""The only place with SQL: connections, transactions, and queries returning dataclasses.
+
+Connections are per thread (sqlite3 connections are tied to the thread that made them, and Streamlit runs
+each session's script in its own thread). Every connection has foreign keys on, WAL and a busy timeout.
+Writes go through :meth:`Store.write`, a ``BEGIN IMMEDIATE`` transaction: a deferred transaction that reads
+and then writes fails at once with "database is locked" under WAL instead of waiting its turn.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from annotator import audit
+from annotator.errors import NotFound, StorageError
+from annotator.models import AuditEvent, Document, Label, Link, Project, Span, User
+from annotator.schema import migrate
+
+BUSY_TIMEOUT_MS = 10_000
+DEFAULT_DB = "data/nisba.db"
+
+
+def default_db_path() -> str:
+    """The database path: ``$NISBA_DB`` or ``data/nisba.db``."""
+    return os.environ.get("NISBA_DB") or DEFAULT_DB
+
+
+def now() -> str:
+    """UTC timestamp, ISO 8601 with microseconds, sortable as text."""
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _loads(value: str | None):
+    return json.loads(value) if value else {}
+
+
+def _dumps(value) -> str:
+    return json.dumps(value or {}, ensure_ascii=False, sort_keys=True)
+
+
+_SPAN_SELECT = """
+SELECT s.id, s.document_id, s.label_id, l.name AS label, s.annotator_id, s.start_offset, s.end_offset,
+       s.text, s.attributes, s.layer, s.origin, s.created_at, s.updated_at, s.version
+FROM spans s JOIN labels l ON l.id = s.label_id
+"""
+
+
+def _span(row) -> Span:
+    return Span(
+        id=row[0], document_id=row[1], label_id=row[2], label=row[3], annotator_id=row[4],
+        start_offset=row[5], end_offset=row[6], text=row[7], attributes=_loads(row[8]), layer=row[9],
+        origin=_loads(row[10]), created_at=row[11], updated_at=row[12], version=row[13],
+    )  # fmt: skip
+
+
+def _user(r: dict) -> User:
+    return User(id=r["id"], username=r["username"], role=r["role"], display_name=r["display_name"], active=bool(r["active"]))
+
+
+def _label(r: dict) -> Label:
+    return Label(
+        id=r["id"], project_id=r["project_id"], name=r["name"], kind=r["kind"], colour=r["colour"],
+        hotkey=r["hotkey"], description=r["description"], attributes=_loads(r["attributes"]), position=r["position"],
+    )  # fmt: skip
+
+
+def _document(r: dict) -> Document:
+    return Document(
+        id=r["id"], project_id=r["project_id"], title=r["title"], text=r["text"], raw_text=r["raw_text"],
+        text_sha256=r["text_sha256"], source=r["source"], metadata=_loads(r["metadata"]),
+        position=r["position"], created_at=r["created_at"],
+    )  # fmt: skip
+
+
+def _link(r: dict) -> Link:
+    return Link(
+        id=r["id"], from_span_id=r["from_span_id"], to_span_id=r["to_span_id"], type=r["type"],
+        annotator_id=r["annotator_id"], created_at=r["created_at"], version=r["version"],
+    )  # fmt: skip
+
+
+class Store:
+    """A Nisba database file. Cheap to create; connections are opened lazily per thread."""
+
+    def __init__(self, path: str | os.PathLike | None = None, *, migrate_schema: bool = True):
+        self.path = str(path or default_db_path())
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        if migrate_schema:
+            db = self.db
+            db.conn.execute("PRAGMA journal_mode=WAL")
+            migrate(db)
+
+    # ---- connections and transactions -------------------------------------------------------------
+
+    @property
+    def db(self) -> Database:
+        """This thread's connection, as a sqlite-utils Database."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            # isolation_level=None: the driver never opens transactions behind our back; write() does.
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            db = Database(conn)
+            self._local.db = db
+        return db
+
+    def close(self) -> None:
+        """Close this thread's connection (others close when their thread ends)."""
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.conn.close()
+            self._local.db = None
+
+    @contextmanager
+    def write(self) -> Iterator[Database]:
+        """A write transaction (``BEGIN IMMEDIATE``); nested calls become savepoints.
+
+        Database errors (locked too long, disk full, read-only file) become :class:`StorageError`,
+        after a rollback, so nothing half-written stays.
+        """
+        db = self.db
+        conn = db.conn
+        if conn.in_transaction:
+            with db.atomic():
+                yield db
+            return
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StorageError(f"The database is busy or cannot be written: {exc}") from exc
+        try:
+            yield db
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise StorageError(f"The change was not saved: {exc}") from exc
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def query(self, sql: str, params: Iterable = ()) -> list[dict]:
+        """Rows of a read query as dicts."""
+        return list(self.db.query(sql, list(params)))
+
+    # ---- audit -----------------------------------------------------------------------------------
+
+    def record_event(
+        self,
+        user_id: int | None,
+        action: str,
+        entity: str,
+        entity_id: int | None = None,
+        *,
+        document_id: int | None = None,
+        before=None,
+        after=None,
+    ) -> AuditEvent:
+        """Append one audit event, chained to the previous one. Call inside :meth:`write`."""
+        conn = self.db.conn
+        row = conn.execute("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1").fetchone()
+        prev = row[0] if row else audit.GENESIS
+        event = {
+            "at": now(), "user_id": user_id, "action": action, "entity": entity, "entity_id": entity_id,
+            "document_id": document_id, "before": before, "after": after,
+        }  # fmt: skip
+        event["hash"] = audit.event_hash(prev, event)
+        cur = conn.execute(
+            "INSERT INTO audit_events (at, user_id, action, entity, entity_id, document_id, before, after, prev_hash, hash)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                event["at"], user_id, action, entity, entity_id, document_id,
+                None if before is None else audit.canonical_json(before),
+                None if after is None else audit.canonical_json(after), prev, event["hash"],
+            ),
+        )  # fmt: skip
+        return AuditEvent(id=cur.lastrowid, prev_hash=prev, **event)
+
+    def iter_events(self, where: str = "", params: Iterable = (), *, order: str = "id") -> Iterator[dict]:
+        """Audit events as dicts with ``before``/``after`` decoded, in ``order``."""
+        sql = "SELECT * FROM audit_events" + (f" WHERE {where}" if where else "") + f" ORDER BY {order}"
+        for r in self.db.query(sql, list(params)):
+            r["before"] = None if r["before"] is None else json.loads(r["before"])
+            r["after"] = None if r["after"] is None else json.loads(r["after"])
+            yield r
+
+    def last_user_events(self, user_id: int, document_id: int, limit: int = 200) -> list[dict]:
+        """This user's latest events on a document, newest first (for undo)."""
+        return list(
+            self.iter_events("user_id = ? AND document_id = ?", [user_id, document_id], order="id DESC LIMIT " + str(int(limit)))
+        )
+
+    # ---- projects and users ------------------------------------------------------------------------
+
+    def insert_project(self, name: str, description: str = "", settings: dict | None = None) -> int:
+        cur = self.db.conn.execute(
+            "INSERT INTO projects (name, description, settings, created_at) VALUES (?, ?, ?, ?)",
+            (name, description, _dumps(settings), now()),
+        )
+        return cur.lastrowid
+
+    def get_project(self, project_id: int) -> Project:
+        rows = self.query("SELECT * FROM projects WHERE id = ?", [project_id])
+        if not rows:
+            raise NotFound(f"There is no project {project_id}.")
+        r = rows[0]
+        return Project(id=r["id"], name=r["name"], description=r["description"], settings=_loads(r["settings"]))
+
+    def project_by_name(self, name: str) -> Project | None:
+        rows = self.query("SELECT id FROM projects WHERE name = ?", [name])
+        return self.get_project(rows[0]["id"]) if rows else None
+
+    def list_projects(self, user_id: int | None = None) -> list[Project]:
+        """All projects, or only those ``user_id`` is a member of."""
+        if user_id is None:
+            rows = self.query("SELECT id FROM projects ORDER BY id")
+        else:
+            rows = self.query(
+                "SELECT p.id FROM projects p JOIN project_members m ON m.project_id = p.id WHERE m.user_id = ? ORDER BY p.id",
+                [user_id],
+            )
+        return [self.get_project(r["id"]) for r in rows]
+
+    def update_project_settings(self, project_id: int, settings: dict) -> None:
+        self.db.conn.execute("UPDATE projects SET settings = ? WHERE id = ?", (_dumps(settings), project_id))
+
+    def insert_user(self, username: str, role: str, display_name: str = "", password_hash: str | None = None) -> int:
+        cur = self.db.conn.execute(
+            "INSERT INTO users (username, display_name, role, password_hash, active, created_at) VALUES (?, ?, ?, ?, 1, ?)",
+            (username, display_name, role, password_hash, now()),
+        )
+        return cur.lastrowid
+
+    def get_user(self, user_id: int) -> User:
+        rows = self.query("SELECT * FROM users WHERE id = ?", [user_id])
+        if not rows:
+            raise NotFound(f"There is no user {user_id}.")
+        return _user(rows[0])
+
+    def user_by_username(self, username: str) -> User | None:
+        rows = self.query("SELECT * FROM users WHERE username = ?", [username])
+        return _user(rows[0]) if rows else None
+
+    def password_hash(self, user_id: int) -> str | None:
+        rows = self.query("SELECT password_hash FROM users WHERE id = ?", [user_id])
+        return rows[0]["password_hash"] if rows else None
+
+    def list_users(self) -> list[User]:
+        return [_user(r) for r in self.query("SELECT * FROM users ORDER BY id")]
+
+    def update_user(self, user_id: int, **fields) -> None:
+        """Set any of ``role``, ``display_name``, ``password_hash``, ``active``."""
+        allowed = {"role", "display_name", "password_hash", "active"}
+        bad = set(fields) - allowed
+        if bad:
+            raise ValueError(f"cannot update user fields {sorted(bad)}")
+        if fields:
+            cols = ", ".join(f"{k} = ?" for k in fields)
+            self.db.conn.execute(f"UPDATE users SET {cols} WHERE id = ?", [*fields.values(), user_id])
+
+    def add_member(self, project_id: int, user_id: int) -> None:
+        self.db.conn.execute("INSERT OR IGNORE INTO project_members (project_id, user_id) VALUES (?, ?)", (project_id, user_id))
+
+    def is_member(self, project_id: int, user_id: int) -> bool:
+        return bool(self.query("SELECT 1 FROM project_members WHERE project_id = ? AND user_id = ?", [project_id, user_id]))
+
+    def list_members(self, project_id: int) -> list[User]:
+        rows = self.query(
+            "SELECT u.* FROM users u JOIN project_members m ON m.user_id = u.id WHERE m.project_id = ? ORDER BY u.id",
+            [project_id],
+        )
+        return [_user(r) for r in rows]
+
+    # ---- labels ----------------------------------------------------------------------------------
+
+    def insert_label(self, project_id: int, label: dict) -> int:
+        cur = self.db.conn.execute(
+            "INSERT INTO labels (project_id, name, kind, colour, hotkey, description, attributes, position)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                project_id, label["name"], label.get("kind", "span"), label.get("colour", "#cccccc"),
+                label.get("hotkey", ""), label.get("description", ""), _dumps(label.get("attributes")),
+                label.get("position", 0),
+            ),
+        )  # fmt: skip
+        return cur.lastrowid
+
+    def list_labels(self, project_id: int) -> list[Label]:
+        return [_label(r) for r in self.query("SELECT * FROM labels WHERE project_id = ? ORDER BY position, id", [project_id])]
+
+    def get_label(self, label_id: int) -> Label:
+        rows = self.query("SELECT * FROM labels WHERE id = ?", [label_id])
+        if not rows:
+            raise NotFound(f"There is no label {label_id}.")
+        return _label(rows[0])
+
+    def update_label(self, label_id: int, **fields) -> None:
+        """Set any of ``name``, ``kind``, ``colour``, ``hotkey``, ``description``, ``attributes``, ``position``."""
+        allowed = {"name", "kind", "colour", "hotkey", "description", "attributes", "position"}
+        bad = set(fields) - allowed
+        if bad:
+            raise ValueError(f"cannot update label fields {sorted(bad)}")
+        if "attributes" in fields:
+            fields["attributes"] = _dumps(fields["attributes"])
+        if fields:
+            cols = ", ".join(f"{k} = ?" for k in fields)
+            self.db.conn.execute(f"UPDATE labels SET {cols} WHERE id = ?", [*fields.values(), label_id])
+
+    def delete_label(self, label_id: int) -> None:
+        self.db.conn.execute("DELETE FROM labels WHERE id = ?", (label_id,))
+
+    def count_label_spans(self, label_id: int) -> int:
+        return self.db.conn.execute("SELECT count(*) FROM spans WHERE label_id = ?", (label_id,)).fetchone()[0]
+
+    # ---- documents -------------------------------------------------------------------------------
+
+    def insert_document(
+        self, project_id: int, title: str, text: str, raw_text: str, text_sha256: str,
+        source: str = "", metadata: dict | None = None,
+    ) -> int:  # fmt: skip
+        conn = self.db.conn
+        pos = conn.execute("SELECT coalesce(max(position), 0) + 1 FROM documents WHERE project_id = ?", (project_id,)).fetchone()[0]
+        cur = conn.execute(
+            "INSERT INTO documents (project_id, title, text, raw_text, text_sha256, source, metadata, position, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (project_id, title, text, raw_text, text_sha256, source, _dumps(metadata), pos, now()),
+        )
+        return cur.lastrowid
+
+    def get_document(self, document_id: int) -> Document:
+        rows = self.query("SELECT * FROM documents WHERE id = ?", [document_id])
+        if not rows:
+            raise NotFound(f"There is no document {document_id}.")
+        return _document(rows[0])
+
+    def list_documents(self, project_id: int) -> list[Document]:
+        return [_document(r) for r in self.query("SELECT * FROM documents WHERE project_id = ? ORDER BY position, id", [project_id])]
+
+    def document_ids_by_sha(self, project_id: int) -> dict[str, int]:
+        return {r["text_sha256"]: r["id"] for r in self.query("SELECT id, text_sha256 FROM documents WHERE project_id = ?", [project_id])}
+
+    def document_overview(self, project_id: int, user_id: int | None, layer: str = "annotator") -> list[dict]:
+        """Per document: id, title, position, span counts per label (for ``user_id``'s layer, or all), status."""
+        docs = self.query("SELECT id, title, position FROM documents WHERE project_id = ? ORDER BY position, id", [project_id])
+        where = "d.project_id = ? AND s.layer = ?"
+        params: list = [project_id, layer]
+        if user_id is not None:
+            where += " AND s.annotator_id = ?"
+            params.append(user_id)
+        counts: dict[int, dict[str, int]] = {}
+        for r in self.query(
+            f"SELECT s.document_id, l.name, count(*) AS n FROM spans s JOIN labels l ON l.id = s.label_id"
+            f" JOIN documents d ON d.id = s.document_id WHERE {where} GROUP BY s.document_id, l.name",
+            params,
+        ):
+            counts.setdefault(r["document_id"], {})[r["name"]] = r["n"]
+        status: dict[int, str] = {}
+        if user_id is not None:
+            for r in self.query(
+                "SELECT ds.document_id, ds.status FROM document_status ds JOIN documents d ON d.id = ds.document_id"
+                " WHERE d.project_id = ? AND ds.user_id = ?",
+                [project_id, user_id],
+            ):
+                status[r["document_id"]] = r["status"]
+        return [{**d, "counts": counts.get(d["id"], {}), "status": status.get(d["id"], "")} for d in docs]
+
+    def set_status(self, document_id: int, user_id: int, status: str) -> None:
+        self.db.conn.execute(
+            "INSERT INTO document_status (document_id, user_id, status, updated_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (document_id, user_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
+            (document_id, user_id, status, now()),
+        )
+
+    def get_status(self, document_id: int, user_id: int) -> str:
+        rows = self.query("SELECT status FROM document_status WHERE document_id = ? AND user_id = ?", [document_id, user_id])
+        return rows[0]["status"] if rows else ""
+
+    # ---- spans -----------------------------------------------------------------------------------
+
+    def insert_span(
+        self, document_id: int, label_id: int, annotator_id: int, start: int, end: int, text: str,
+        attributes: dict | None = None, layer: str = "annotator", origin: dict | None = None,
+        created_at: str | None = None,
+    ) -> int:  # fmt: skip
+        t = created_at or now()
+        cur = self.db.conn.execute(
+            "INSERT INTO spans (document_id, label_id, annotator_id, layer, start_offset, end_offset, text, attributes,"
+            " origin, created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+            (document_id, label_id, annotator_id, layer, start, end, text, _dumps(attributes), _dumps(origin), t, t),
+        )
+        return cur.lastrowid
+
+    def restore_span(self, span: dict) -> None:
+        """Re-insert a deleted span with its original id (undo)."""
+        self.db.conn.execute(
+            "INSERT INTO spans (id, document_id, label_id, annotator_id, layer, start_offset, end_offset, text, attributes,"
+            " origin, created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                span["id"], span["document_id"], span["label_id"], span["annotator_id"], span.get("layer", "annotator"),
+                span["start_offset"], span["end_offset"], span["text"], _dumps(span.get("attributes")),
+                _dumps(span.get("origin")), span["created_at"], now(), span.get("version", 1) + 1,
+            ),
+        )  # fmt: skip
+
+    def get_span(self, span_id: int) -> Span:
+        row = self.db.conn.execute(_SPAN_SELECT + " WHERE s.id = ?", (span_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"There is no span {span_id}.")
+        return _span(row)
+
+    def list_spans(
+        self, document_id: int, *, annotator_ids: Iterable[int] | None = None, layer: str | None = None
+    ) -> list[Span]:
+        """Spans of a document in reading order, optionally for some annotators or one layer."""
+        sql = _SPAN_SELECT + " WHERE s.document_id = ?"
+        params: list = [document_id]
+        if annotator_ids is not None:
+            ids = list(annotator_ids)
+            if not ids:
+                return []
+            sql += f" AND s.annotator_id IN ({','.join('?' * len(ids))})"
+            params += ids
+        if layer is not None:
+            sql += " AND s.layer = ?"
+            params.append(layer)
+        sql += " ORDER BY s.start_offset, s.end_offset DESC, s.id"
+        return [_span(r) for r in self.db.conn.execute(sql, params)]
+
+    def update_span(self, span_id: int, expected_version: int, **fields) -> bool:
+        """Update ``label_id``, ``start_offset``, ``end_offset``, ``text``, ``attributes`` if the version still
+        matches; returns False (and changes nothing) when a colleague changed it first."""
+        allowed = {"label_id", "start_offset", "end_offset", "text", "attributes"}
+        bad = set(fields) - allowed
+        if bad:
+            raise ValueError(f"cannot update span fields {sorted(bad)}")
+        if "attributes" in fields:
+            fields["attributes"] = _dumps(fields["attributes"])
+        cols = "".join(f"{k} = ?, " for k in fields)
+        cur = self.db.conn.execute(
+            f"UPDATE spans SET {cols}updated_at = ?, version = version + 1 WHERE id = ? AND version = ?",
+            [*fields.values(), now(), span_id, expected_version],
+        )
+        return cur.rowcount == 1
+
+    def delete_span(self, span_id: int, expected_version: int | None = None) -> bool:
+        if expected_version is None:
+            cur = self.db.conn.execute("DELETE FROM spans WHERE id = ?", (span_id,))
+        else:
+            cur = self.db.conn.execute("DELETE FROM spans WHERE id = ? AND version = ?", (span_id, expected_version))
+        return cur.rowcount == 1
+
+    def span_row(self, span_id: int) -> dict:
+        """The raw row of a span (for audit before/after and undo)."""
+        rows = self.query("SELECT * FROM spans WHERE id = ?", [span_id])
+        if not rows:
+            raise NotFound(f"There is no span {span_id}.")
+        r = rows[0]
+        r["attributes"] = _loads(r["attributes"])
+        r["origin"] = _loads(r["origin"])
+        return r
+
+    # ---- links -----------------------------------------------------------------------------------
+
+    def insert_link(self, from_span_id: int, to_span_id: int, type_: str, annotator_id: int, link_id: int | None = None) -> int:
+        cur = self.db.conn.execute(
+            "INSERT INTO links (id, from_span_id, to_span_id, type, annotator_id, created_at, version) VALUES (?, ?, ?, ?, ?, ?, 1)",
+            (link_id, from_span_id, to_span_id, type_, annotator_id, now()),
+        )
+        return cur.lastrowid
+
+    def get_link(self, link_id: int) -> Link:
+        rows = self.query("SELECT * FROM links WHERE id = ?", [link_id])
+        if not rows:
+            raise NotFound(f"There is no link {link_id}.")
+        return _link(rows[0])
+
+    def find_link(self, from_span_id: int, to_span_id: int, type_: str) -> Link | None:
+        rows = self.query(
+            "SELECT * FROM links WHERE from_span_id = ? AND to_span_id = ? AND type = ?", [from_span_id, to_span_id, type_]
+        )
+        return _link(rows[0]) if rows else None
+
+    def list_links(self, document_id: int) -> list[Link]:
+        rows = self.query(
+            "SELECT k.* FROM links k JOIN spans s ON s.id = k.from_span_id WHERE s.document_id = ? ORDER BY k.id", [document_id]
+        )
+        return [_link(r) for r in rows]
+
+    def links_of_span(self, span_id: int) -> list[Link]:
+        rows = self.query("SELECT * FROM links WHERE from_span_id = ? OR to_span_id = ? ORDER BY id", [span_id, span_id])
+        return [_link(r) for r in rows]
+
+    def delete_link(self, link_id: int) -> bool:
+        return self.db.conn.execute("DELETE FROM links WHERE id = ?", (link_id,)).rowcount == 1

@@ -1,0 +1,211 @@
+"""Arabic text: the canonical form stored in the database, offset units, grapheme and word boundaries."""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+
+import regex
+
+from annotator.errors import InvalidText
+
+# Invisible characters removed on the way in. They change how text is *displayed*, never what it says,
+# and keeping them would make offsets depend on marks the analyst cannot see or select.
+BIDI_CONTROLS = frozenset(
+    "\u200e\u200f\u061c"  # LRM, RLM, ALM
+    "\u202a\u202b\u202c\u202d\u202e"  # LRE, RLE, PDF, LRO, RLO
+    "\u2066\u2067\u2068\u2069"  # LRI, RLI, FSI, PDI
+)
+REMOVED = BIDI_CONTROLS | {"\u200b", "\ufeff"}  # zero-width space, BOM / ZWNBSP
+# U+202E (right-to-left override) is the classic "Trojan source" trick: flag documents that had it.
+SUSPICIOUS = frozenset("\u202e")
+# C0 controls other than tab and newline (CR is handled first: CRLF and lone CR become LF).
+_FORBIDDEN_C0 = {chr(c) for c in range(0x20) if c not in (0x09, 0x0A)} | {"\x7f"}
+
+_GRAPHEME = regex.compile(r"\X")
+# A word: letters with their combining marks, tatweel, ZWNJ/ZWJ and digits, kept as one run.
+_WORD = regex.compile(r"[\p{L}\p{M}\p{N}\u0640\u200c\u200d]+")
+# Tokens for BIO export: words as above, or any single other non-space character (punctuation).
+_TOKEN = regex.compile(r"[\p{L}\p{M}\p{N}\u0640\u200c\u200d]+|[^\s\p{L}\p{M}\p{N}]")
+
+
+@dataclass
+class CanonicalText:
+    """Text in canonical form plus what was changed to get there.
+
+    ``to_canonical[i]`` is the canonical offset of raw code point ``i`` (length ``len(raw) + 1``),
+    so offsets counted in the raw text can be mapped through canonicalisation.
+    """
+
+    text: str
+    raw: str
+    removed: dict[str, int] = field(default_factory=dict)
+    suspicious: list[str] = field(default_factory=list)
+    to_canonical: list[int] = field(default_factory=list)
+
+    @property
+    def sha256(self) -> str:
+        return text_sha256(self.text)
+
+    def metadata(self) -> dict:
+        """What canonicalisation did, for the document's metadata JSON."""
+        meta: dict = {}
+        if self.removed:
+            meta["removed_characters"] = dict(self.removed)
+            meta["removed_count"] = sum(self.removed.values())
+        if self.suspicious:
+            meta["suspicious"] = list(self.suspicious)
+        return meta
+
+    def map_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a raw ``[start, end)`` to canonical offsets (removed characters drop out of the span)."""
+        return self.to_canonical[start], self.to_canonical[end]
+
+
+def text_sha256(text: str) -> str:
+    """Hex SHA-256 of the UTF-8 bytes of ``text``."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def canonicalize(raw: str) -> CanonicalText:
+    """Return the canonical form of ``raw``: NFC, LF newlines, bidi controls/ZWSP/BOM removed.
+
+    Raises :class:`InvalidText` for NUL and other C0 control characters (tab and newline are fine).
+    Harakat, tatweel, ZWNJ and ZWJ are kept. Offsets everywhere in Nisba are Python code points
+    into the returned ``text``.
+    """
+    if not isinstance(raw, str):
+        raise InvalidText("text must be a string")
+    for i, ch in enumerate(raw):
+        if ch in _FORBIDDEN_C0 and ch != "\r":
+            name = "NUL" if ch == "\x00" else f"U+{ord(ch):04X}"
+            raise InvalidText(f"text contains the control character {name} at position {i}")
+        if 0xD800 <= ord(ch) <= 0xDFFF:
+            raise InvalidText(f"text contains a lone surrogate U+{ord(ch):04X} at position {i}")
+    # Walk the raw text once, recording where every raw code point lands. NFC is applied per
+    # run of kept characters afterwards, so the mapping is built on the pre-NFC text and then
+    # adjusted only when NFC changes length (rare for Arabic; exact for composed Latin too).
+    kept: list[str] = []
+    pre_map: list[int] = []
+    removed: dict[str, int] = {}
+    suspicious: list[str] = []
+    i = 0
+    n = len(raw)
+    while i < n:
+        ch = raw[i]
+        pre_map.append(len(kept))
+        if ch == "\r":
+            kept.append("\n")
+            if i + 1 < n and raw[i + 1] == "\n":
+                i += 1
+                pre_map.append(len(kept))  # the LF of CRLF maps past the single LF
+                removed["CR"] = removed.get("CR", 0) + 1
+            i += 1
+            continue
+        if ch in REMOVED:
+            key = f"U+{ord(ch):04X}"
+            removed[key] = removed.get(key, 0) + 1
+            if ch in SUSPICIOUS and "U+202E right-to-left override" not in suspicious:
+                suspicious.append("U+202E right-to-left override")
+        else:
+            kept.append(ch)
+        i += 1
+    pre_map.append(len(kept))
+    pre = "".join(kept)
+    text = unicodedata.normalize("NFC", pre)
+    if text == pre:
+        to_canonical = pre_map
+    else:
+        to_canonical = _compose_maps(pre_map, _nfc_map(pre))
+    return CanonicalText(text=text, raw=raw, removed=removed, suspicious=suspicious, to_canonical=to_canonical)
+
+
+def _nfc_map(pre: str) -> list[int]:
+    """Offset map from ``pre`` to ``NFC(pre)``, normalising grapheme by grapheme."""
+    out: list[int] = []
+    pos = 0
+    for m in _GRAPHEME.finditer(pre):
+        g = m.group()
+        ng = unicodedata.normalize("NFC", g)
+        for k in range(len(g)):
+            # characters inside a composed cluster map to its start, except the first
+            out.append(pos if k == 0 else pos + min(k, len(ng)))
+        pos += len(ng)
+    out.append(pos)
+    return out
+
+
+def _compose_maps(first: list[int], second: list[int]) -> list[int]:
+    return [second[i] for i in first]
+
+
+def utf16_to_codepoint(text: str, offset16: int) -> int:
+    """Convert a UTF-16 code-unit offset into ``text`` to a code-point offset."""
+    units = 0
+    for i, ch in enumerate(text):
+        if units >= offset16:
+            return i
+        units += 2 if ord(ch) > 0xFFFF else 1
+    return len(text)
+
+
+def codepoint_to_utf16(text: str, offset: int) -> int:
+    """Convert a code-point offset into ``text`` to a UTF-16 code-unit offset."""
+    return offset + sum(1 for ch in text[:offset] if ord(ch) > 0xFFFF)
+
+
+def has_astral(text: str) -> bool:
+    """True when ``text`` holds characters outside the BMP (where UTF-16 and code points differ)."""
+    return any(ord(ch) > 0xFFFF for ch in text)
+
+
+class Boundaries:
+    """Grapheme-cluster and word boundaries of one text, for snapping selections."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.graphemes = [m.start() for m in _GRAPHEME.finditer(text)] + [len(text)]
+        self.words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+
+    def snap_grapheme(self, start: int, end: int) -> tuple[int, int]:
+        """Widen ``[start, end)`` so neither end splits a grapheme cluster (letter + harakat)."""
+        g = self.graphemes
+        s = g[bisect_right(g, start) - 1] if start > 0 else 0
+        i = bisect_left(g, end)
+        e = g[i] if i < len(g) else len(self.text)
+        return s, e
+
+    def snap_words(self, start: int, end: int) -> tuple[int, int]:
+        """Widen ``[start, end)`` to whole words, then trim surrounding spaces."""
+        s, e = self.snap_grapheme(start, end)
+        for ws, we in self.words:
+            if ws < s < we:
+                s = ws
+            if ws < e < we:
+                e = we
+        while s < e and self.text[s].isspace():
+            s += 1
+        while e > s and self.text[e - 1].isspace():
+            e -= 1
+        return s, e
+
+
+def snap(text: str, start: int, end: int, *, words: bool = True) -> tuple[int, int]:
+    """Snap a selection to grapheme clusters, and to whole words when ``words`` is true."""
+    b = Boundaries(text)
+    return b.snap_words(start, end) if words else b.snap_grapheme(start, end)
+
+
+def tokenize(text: str) -> list[tuple[int, int]]:
+    """Tokens as ``(start, end)`` code-point offsets: words keep their marks, tatweel and attached
+    clitics; each punctuation character is its own token."""
+    return [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
+def context(text: str, start: int, end: int, words: int = 5) -> tuple[str, str]:
+    """Up to ``words`` words before and after ``[start, end)``, for exports and review."""
+    before = text[:start].split()
+    after = text[end:].split()
+    return " ".join(before[-words:]), " ".join(after[:words])

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Set up (virtualenv + pinned requirements) and start Nisba on its default database (data/nisba.db or $NISBA_DB).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-$(command -v python3.11 || command -v python3)}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+exec .venv/bin/streamlit run app.py "$@"
