@@ -127,3 +127,33 @@ def delete_label(store: Store, actor: User, label_id: int) -> None:
             raise PermissionDenied(f"{label.name} is used by {n} spans; rename it instead of deleting it.")
         store.delete_label(label_id)
         store.record_event(actor.id, "delete", "label", label_id, before=label.__dict__)
+
+
+def parse_attributes(text: str) -> dict[str, list[str]]:
+    """Parse the settings page's attribute editor: one ``name: value, value`` per line."""
+    out: dict[str, list[str]] = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        if ":" not in line:
+            raise InvalidLabel(f"Attribute line {n} needs the form 'name: value, value'.")
+        name, values = line.split(":", 1)
+        name = name.strip()
+        vals = [v.strip() for v in values.replace("،", ",").split(",") if v.strip()]
+        if not name or not vals:
+            raise InvalidLabel(f"Attribute line {n} needs a name and at least one value.")
+        out[name] = vals
+    return out
+
+
+def format_attributes(attributes: dict[str, list[str]]) -> str:
+    """The inverse of :func:`parse_attributes`."""
+    return "\n".join(f"{k}: {', '.join(v)}" for k, v in attributes.items())
+
+
+def list_labels(store: Store, actor: User, project_id: int) -> list[Label]:
+    """The project's labels in display order, for a user who may open the project."""
+    from annotator.access import require_project
+
+    require_project(store, actor, project_id)
+    return store.list_labels(project_id)

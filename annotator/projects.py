@@ -81,3 +81,18 @@ def set_document_status(store: Store, actor: User, document_id: int, status: str
             raise access.PermissionDenied("Only reviewers mark a document reviewed.")
         store.set_status(document_id, user.id, status)
         store.record_event(user.id, "status", "document", document_id, document_id=document_id, after={"status": status})
+
+
+def update_settings(store: Store, actor: User, project_id: int, **changes) -> Project:
+    """Change project settings (admins only), e.g. ``show_others`` (annotators see each other's layers)."""
+    allowed = {"show_others", "description"}
+    bad = set(changes) - allowed
+    if bad:
+        raise NisbaError(f"Unknown project settings {sorted(bad)}.")
+    with store.write():
+        user = access.require_admin(store, actor)
+        project = store.get_project(project_id)
+        settings = {**project.settings, **{k: v for k, v in changes.items() if k != "description"}}
+        store.update_project_settings(project_id, settings)
+        store.record_event(user.id, "update", "project", project_id, before=project.settings, after=settings)
+    return store.get_project(project_id)

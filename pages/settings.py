@@ -1,0 +1,73 @@
+"""Project settings: the label scheme (names, colours, hotkeys, attributes) and blind annotation."""
+
+import streamlit as st
+
+from annotator.errors import NisbaError
+from annotator.labels import KINDS, delete_label, format_attributes, list_labels, parse_attributes, save_label
+from annotator.projects import list_projects, update_settings
+from annotator.ui.session import current_project_id, current_user, get_store
+
+store = get_store()
+user = current_user(store)
+st.title("Project settings")
+
+project_id = current_project_id(store, user)
+if project_id is None:
+    st.info("You are not a member of any project yet.")
+    st.stop()
+projects = {p.id: p for p in list_projects(store, user)}
+project_id = st.selectbox("Project", list(projects), format_func=lambda i: projects[i].name, key="settings_project",
+                          index=list(projects).index(project_id))  # fmt: skip
+project = projects[project_id]
+if user.role != "admin":
+    st.info("Only admins change the label scheme. You can see it below.")
+
+
+def label_form(label=None):
+    """One form per label; an empty one adds a label. The core validates and checks the role."""
+    key = f"settings_label_{label.id if label else 'new'}"
+    with st.form(key):
+        cols = st.columns([2, 2, 1, 1])
+        name = cols[0].text_input("Name", value=label.name if label else "", key=f"{key}_name")
+        kind = cols[1].selectbox("Kind", KINDS, index=KINDS.index(label.kind) if label else 3, key=f"{key}_kind",
+                                 help="content (CLAIM, QUOTE) links to a source and a cue")  # fmt: skip
+        colour = cols[2].color_picker("Colour", value=label.colour if label else "#dddddd", key=f"{key}_colour")
+        hotkey = cols[3].text_input("Hotkey", value=label.hotkey if label else "", max_chars=1, key=f"{key}_hotkey")
+        description = st.text_input("Description", value=label.description if label else "", key=f"{key}_desc")
+        attrs = st.text_area("Attributes (one per line: name: value, value)", key=f"{key}_attrs",
+                             value=format_attributes(label.attributes) if label else "", height=80)  # fmt: skip
+        if st.form_submit_button("Save" if label else "Add label", disabled=user.role != "admin"):
+            try:
+                data = {"name": name, "kind": kind, "colour": colour, "hotkey": hotkey, "description": description,
+                        "attributes": parse_attributes(attrs)}  # fmt: skip
+                save_label(store, user, project.id, data, label.id if label else None)
+                st.success(f"Saved {name}.")
+                st.rerun()
+            except NisbaError as exc:
+                st.error(str(exc))
+    if label is not None and user.role == "admin":
+        if st.button(f"Delete {label.name}", key=f"{key}_delete"):
+            try:
+                delete_label(store, user, label.id)
+                st.rerun()
+            except NisbaError as exc:
+                st.error(str(exc))
+
+
+st.subheader("Labels")
+for lab in list_labels(store, user, project.id):
+    with st.expander(f"{lab.name} — {lab.kind} — key {lab.hotkey or '–'}"):
+        label_form(lab)
+with st.expander("Add a label"):
+    label_form()
+
+st.subheader("Annotation")
+show = st.toggle("Annotators see each other's spans (off = blind annotation, for honest agreement figures)",
+                 value=bool(project.settings.get("show_others")), key="settings_show_others",
+                 disabled=user.role != "admin")  # fmt: skip
+if user.role == "admin" and show != bool(project.settings.get("show_others")):
+    try:
+        update_settings(store, user, project.id, show_others=show)
+        st.toast("Saved.")
+    except NisbaError as exc:
+        st.error(str(exc))

@@ -1,0 +1,55 @@
+"""The command line: help, init (with and without the demo), spans as CSV."""
+
+import csv
+import io
+import subprocess
+import sys
+
+from annotator import annotations as A
+from annotator.cli import main, visual
+from annotator.store import Store
+
+
+def run(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "annotator", *args], capture_output=True, text=True, env=env)
+
+
+def test_help_lists_subcommands():
+    out = run("--help")
+    assert out.returncode == 0
+    assert "init" in out.stdout and "spans" in out.stdout
+
+
+def test_init_creates_and_is_idempotent(tmp_path):
+    db = tmp_path / "x.db"
+    assert main(["init", "--db", str(db), "--demo"]) == 0
+    assert main(["init", "--db", str(db), "--demo"]) == 0
+    s = Store(db)
+    assert len(s.list_projects()) == 1 and len(s.list_documents(1)) == 1
+
+
+def test_init_reads_nisba_db(tmp_path):
+    import os
+
+    env = {**os.environ, "NISBA_DB": str(tmp_path / "env.db")}
+    out = run("init", env=env)
+    assert out.returncode == 0 and (tmp_path / "env.db").exists()
+
+
+def test_spans_prints_exact_arabic_csv(demo, users, demo_doc, capsys):
+    i = demo_doc.text.index("وبحسب الصحيفة")
+    A.add_span(demo, users["amal"], demo_doc.id, "CUE", i, i + 5)
+    assert main(["spans", "--db", demo.path, "--document", str(demo_doc.id)]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert rows == [{"document_id": str(demo_doc.id), "span_id": "1", "label": "CUE", "start_offset": str(i),
+                     "end_offset": str(i + 5), "text": "وبحسب", "annotator": "amal", "layer": "annotator"}]  # fmt: skip
+
+
+def test_unknown_document_is_a_clear_error(demo, capsys):
+    assert main(["spans", "--db", demo.path, "--document", "999"]) == 1
+    assert "no document 999" in capsys.readouterr().err
+
+
+def test_visual_is_display_only():
+    shaped = visual("قال")
+    assert shaped != "قال" and len(shaped) == 3  # presentation forms, reversed for the terminal

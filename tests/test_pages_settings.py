@@ -1,0 +1,62 @@
+"""AppTest: the project settings page edits the label scheme through the core."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from annotator import annotations as A
+from annotator.demo import ensure_demo
+from annotator.store import Store
+
+
+@pytest.fixture
+def db_env(tmp_path, monkeypatch):
+    path = tmp_path / "pages.db"
+    monkeypatch.setenv("NISBA_DB", str(path))
+    store = Store(path)
+    ensure_demo(store)
+    return store
+
+
+def _settings(store, username):
+    at = AppTest.from_file("../pages/settings.py", default_timeout=30)
+    at.session_state["nisba_user_id"] = store.user_by_username(username).id
+    return at.run()
+
+
+def test_admin_renames_a_label_and_spans_follow(db_env):
+    store = db_env
+    users = {u.username: u for u in store.list_users()}
+    doc = store.list_documents(store.list_projects()[0].id)[0]
+    span = A.add_span(store, users["amal"], doc.id, "CLAIM", 0, 4)
+    at = _settings(store, "admin")
+    assert not at.exception
+    claim = next(lab for lab in store.list_labels(doc.project_id) if lab.name == "CLAIM")
+    at.text_input(key=f"settings_label_{claim.id}_name").set_value("ادعاء")
+    at.text_input(key=f"settings_label_{claim.id}_hotkey").set_value("x")
+    at.button(key=f"FormSubmitter:settings_label_{claim.id}-Save").click().run()
+    assert not at.exception and not at.error
+    assert store.get_span(span.id).label == "ادعاء"
+    assert store.get_label(claim.id).hotkey == "x"
+
+
+def test_duplicate_hotkey_shows_an_error(db_env):
+    store = db_env
+    at = _settings(store, "admin")
+    claim = next(lab for lab in store.list_labels(1) if lab.name == "CLAIM")
+    at.text_input(key=f"settings_label_{claim.id}_hotkey").set_value("q")
+    at.button(key=f"FormSubmitter:settings_label_{claim.id}-Save").click().run()
+    assert "already used by QUOTE" in at.error[0].value
+    assert store.get_label(claim.id).hotkey == "c"
+
+
+def test_annotator_sees_the_scheme_but_cannot_save(db_env):
+    at = _settings(db_env, "amal")
+    assert not at.exception
+    assert any("Only admins" in i.value for i in at.info)
+    assert all(b.disabled for b in at.button if b.label in ("Save", "Add label"))
+
+
+def test_blind_annotation_toggle(db_env):
+    at = _settings(db_env, "admin")
+    at.toggle(key="settings_show_others").set_value(True).run()
+    assert db_env.get_project(1).settings["show_others"] is True

@@ -1,0 +1,107 @@
+"""The store: connection settings, migrations, transactions, the demo project."""
+
+import sqlite3
+import threading
+
+import pytest
+
+from annotator.demo import DEMO_PROJECT, ensure_demo
+from annotator.errors import InvalidText, StorageError
+from annotator.projects import add_document
+from annotator.schema import migrations
+from annotator.store import Store
+
+
+def test_connection_pragmas(store):
+    conn = store.db.conn
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+
+
+def test_migrations_apply_once_and_keep_table_names(store):
+    Store(store.path)  # second open migrates nothing new
+    applied = [m.name for m in migrations.applied(store.db)]
+    assert applied == [m.name for m in migrations._migrations]
+    tables = set(store.db.table_names())
+    assert {"projects", "documents", "labels", "spans", "links", "users", "audit_events"} <= tables
+    cols = {c.name for c in store.db["spans"].columns}
+    assert {"id", "document_id", "label_id", "annotator_id", "start_offset", "end_offset", "text", "attributes",
+            "created_at", "updated_at", "version"} <= cols  # fmt: skip
+    cols = {c.name for c in store.db["documents"].columns}
+    assert {"id", "project_id", "title", "text", "raw_text", "text_sha256", "source", "metadata", "created_at"} <= cols
+
+
+def test_demo_is_created_once(tmp_path):
+    s = Store(tmp_path / "d.db")
+    assert ensure_demo(s) is True
+    assert ensure_demo(Store(s.path)) is False
+    projects = s.list_projects()
+    assert [p.name for p in projects] == [DEMO_PROJECT]
+    [doc] = s.list_documents(projects[0].id)
+    assert doc.text.startswith("كشفت وثيقة") and len(doc.text) == 2195
+    assert [lab.name for lab in s.list_labels(projects[0].id)] == ["CLAIM", "QUOTE", "SOURCE", "CUE"]
+
+
+def test_document_keeps_raw_text_and_records_canonicalisation(demo, users, tricky):
+    pid = demo.list_projects()[0].id
+    raw = tricky["bidi-controls"]["text"]
+    doc = add_document(demo, users["admin"], pid, "bidi", raw)
+    assert doc.raw_text == raw
+    assert "\u202e" not in doc.text
+    assert doc.metadata["suspicious"] == ["U+202E right-to-left override"]
+
+
+def test_nul_text_is_refused_and_nothing_written(demo, users):
+    pid = demo.list_projects()[0].id
+    n = len(demo.list_documents(pid))
+    with pytest.raises(InvalidText, match="NUL"):
+        add_document(demo, users["admin"], pid, "bad", "قال\x00")
+    assert len(demo.list_documents(pid)) == n
+
+
+def test_markup_is_stored_as_text(demo, users, tricky):
+    pid = demo.list_projects()[0].id
+    doc = add_document(demo, users["admin"], pid, "html", tricky["html-injection"]["text"])
+    assert "<script>alert('x')</script>" in doc.text
+
+
+def test_write_rolls_back_on_error(store):
+    with pytest.raises(RuntimeError):
+        with store.write():
+            store.insert_project("p")
+            raise RuntimeError("boom")
+    assert store.list_projects() == []
+
+
+def test_a_locked_database_gives_a_storage_error_not_a_crash(store, monkeypatch):
+    monkeypatch.setattr("annotator.store.BUSY_TIMEOUT_MS", 100)
+    s2 = Store(store.path)
+    blocker = sqlite3.connect(store.path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        result = {}
+
+        def attempt():
+            try:
+                with s2.write():
+                    s2.insert_project("x")
+            except StorageError as exc:
+                result["error"] = str(exc)
+
+        t = threading.Thread(target=attempt)  # a fresh thread gets a fresh connection with the short timeout
+        t.start()
+        t.join()
+        assert "busy" in result["error"] or "locked" in result["error"]
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert store.list_projects() == []
+
+
+def test_each_thread_gets_its_own_connection(store):
+    seen = []
+    t = threading.Thread(target=lambda: seen.append(id(store.db.conn)))
+    t.start()
+    t.join()
+    assert seen[0] != id(store.db.conn)
