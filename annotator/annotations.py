@@ -24,7 +24,9 @@ def check_offsets(text: str, start, end, snapshot: str | None = None) -> None:
     if start > end:
         raise InvalidSpan(f"Span [{start}, {end}) is reversed: the start comes after the end.")
     if snapshot is not None and text[start:end] != snapshot:
-        raise InvalidSpan(f"Span text {snapshot!r} does not equal the document's characters {text[start:end]!r} at [{start}, {end}).")
+        raise InvalidSpan(
+            f"Span text {snapshot!r} does not equal the document's characters {text[start:end]!r} at [{start}, {end})."
+        )
     b = Boundaries(text)
     if b.snap_grapheme(start, end) != (start, end):
         raise InvalidSpan(f"Span [{start}, {end}) splits a letter from its marks; select whole letters.")
@@ -133,7 +135,9 @@ def update_span(
         if not store.update_span(span_id, span.version, **fields):
             raise Conflict("A colleague changed this span first; reload to see it.")
         after = store.get_span(span_id)
-        store.record_event(user.id, "update", "span", span_id, document_id=span.document_id, before=_span_dict(span), after=_span_dict(after))
+        store.record_event(
+            user.id, "update", "span", span_id, document_id=span.document_id, before=_span_dict(span), after=_span_dict(after)
+        )
     return after
 
 
@@ -168,7 +172,9 @@ def add_link(store: Store, actor: User, from_span_id: int, to_span_id: int, type
         src_kind = store.get_label(src.label_id).kind
         dst_kind = store.get_label(dst.label_id).kind
         if src_kind not in from_kinds or dst_kind not in to_kinds:
-            raise InvalidLink(f"{type_} links a CLAIM or QUOTE to a {'SOURCE' if type_ == 'attributed_to' else 'CUE'}; got {src.label} → {dst.label}.")
+            raise InvalidLink(
+                f"{type_} links a CLAIM or QUOTE to a {'SOURCE' if type_ == 'attributed_to' else 'CUE'}; got {src.label} → {dst.label}."
+            )
         existing = store.find_link(from_span_id, to_span_id, type_)
         if existing:
             return existing
@@ -189,7 +195,9 @@ def delete_link(store: Store, actor: User, link_id: int) -> None:
         store.record_event(user.id, "delete", "link", link_id, document_id=src.document_id, before=asdict(link))
 
 
-def list_spans(store: Store, actor: User, document_id: int, *, annotator_id: int | None = None, layer: str = "annotator") -> list[Span]:
+def list_spans(
+    store: Store, actor: User, document_id: int, *, annotator_id: int | None = None, layer: str = "annotator"
+) -> list[Span]:
     """The spans the actor may see: their own layer by default; another annotator's or gold when allowed."""
     user, doc = access.require_document(store, actor, document_id)
     if layer == "gold":

@@ -42,7 +42,9 @@ def verify_chain(events) -> ChainReport:
     for ev in events:
         count += 1
         if ev["prev_hash"] != prev:
-            return ChainReport(False, prev, count, ev["id"], "prev_hash does not match the previous event (an event was deleted or reordered)")
+            return ChainReport(
+                False, prev, count, ev["id"], "prev_hash does not match the previous event (an event was deleted or reordered)"
+            )
         if event_hash(prev, ev) != ev["hash"]:
             return ChainReport(False, prev, count, ev["id"], "hash does not match the event's content (the event was edited)")
         prev = ev["hash"]

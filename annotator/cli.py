@@ -56,7 +56,9 @@ def cmd_spans(args) -> int:
     for doc in docs:
         for s in store.list_spans(doc.id):
             text = visual(s.text) if args.visual else s.text
-            out.writerow([doc.id, s.id, s.label, s.start_offset, s.end_offset, text, users.get(s.annotator_id, s.annotator_id), s.layer])
+            out.writerow(
+                [doc.id, s.id, s.label, s.start_offset, s.end_offset, text, users.get(s.annotator_id, s.annotator_id), s.layer]
+            )
     return 0
 
 

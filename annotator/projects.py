@@ -41,7 +41,9 @@ def add_document(
         user = access.require_admin(store, actor)
         store.get_project(project_id)
         doc_id = store.insert_document(project_id, title.strip() or "untitled", canon.text, raw_text, canon.sha256, source, meta)
-        store.record_event(user.id, "create", "document", doc_id, document_id=doc_id, after={"title": title, "text_sha256": canon.sha256})
+        store.record_event(
+            user.id, "create", "document", doc_id, document_id=doc_id, after={"title": title, "text_sha256": canon.sha256}
+        )
     return store.get_document(doc_id)
 
 

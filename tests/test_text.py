@@ -21,7 +21,9 @@ def test_every_tricky_text_canonicalises_to_nfc_without_bidi_controls(tricky):
     for case in tricky.values():
         canon = canonicalize(case["text"])
         assert unicodedata.is_normalized("NFC", canon.text)
-        assert not any(ch in canon.text for ch in "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\ufeff")
+        assert not any(
+            ch in canon.text for ch in "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\ufeff"
+        )
         assert canon.sha256 == text_sha256(canon.text)
 
 
