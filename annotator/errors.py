@@ -39,3 +39,7 @@ class Conflict(NisbaError):
 
 class StorageError(NisbaError):
     """The database refused the write (locked for too long, disk full, read-only)."""
+
+
+class InvalidReview(NisbaError):
+    """A review decision, comment or adoption that cannot be made (unknown decision, empty comment, …)."""

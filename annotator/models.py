@@ -106,3 +106,32 @@ class AuditEvent:
     after: dict | None
     prev_hash: str
     hash: str
+
+
+@dataclass(frozen=True)
+class Review:
+    """The current decision on one span or link (``entity`` 'span' | 'link'); ``version`` counts changes."""
+
+    id: int
+    entity: str
+    entity_id: int
+    document_id: int
+    reviewer_id: int
+    decision: str
+    entity_version: int = 1
+    created_at: str = ""
+    updated_at: str = ""
+    version: int = 1
+
+
+@dataclass(frozen=True)
+class Comment:
+    """One message in the thread on a span or link."""
+
+    id: int
+    entity: str
+    entity_id: int
+    document_id: int
+    author_id: int
+    body: str
+    created_at: str = ""

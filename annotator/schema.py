@@ -146,3 +146,44 @@ def m001_core(db: Database) -> None:
 def migrate(db: Database) -> None:
     """Apply every pending migration (idempotent)."""
     migrations.apply(db)
+
+
+@migrations()
+def m_review_decisions_and_comments(db: Database) -> None:
+    """Review decisions (one current decision per span or link, versioned) and comment threads (issue 3).
+
+    ``entity`` + ``entity_id`` point at a span or a link; there is no foreign key because the target table
+    depends on ``entity``. A decision outlives the deletion of its span on purpose: undo restores the span
+    with the same id, and the decision comes back with it.
+    """
+    db.execute(
+        """
+        CREATE TABLE reviews (
+            id INTEGER PRIMARY KEY,
+            entity TEXT NOT NULL CHECK (entity IN ('span', 'link')),
+            entity_id INTEGER NOT NULL,
+            document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            reviewer_id INTEGER NOT NULL REFERENCES users(id),
+            decision TEXT NOT NULL CHECK (decision IN ('accepted', 'rejected')),
+            entity_version INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1,
+            UNIQUE (entity, entity_id)
+        )"""
+    )
+    db.execute("CREATE INDEX idx_reviews_document ON reviews(document_id)")
+    db.execute(
+        """
+        CREATE TABLE comments (
+            id INTEGER PRIMARY KEY,
+            entity TEXT NOT NULL CHECK (entity IN ('span', 'link')),
+            entity_id INTEGER NOT NULL,
+            document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            author_id INTEGER NOT NULL REFERENCES users(id),
+            body TEXT NOT NULL CHECK (length(body) > 0),
+            created_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX idx_comments_entity ON comments(entity, entity_id, id)")
+    db.execute("CREATE INDEX idx_comments_document ON comments(document_id, id)")
