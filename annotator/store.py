@@ -632,3 +632,187 @@ class Store:
     def project_texts(self, project_id: int) -> dict[int, str]:
         """Document id → canonical text, for every document of the project."""
         return dict(self.db.conn.execute("SELECT id, text FROM documents WHERE project_id = ?", (project_id,)).fetchall())
+
+    # ---- import/export (issue 4): bulk writes for imports, streaming reads for exports ------------------
+    # Imports write thousands of rows in one transaction, so they use executemany with ids assigned up
+    # front (safe: the caller holds the BEGIN IMMEDIATE write lock). Exports stream rows from a cursor.
+
+    def next_ids(self, table: str) -> int:
+        """The next free id of ``documents``, ``spans`` or ``links`` (call inside :meth:`write`)."""
+        if table not in ("documents", "spans", "links"):
+            raise ValueError(f"no id allocation for {table!r}")
+        return self.db.conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()[0]
+
+    def next_document_position(self, project_id: int) -> int:
+        return self.db.conn.execute(
+            "SELECT coalesce(max(position), 0) + 1 FROM documents WHERE project_id = ?", (project_id,)
+        ).fetchone()[0]
+
+    def bulk_insert_documents(self, rows: Iterable[tuple]) -> None:
+        """Rows of (id, project_id, title, text, raw_text, text_sha256, source, metadata_json, position, created_at)."""
+        self.db.conn.executemany(
+            "INSERT INTO documents (id, project_id, title, text, raw_text, text_sha256, source, metadata, position, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    def bulk_insert_spans(self, rows: Iterable[tuple]) -> None:
+        """Rows of (id, document_id, label_id, annotator_id, layer, start, end, text, attributes_json, origin_json,
+        created_at, updated_at)."""
+        self.db.conn.executemany(
+            "INSERT INTO spans (id, document_id, label_id, annotator_id, layer, start_offset, end_offset, text, attributes,"
+            " origin, created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+            rows,
+        )
+
+    def bulk_insert_links(self, rows: Iterable[tuple]) -> None:
+        """Rows of (from_span_id, to_span_id, type, annotator_id, created_at); repeats are ignored."""
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO links (from_span_id, to_span_id, type, annotator_id, created_at, version)"
+            " VALUES (?, ?, ?, ?, ?, 1)",
+            rows,
+        )
+
+    def bulk_set_status(self, rows: Iterable[tuple]) -> None:
+        """Rows of (document_id, user_id, status, updated_at); an existing status is kept."""
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO document_status (document_id, user_id, status, updated_at) VALUES (?, ?, ?, ?)", rows
+        )
+
+    def annotated_documents(self, project_id: int) -> set[tuple[int, int, str]]:
+        """(document_id, annotator_id, layer) for every layer that already has spans in the project."""
+        rows = self.db.conn.execute(
+            "SELECT DISTINCT s.document_id, s.annotator_id, s.layer FROM spans s JOIN documents d ON d.id = s.document_id"
+            " WHERE d.project_id = ?",
+            (project_id,),
+        )
+        return {tuple(r) for r in rows}
+
+    def has_table(self, name: str) -> bool:
+        return bool(self.db.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone())
+
+    def _has_reviews(self) -> bool:
+        # The reviews table comes with issue 3; exports fill review columns only when it exists.
+        if not self.has_table("reviews"):
+            return False
+        cols = {r[1] for r in self.db.conn.execute("PRAGMA table_info(reviews)")}
+        return {"entity", "entity_id", "decision", "reviewer_id"} <= cols
+
+    @staticmethod
+    def _span_filter_sql(
+        project_id: int, document_ids=None, annotator_ids=None, layer=None, labels=None,
+        date_from=None, date_to=None, review_status=None, has_reviews=False,
+    ) -> tuple[str, list]:  # fmt: skip
+        where = ["d.project_id = ?"]
+        params: list = [project_id]
+        for column, values in (("s.document_id", document_ids), ("s.annotator_id", annotator_ids), ("l.name", labels)):
+            if values is not None:
+                values = list(values)
+                where.append(f"{column} IN ({','.join('?' * len(values))})" if values else "0")
+                params += values
+        if layer is not None:
+            where.append("s.layer = ?")
+            params.append(layer)
+        if date_from:
+            where.append("s.updated_at >= ?")
+            params.append(date_from)
+        if date_to:
+            where.append("s.updated_at < ?")
+            params.append(date_to)
+        if review_status:
+            if not has_reviews:
+                where.append("0" if review_status != "unreviewed" else "1")
+            elif review_status == "unreviewed":
+                where.append("r.decision IS NULL")
+            else:
+                where.append("r.decision = ?")
+                params.append(review_status)
+        return " AND ".join(where), params
+
+    def iter_export_spans(self, project_id: int, **filters) -> Iterator[tuple]:
+        """Spans of the project matching the filters, in document order, as tuples:
+        (span_id, document_id, label, label_kind, annotator, layer, start, end, text, attributes_json,
+        created_at, updated_at, review_status, reviewer, source_ids, source_texts, cue_texts, cue_ids).
+
+        ``filters``: document_ids, annotator_ids, layer, labels, date_from, date_to (on updated_at),
+        review_status ('accepted' | 'rejected' | 'unreviewed'). Source and cue come from the span's
+        ``attributed_to`` and ``cue`` links, several joined with '\\x1f'.
+        """
+        has_reviews = self._has_reviews()
+        where, params = self._span_filter_sql(project_id, has_reviews=has_reviews, **filters)
+        review_cols = "r.decision, ru.username" if has_reviews else "NULL, NULL"
+        review_join = (
+            " LEFT JOIN reviews r ON r.entity = 'span' AND r.entity_id = s.id LEFT JOIN users ru ON ru.id = r.reviewer_id"
+            if has_reviews
+            else ""
+        )
+        sql = f"""
+            SELECT s.id, s.document_id, l.name, l.kind, u.username, s.layer, s.start_offset, s.end_offset, s.text,
+                   s.attributes, s.created_at, s.updated_at, {review_cols},
+                   (SELECT group_concat(k.to_span_id, char(31)) FROM links k
+                     WHERE k.from_span_id = s.id AND k.type = 'attributed_to'),
+                   (SELECT group_concat(t.text, char(31)) FROM links k JOIN spans t ON t.id = k.to_span_id
+                     WHERE k.from_span_id = s.id AND k.type = 'attributed_to'),
+                   (SELECT group_concat(t.text, char(31)) FROM links k JOIN spans t ON t.id = k.to_span_id
+                     WHERE k.from_span_id = s.id AND k.type = 'cue'),
+                   (SELECT group_concat(k.to_span_id, char(31)) FROM links k
+                     WHERE k.from_span_id = s.id AND k.type = 'cue')
+            FROM spans s JOIN documents d ON d.id = s.document_id JOIN labels l ON l.id = s.label_id
+            JOIN users u ON u.id = s.annotator_id{review_join}
+            WHERE {where}
+            ORDER BY d.position, d.id, s.layer, s.annotator_id, s.start_offset, s.end_offset DESC, s.id"""
+        yield from self.db.conn.execute(sql, params)
+
+    def iter_export_links(self, project_id: int, **filters) -> Iterator[tuple]:
+        """Links whose ``from`` span matches the filters: (link_id, from_span_id, to_span_id, type)."""
+        has_reviews = self._has_reviews()
+        where, params = self._span_filter_sql(project_id, has_reviews=has_reviews, **filters)
+        review_join = " LEFT JOIN reviews r ON r.entity = 'span' AND r.entity_id = s.id" if has_reviews else ""
+        sql = (
+            "SELECT k.id, k.from_span_id, k.to_span_id, k.type FROM links k JOIN spans s ON s.id = k.from_span_id"
+            f" JOIN documents d ON d.id = s.document_id JOIN labels l ON l.id = s.label_id{review_join}"
+            f" WHERE {where} ORDER BY k.id"
+        )
+        yield from self.db.conn.execute(sql, params)
+
+    def iter_export_documents(self, project_id: int, document_ids=None) -> Iterator[tuple]:
+        """(id, title, text, text_sha256, source, metadata_json, created_at) in document order."""
+        sql = "SELECT id, title, text, text_sha256, source, metadata, created_at FROM documents WHERE project_id = ?"
+        params: list = [project_id]
+        if document_ids is not None:
+            ids = list(document_ids)
+            sql += f" AND id IN ({','.join('?' * len(ids))})" if ids else " AND 0"
+            params += ids
+        yield from self.db.conn.execute(sql + " ORDER BY position, id", params)
+
+    def document_header(self, document_id: int) -> tuple[str, str, str]:
+        """(title, text, text_sha256) of a document, for exports that walk spans."""
+        row = self.db.conn.execute("SELECT title, text, text_sha256 FROM documents WHERE id = ?", (document_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"There is no document {document_id}.")
+        return row
+
+    def span_attribute_names(self, project_id: int) -> list[str]:
+        """Attribute names used on spans of the project (beyond the label definitions), sorted."""
+        rows = self.db.conn.execute(
+            "SELECT DISTINCT j.key FROM spans s JOIN documents d ON d.id = s.document_id, json_each(s.attributes) j"
+            " WHERE d.project_id = ? ORDER BY j.key",
+            (project_id,),
+        )
+        return [r[0] for r in rows]
+
+    def project_annotators(self, project_id: int) -> list[tuple[int, str]]:
+        """(user id, username) of everyone with spans in the project."""
+        rows = self.db.conn.execute(
+            "SELECT DISTINCT u.id, u.username FROM spans s JOIN documents d ON d.id = s.document_id"
+            " JOIN users u ON u.id = s.annotator_id WHERE d.project_id = ? ORDER BY u.id",
+            (project_id,),
+        )
+        return [tuple(r) for r in rows]
+
+    def first_active_admin(self) -> User | None:
+        """The active admin with the lowest id (the command line acts as this user)."""
+        rows = self.query("SELECT * FROM users WHERE role = 'admin' AND active = 1 ORDER BY id LIMIT 1")
+        return _user(rows[0]) if rows else None
+
+    # ---- end of import/export section ----------------------------------------------------------------

@@ -1,0 +1,675 @@
+"""Exports: spans CSV, attribution triples, doccano-shaped JSONL, Label Studio JSON, CoNLL/BIO and the audit log.
+
+Every export is a zip (or a file plus a sidecar) holding the data and ``metadata.json``: offset unit, text
+direction, schema version, when, by whom, filters and counts. Rows are streamed from the store's cursors
+straight into the output, one document at a time, so a large project is never held in memory twice.
+Exports are admin actions and are recorded as audit events.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO
+
+from annotator import access, audit
+from annotator.errors import NisbaError
+from annotator.models import User
+from annotator.store import Store, now
+from annotator.text import tokenize
+
+FORMATS = ("csv", "triples", "jsonl", "labelstudio", "conll", "audit")
+OFFSET_UNIT = "Unicode code points"
+EXPORT_SCHEMA_VERSION = 1
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CONTEXT_WORDS = 5
+REVIEW_STATUSES = ("accepted", "rejected", "unreviewed")
+
+SPAN_COLUMNS = [
+    "project", "document_id", "document_title", "text_sha256", "span_id", "label", "start_offset", "end_offset",
+    "text", "context_before", "context_after",
+]  # fmt: skip
+SPAN_TAIL_COLUMNS = [
+    "source_span_id", "source_text", "cue_text", "annotator", "layer", "created_at", "updated_at", "review_status", "reviewer",
+]  # fmt: skip
+TRIPLE_COLUMNS = [
+    "project", "document_id", "document_title", "content_span_id", "content_label", "content_text", "form",
+    "source_span_id", "source_text", "cue_span_id", "cue_text", "annotator", "layer", "review_status",
+]  # fmt: skip
+AUDIT_COLUMNS = [
+    "id",
+    "at",
+    "user_id",
+    "username",
+    "action",
+    "entity",
+    "entity_id",
+    "document_id",
+    "before",
+    "after",
+    "prev_hash",
+    "hash",
+]
+
+_SEP = "\x1f"  # the store joins several link targets with the unit separator
+
+
+class ExportError(NisbaError):
+    """An export that cannot be made (unknown format, annotator or filter)."""
+
+
+@dataclass
+class ExportFilters:
+    """Which spans to export. ``None`` means no restriction; ``gold`` exports the gold layer only."""
+
+    document_ids: list[int] | None = None
+    annotators: list[str] | None = None
+    gold: bool = False
+    labels: list[str] | None = None
+    review_status: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+
+    def describe(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v not in (None, False)}
+
+
+@dataclass
+class ExportResult:
+    """What an export wrote: file names inside the zip (or paths) and the metadata."""
+
+    files: list[str] = field(default_factory=list)
+    metadata: dict = field(default_factory=dict)
+
+
+# ---- cells and text --------------------------------------------------------------------------------------
+
+
+def neutralise(cell):
+    """Prefix a cell that a spreadsheet would run as a formula with ``'`` (OWASP CSV injection advice)."""
+    if isinstance(cell, str) and cell and cell[0] in FORMULA_STARTS:
+        return "'" + cell
+    return cell
+
+
+def context_words(text: str, start: int, end: int, words: int = CONTEXT_WORDS) -> tuple[str, str]:
+    """Up to ``words`` words before and after ``[start, end)``; the same result as
+    :func:`annotator.text.context`, but looking only at a window near the span (exports call it per span)."""
+    window = 40 * (words + 1)
+    lo = max(0, start - window)
+    before = text[lo:start].split()
+    if lo > 0 and len(before) <= words:
+        before = text[:start].split()
+    hi = min(len(text), end + window)
+    after = text[end:hi].split()
+    if hi < len(text) and len(after) <= words:
+        after = text[end:].split()
+    return " ".join(before[-words:]), " ".join(after[:words])
+
+
+def region_id(span_id: int) -> str:
+    """A Label Studio style region id (10 characters of ``[A-Za-z0-9_-]``), stable for a span id."""
+    digest = hashlib.sha256(f"nisba-span:{span_id}".encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii")[:10]
+
+
+# ---- filters and spans -------------------------------------------------------------------------------
+
+
+def _store_filters(store: Store, project_id: int, filters: ExportFilters) -> dict:
+    out: dict = {}
+    if filters.document_ids is not None:
+        out["document_ids"] = [int(i) for i in filters.document_ids]
+    if filters.gold:
+        out["layer"] = "gold"
+    if filters.annotators:
+        ids = []
+        for name in filters.annotators:
+            user = store.user_by_username(name)
+            if user is None:
+                raise ExportError(f"There is no user {name!r}.")
+            ids.append(user.id)
+        out["annotator_ids"] = ids
+        if not filters.gold:
+            out["layer"] = "annotator"
+    if filters.labels:
+        out["labels"] = list(filters.labels)
+    if filters.review_status:
+        if filters.review_status not in REVIEW_STATUSES:
+            raise ExportError(f"Review status must be one of {', '.join(REVIEW_STATUSES)}.")
+        out["review_status"] = filters.review_status
+    if filters.date_from:
+        out["date_from"] = filters.date_from
+    if filters.date_to:
+        out["date_to"] = filters.date_to
+    return out
+
+
+@dataclass
+class _Span:
+    id: int
+    document_id: int
+    label: str
+    kind: str
+    annotator: str
+    layer: str
+    start: int
+    end: int
+    text: str
+    attributes: dict
+    created_at: str
+    updated_at: str
+    review_status: str
+    reviewer: str
+    source_ids: list[str]
+    source_texts: list[str]
+    cue_texts: list[str]
+    cue_ids: list[str] = field(default_factory=list)
+
+
+def _split(value) -> list[str]:
+    return str(value).split(_SEP) if value is not None else []
+
+
+def _spans_by_document(store: Store, project_id: int, sfilters: dict) -> Iterator[tuple[tuple, list[_Span]]]:
+    """(document row, its matching spans) in document order; documents without matching spans included."""
+    docs = store.iter_export_documents(project_id, sfilters.get("document_ids"))
+    spans = store.iter_export_spans(project_id, **sfilters)
+    pending = next(spans, None)
+    for doc in docs:
+        group: list[_Span] = []
+        while pending is not None and pending[1] == doc[0]:
+            r = pending
+            group.append(
+                _Span(
+                    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], json.loads(r[9]) if r[9] else {},
+                    r[10], r[11], r[12] or "", r[13] or "", _split(r[14]), _split(r[15]), _split(r[16]), _split(r[17]),
+                )
+            )  # fmt: skip
+            pending = next(spans, None)
+        yield doc, group
+
+
+def attribute_names(store: Store, project_id: int) -> list[str]:
+    """Attribute names of the project: those the labels define, in label order, then any others in use."""
+    names: list[str] = []
+    for lab in store.list_labels(project_id):
+        for name in lab.attributes:
+            if name not in names:
+                names.append(name)
+    for name in store.span_attribute_names(project_id):
+        if name not in names:
+            names.append(name)
+    return names
+
+
+# ---- output sinks --------------------------------------------------------------------------------------
+
+
+class _ZipSink:
+    """Files written one after another into a zip, each streamed through the compressor."""
+
+    def __init__(self, fileobj):
+        # compresslevel 1: exports are mostly Arabic text, which level 1 already halves; higher levels cost time.
+        self.zip = zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
+        self.names: list[str] = []
+
+    @contextmanager
+    def text(self, name: str, *, bom: bool = False) -> Iterator[IO[str]]:
+        with self.zip.open(name, "w", force_zip64=True) as raw:
+            wrapper = io.TextIOWrapper(raw, encoding="utf-8-sig" if bom else "utf-8", newline="", write_through=False)
+            try:
+                yield wrapper
+            finally:
+                wrapper.flush()
+                wrapper.detach()
+        self.names.append(name)
+
+    def close(self) -> None:
+        self.zip.close()
+
+
+class _DirSink:
+    """Files written into a directory (or, for one data file, to a path plus a sidecar)."""
+
+    def __init__(self, directory: Path | None = None, single: Path | None = None):
+        self.directory = directory
+        self.single = single
+        self.names: list[str] = []
+
+    @contextmanager
+    def text(self, name: str, *, bom: bool = False) -> Iterator[IO[str]]:
+        if self.single is not None:
+            # the first data file takes the path; the sidecar and any extra file sit next to it
+            if name == "metadata.json":
+                path = self.single.with_name(self.single.name + ".metadata.json")
+            elif not self.names:
+                path = self.single
+            else:
+                path = self.single.with_name(f"{self.single.stem}.{name}")
+        else:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            path = self.directory / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
+            yield fh
+        self.names.append(str(path))
+
+    def close(self) -> None:
+        pass
+
+
+# ---- the formats ---------------------------------------------------------------------------------------
+
+
+def _write_span_csv(store, project, sfilters, sink, excel, progress, counts) -> None:
+    attrs = attribute_names(store, project.id)
+    taken = set(SPAN_COLUMNS) | set(SPAN_TAIL_COLUMNS)
+    attr_cols = [f"attribute_{a}" if a in taken else a for a in attrs]
+    with sink.text("spans.csv", bom=excel) as fh:
+        w = csv.writer(fh, lineterminator="\r\n")
+        w.writerow(SPAN_COLUMNS + attr_cols + SPAN_TAIL_COLUMNS)
+        pname = neutralise(project.name)
+        n = 0
+        for doc, spans in _spans_by_document(store, project.id, sfilters):
+            if not spans:
+                continue
+            doc_id, title, text, sha = doc[0], neutralise(doc[1]), doc[2], doc[3]
+            rows = []
+            for s in spans:
+                before, after = context_words(text, s.start, s.end)
+                a = s.attributes
+                rows.append(
+                    [
+                        pname, doc_id, title, sha, s.id, neutralise(s.label), s.start, s.end, neutralise(s.text),
+                        neutralise(before), neutralise(after),
+                        *[neutralise(str(a[k])) if k in a else "" for k in attrs],
+                        ";".join(s.source_ids), neutralise(" | ".join(s.source_texts)), neutralise(" | ".join(s.cue_texts)),
+                        neutralise(s.annotator), s.layer, s.created_at, s.updated_at, s.review_status, neutralise(s.reviewer),
+                    ]
+                )  # fmt: skip
+            w.writerows(rows)
+            n += len(rows)
+            progress(n)
+    counts["spans"] = n
+
+
+def _write_triples(store, project, sfilters, sink, excel, progress, counts) -> None:
+    with sink.text("triples.csv", bom=excel) as fh:
+        w = csv.writer(fh, lineterminator="\r\n")
+        w.writerow(TRIPLE_COLUMNS)
+        n = 0
+        for doc, spans in _spans_by_document(store, project.id, sfilters):
+            for s in spans:
+                if s.kind != "content":
+                    continue
+                w.writerow(
+                    [
+                        neutralise(project.name), doc[0], neutralise(doc[1]), s.id, neutralise(s.label), neutralise(s.text),
+                        neutralise(str(s.attributes.get("form", ""))), ";".join(s.source_ids),
+                        neutralise(" | ".join(s.source_texts)), ";".join(s.cue_ids), neutralise(" | ".join(s.cue_texts)),
+                        neutralise(s.annotator), s.layer, s.review_status,
+                    ]
+                )  # fmt: skip
+                n += 1
+            progress(n)
+    counts["triples"] = n
+
+
+def _links_by_from(store, project_id, sfilters) -> dict[int, list[tuple[int, int, str]]]:
+    out: dict[int, list[tuple[int, int, str]]] = {}
+    for link_id, frm, to, type_ in store.iter_export_links(project_id, **sfilters):
+        out.setdefault(frm, []).append((link_id, to, type_))
+    return out
+
+
+def _layers(spans: list[_Span]) -> list[tuple[tuple[str, str], list[_Span]]]:
+    groups: dict[tuple[str, str], list[_Span]] = {}
+    for s in spans:
+        groups.setdefault((s.layer, s.annotator), []).append(s)
+    return list(groups.items())
+
+
+def _write_jsonl(store, project, sfilters, sink, excel, progress, counts) -> None:
+    """doccano's shape: ``text``, ``label`` [[start, end, label]], ``entities``/``relations`` (doccano's relation
+    layout, ids are Nisba span ids), ``meta``. One line per document and layer; offsets are code points."""
+    links = _links_by_from(store, project.id, sfilters)
+    n_lines = n_spans = n_links = 0
+    with sink.text("spans.jsonl") as fh:
+        for doc, spans in _spans_by_document(store, project.id, sfilters):
+            doc_id, title, text, sha, source, meta_json, _created = doc
+            groups = _layers(spans) or [(("", ""), [])]
+            for (layer, annotator), group in groups:
+                ids = {s.id for s in group}
+                relations = [
+                    {"id": lid, "from_id": s.id, "to_id": to, "type": t}
+                    for s in group
+                    for lid, to, t in links.get(s.id, [])
+                    if to in ids
+                ]
+                meta = {
+                    "nisba_document_id": doc_id, "title": title, "text_sha256": sha, "source": source,
+                    "offset_unit": "codepoint", "metadata": json.loads(meta_json) if meta_json else {},
+                }  # fmt: skip
+                if annotator:
+                    meta.update(annotator=annotator, layer=layer)
+                line = {
+                    "id": doc_id,
+                    "text": text,
+                    "label": [[s.start, s.end, s.label] for s in group],
+                    "entities": [
+                        {"id": s.id, "label": s.label, "start_offset": s.start, "end_offset": s.end, "attributes": s.attributes}
+                        for s in group
+                    ],
+                    "relations": relations,
+                    "meta": meta,
+                }
+                fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+                n_lines += 1
+                n_spans += len(group)
+                n_links += len(relations)
+            progress(n_spans)
+    counts.update(lines=n_lines, spans=n_spans, links=n_links)
+
+
+def labelstudio_config(store: Store, project_id: int) -> str:
+    """A Label Studio labelling config for the project's labels, link types and attributes (per-region choices)."""
+    from xml.sax.saxutils import quoteattr
+
+    from annotator.labels import LINK_TYPES
+
+    labels = store.list_labels(project_id)
+    parts = ["<View>", '  <Labels name="label" toName="text">']
+    parts += [f"    <Label value={quoteattr(lab.name)} background={quoteattr(lab.colour)}/>" for lab in labels]
+    parts += ["  </Labels>", '  <Text name="text" value="$text"/>', "  <Relations>"]
+    parts += [f"    <Relation value={quoteattr(t)}/>" for t in LINK_TYPES]
+    parts.append("  </Relations>")
+    attrs: dict[str, list[str]] = {}
+    for lab in labels:
+        for name, values in lab.attributes.items():
+            attrs.setdefault(name, [])
+            attrs[name] += [v for v in values if v not in attrs[name]]
+    for name, values in attrs.items():
+        parts.append(f'  <Choices name={quoteattr(name)} toName="text" perRegion="true">')
+        parts += [f"    <Choice value={quoteattr(v)}/>" for v in values]
+        parts.append("  </Choices>")
+    parts.append("</View>")
+    return "\n".join(parts) + "\n"
+
+
+def _ls_result(group: list[_Span], links: dict) -> list[dict]:
+    result: list[dict] = []
+    ids = {s.id: region_id(s.id) for s in group}
+    for s in group:
+        value = {"start": s.start, "end": s.end, "text": s.text}
+        result.append(
+            {"value": {**value, "labels": [s.label]}, "id": ids[s.id], "from_name": "label", "to_name": "text",
+             "type": "labels", "origin": "manual"}
+        )  # fmt: skip
+        for name, choice in s.attributes.items():
+            result.append(
+                {"value": {**value, "choices": [str(choice)]}, "id": ids[s.id], "from_name": name, "to_name": "text",
+                 "type": "choices", "origin": "manual"}
+            )  # fmt: skip
+    for s in group:
+        for _lid, to, type_ in links.get(s.id, []):
+            if to in ids:
+                result.append(
+                    {"from_id": ids[s.id], "to_id": ids[to], "type": "relation", "direction": "right", "labels": [type_]}
+                )
+    return result
+
+
+def _write_labelstudio(store, project, sfilters, sink, excel, progress, counts) -> None:
+    """Tasks with ``data.text`` and ``annotations[].result`` (labels, per-region choices, relations), the shape
+    Label Studio's JSON export has and its importer takes. ``completed_by`` is left out on purpose: Label Studio
+    refuses unknown user ids and emails, so it assigns the importing user; the Nisba username travels in
+    ``nisba_annotator``, which Label Studio ignores and Nisba's importer reads."""
+    links = _links_by_from(store, project.id, sfilters)
+    n_tasks = n_spans = n_links = 0
+    with sink.text("tasks.json") as fh:
+        fh.write("[")
+        first = True
+        for doc, spans in _spans_by_document(store, project.id, sfilters):
+            doc_id, title, text, sha, source, meta_json, created = doc
+            meta = json.loads(meta_json) if meta_json else {}
+            data = {"text": text, "title": title, "nisba_document_id": doc_id, "text_sha256": sha}
+            data.update({k: v for k, v in meta.items() if k not in data and isinstance(v, str | int | float | bool)})
+            annotations = []
+            for (layer, annotator), group in _layers(spans):
+                result = _ls_result(group, links)
+                n_links += sum(1 for r in result if r["type"] == "relation")
+                annotations.append(
+                    {
+                        "result": result, "ground_truth": layer == "gold", "was_cancelled": False,
+                        "created_at": min(s.created_at for s in group), "updated_at": max(s.updated_at for s in group),
+                        "lead_time": 0, "nisba_annotator": annotator, "nisba_layer": layer,
+                    }
+                )  # fmt: skip
+                n_spans += len(group)
+            task = {"id": doc_id, "data": data, "annotations": annotations, "predictions": []}
+            fh.write(("\n" if first else ",\n") + json.dumps(task, ensure_ascii=False))
+            first = False
+            n_tasks += 1
+            progress(n_spans)
+        fh.write("\n]\n")
+    with sink.text("labelstudio-config.xml") as fh:
+        fh.write(labelstudio_config(store, project.id))
+    counts.update(tasks=n_tasks, spans=n_spans, links=n_links)
+
+
+def bio_tags(text: str, spans: list[tuple[int, int, str, int]]) -> tuple[list[tuple[str, str]], list[tuple[int, str]]]:
+    """Tokens of ``text`` with BIO tags for ``spans`` (start, end, label, id) of one layer.
+
+    Returns ``(tokens, warnings)``: a span whose ends fall inside a token, or that overlaps an earlier span
+    (nested spans cannot share one BIO sequence), is not tagged and is listed in the warnings instead.
+    """
+    toks = tokenize(text)
+    starts = {s: i for i, (s, _e) in enumerate(toks)}
+    ends = {e: i for i, (_s, e) in enumerate(toks)}
+    tags = ["O"] * len(toks)
+    warnings: list[tuple[int, str]] = []
+    for start, end, label, span_id in sorted(spans):
+        i, j = starts.get(start), ends.get(end)
+        if i is None or j is None:
+            where = "start" if i is None else "end"
+            warnings.append((span_id, f"the span's {where} is inside a token; not widened, left untagged"))
+            continue
+        if any(t != "O" for t in tags[i : j + 1]):
+            warnings.append((span_id, "overlaps another span of this layer; BIO cannot hold nested spans"))
+            continue
+        tags[i] = f"B-{label}"
+        for k in range(i + 1, j + 1):
+            tags[k] = f"I-{label}"
+    return [(text[s:e], t) for (s, e), t in zip(toks, tags, strict=True)], warnings
+
+
+def _write_conll(store, project, sfilters, sink, excel, progress, counts) -> None:
+    """One BIO file per layer (each annotator, and gold) in CoNLL-2003 layout (``token -X- _ TAG``, a
+    ``-DOCSTART-`` block per document), ``documents.csv`` naming each block's document, and ``warnings.csv``
+    for spans whose ends are not on token boundaries (never silently widened)."""
+    # A layer's file has to be written in one go inside the zip, so spans are grouped per layer first:
+    # one pass per layer over the documents keeps memory at one document.
+    layers = []
+    if sfilters.get("layer") != "annotator":
+        layers.append(("gold", None))
+    if sfilters.get("layer") != "gold":
+        wanted = sfilters.get("annotator_ids")
+        for uid, username in store.project_annotators(project.id):
+            if wanted is None or uid in wanted:
+                layers.append((username, uid))
+    warn_rows: list[list] = []
+    doc_order: list[list] = []
+    n_tokens = n_spans = 0
+    files = 0
+    for name, uid in layers:
+        f = dict(sfilters)
+        if uid is None:
+            f["layer"] = "gold"
+        else:
+            f.update(layer="annotator", annotator_ids=[uid])
+        wrote_any = False
+        block = 0
+        with sink.text(f"conll/{'gold' if uid is None else 'annotator-' + name}.conll") as fh:
+            for doc, spans in _spans_by_document(store, project.id, f):
+                if not spans:
+                    continue
+                wrote_any = True
+                tokens, warnings = bio_tags(doc[2], [(s.start, s.end, s.label, s.id) for s in spans])
+                by_id = {s.id: s for s in spans}
+                for span_id, reason in warnings:
+                    s = by_id[span_id]
+                    warn_rows.append([name, doc[0], span_id, s.label, s.start, s.end, neutralise(s.text), reason])
+                # CoNLL-2003 layout, as Label Studio writes it; documents.csv gives the document of each block
+                fh.write("-DOCSTART- -X- O\n\n")
+                fh.write("".join(f"{tok} -X- _ {tag}\n" for tok, tag in tokens))
+                fh.write("\n")
+                block += 1
+                doc_order.append([name, block, doc[0], neutralise(doc[1])])
+                n_tokens += len(tokens)
+                n_spans += len(spans)
+                progress(n_spans)
+        files += wrote_any
+    with sink.text("conll/documents.csv") as fh:
+        w = csv.writer(fh, lineterminator="\r\n")
+        w.writerow(["layer", "block", "document_id", "document_title"])
+        w.writerows(doc_order)
+    with sink.text("conll/warnings.csv") as fh:
+        w = csv.writer(fh, lineterminator="\r\n")
+        w.writerow(["layer", "document_id", "span_id", "label", "start_offset", "end_offset", "text", "reason"])
+        w.writerows(warn_rows)
+    counts.update(layers=len(layers), tokens=n_tokens, spans=n_spans, warnings=len(warn_rows))
+
+
+def _write_audit(store, project, sfilters, sink, excel, progress, counts) -> None:
+    """Every audit event, as CSV and JSONL, and the chain's verification with its head hash."""
+    users = {u.id: u.username for u in store.list_users()}
+    n = 0
+    with sink.text("audit.jsonl") as fh:
+        for ev in store.iter_events():
+            fh.write(json.dumps({**ev, "username": users.get(ev["user_id"], "")}, ensure_ascii=False) + "\n")
+            n += 1
+            if n % 1000 == 0:
+                progress(n)
+    with sink.text("audit.csv", bom=excel) as fh:
+        w = csv.writer(fh, lineterminator="\r\n")
+        w.writerow(AUDIT_COLUMNS)
+        for ev in store.iter_events():
+            row = {**ev, "username": users.get(ev["user_id"], "")}
+            for key in ("before", "after"):
+                row[key] = "" if row[key] is None else audit.canonical_json(row[key])
+            w.writerow([neutralise(row[c]) for c in AUDIT_COLUMNS])
+    report = audit.verify_chain(store.iter_events())
+    counts.update(events=n, chain_ok=report.ok, head_hash=report.head, broken_event_id=report.broken_event_id)
+
+
+_WRITERS: dict[str, Callable] = {
+    "csv": _write_span_csv,
+    "triples": _write_triples,
+    "jsonl": _write_jsonl,
+    "labelstudio": _write_labelstudio,
+    "conll": _write_conll,
+    "audit": _write_audit,
+}
+SINGLE_FILE_FORMATS = {"csv": ".csv", "triples": ".csv", "jsonl": ".jsonl", "labelstudio": ".json"}
+
+
+def _schema_version(store: Store) -> list[str]:
+    if not store.has_table("_sqlite_migrations"):
+        return []
+    return [r["name"] for r in store.query("SELECT name FROM _sqlite_migrations ORDER BY id")]
+
+
+def _run(store, actor, project_id, fmt, sink, filters, excel, progress) -> ExportResult:
+    if fmt not in FORMATS:
+        raise ExportError(f"Unknown export format {fmt!r} (known: {', '.join(FORMATS)}).")
+    user = access.require_admin(store, actor)
+    project = store.get_project(project_id)
+    filters = filters or ExportFilters()
+    sfilters = _store_filters(store, project_id, filters)
+    started = now()
+    counts: dict = {}
+    _WRITERS[fmt](store, project, sfilters, sink, excel, progress or (lambda n: None), counts)
+    metadata = {
+        "nisba_export": fmt,
+        "offset_unit": OFFSET_UNIT,
+        "text_direction": "rtl",
+        "export_schema_version": EXPORT_SCHEMA_VERSION,
+        "database_migrations": _schema_version(store),
+        "exported_at": started,
+        "exported_by": user.username,
+        "project": {"id": project.id, "name": project.name},
+        "filters": filters.describe(),
+        "excel_bom": bool(excel),
+        "counts": counts,
+        "files": list(sink.names),
+        "notes": (
+            "Offsets count Unicode code points into the stored (canonical) text: text[start:end] == span text. "
+            "CSV cells starting with = + - @ tab or CR are prefixed with ' so spreadsheets do not run them."
+        ),
+    }
+    with sink.text("metadata.json") as fh:
+        json.dump(metadata, fh, ensure_ascii=False, indent=2)
+    sink.close()
+    with store.write():
+        store.record_event(
+            user.id, "export", "project", project.id, after={"format": fmt, "filters": filters.describe(), "counts": counts}
+        )
+    return ExportResult(files=list(sink.names), metadata=metadata)
+
+
+def export_zip(
+    store: Store,
+    actor: User | None,
+    project_id: int,
+    fmt: str,
+    out: IO[bytes] | str | Path,
+    filters: ExportFilters | None = None,
+    *,
+    excel: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> ExportResult:
+    """Write an export of ``fmt`` as a zip (data files + ``metadata.json``) to ``out`` (a path or binary file).
+
+    ``excel`` writes CSV files with a UTF-8 BOM so Excel reads the Arabic. ``progress`` is called with the
+    number of rows written so far. Admins only; recorded as an ``export`` audit event.
+    """
+    access.require_admin(store, actor)
+    if isinstance(out, str | Path):
+        with open(out, "wb") as fh:
+            return _run(store, actor, project_id, fmt, _ZipSink(fh), filters, excel, progress)
+    return _run(store, actor, project_id, fmt, _ZipSink(out), filters, excel, progress)
+
+
+def export_to_path(
+    store: Store,
+    actor: User | None,
+    project_id: int,
+    fmt: str,
+    out: str | Path,
+    filters: ExportFilters | None = None,
+    *,
+    excel: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> ExportResult:
+    """Export to ``out``: a zip when it ends in ``.zip``; for one-file formats the file itself plus
+    ``<out>.metadata.json``; for CoNLL and audit (several files) a directory."""
+    out = Path(out)
+    if out.suffix.lower() == ".zip":
+        return export_zip(store, actor, project_id, fmt, out, filters, excel=excel, progress=progress)
+    access.require_admin(store, actor)
+    if fmt in SINGLE_FILE_FORMATS:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        sink = _DirSink(single=out)
+    else:
+        sink = _DirSink(directory=out)
+    return _run(store, actor, project_id, fmt, sink, filters, excel, progress)

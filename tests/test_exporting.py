@@ -1,0 +1,284 @@
+"""Exports: CSV (exact columns, formula neutralisation, BOM, Arabic unchanged), triples, JSONL, Label Studio,
+CoNLL with warnings, audit with the chain head, metadata sidecar, filters, admin-only and audited."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+
+import pandas as pd
+import pytest
+
+from annotator import audit
+from annotator.annotations import add_link, add_span
+from annotator.errors import PermissionDenied
+from annotator.exporting import (
+    FORMATS,
+    ExportFilters,
+    bio_tags,
+    context_words,
+    export_to_path,
+    export_zip,
+    neutralise,
+    region_id,
+)
+from annotator.projects import add_document, add_member, create_project
+from annotator.text import context
+
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _span(store, user, doc, label, needle, **kw):
+    start = doc.text.index(needle)
+    return add_span(store, user, doc.id, label, start, start + len(needle), needle, **kw)
+
+
+@pytest.fixture
+def annotated(demo, users, tricky):
+    """A project with the tricky texts; amal and badr annotate some, with links and attributes; one gold span."""
+    admin = users["admin"]
+    project = create_project(demo, admin, "Export test")
+    for name in ("amal", "badr", "rana"):
+        add_member(demo, admin, project.id, users[name].id)
+    docs = {}
+    for case_id in ("formula-injection", "emoji", "multi-paragraph", "harakat-tatweel", "html-injection"):
+        docs[case_id] = add_document(demo, admin, project.id, case_id, tricky[case_id]["text"], metadata={"case": case_id})
+    amal, badr = users["amal"], users["badr"]
+    d = docs["formula-injection"]
+    q = _span(demo, amal, d, "QUOTE", '=HYPERLINK("http://example.invalid","اضغط هنا")', attributes={"form": "direct"})
+    s = _span(demo, amal, d, "SOURCE", "الموقع", attributes={"type": "outlet"})
+    c = _span(demo, amal, d, "CUE", "قال")
+    add_link(demo, amal, q.id, s.id, "attributed_to")
+    add_link(demo, amal, q.id, c.id, "cue")
+    d = docs["emoji"]
+    q2 = _span(demo, amal, d, "QUOTE", "هذا خبر مهم 🇪🇬", attributes={"form": "direct"})
+    s2 = _span(demo, amal, d, "SOURCE", "المغرد")
+    add_link(demo, amal, q2.id, s2.id, "attributed_to")
+    _span(demo, badr, d, "SOURCE", "المغرد")
+    d = docs["multi-paragraph"]
+    cl = _span(demo, badr, d, "CLAIM", "الخبر صحيح", attributes={"form": "indirect"})
+    so = _span(demo, badr, d, "SOURCE", "المصدر")
+    add_link(demo, badr, cl.id, so.id, "attributed_to")
+    _span(demo, users["rana"], d, "SOURCE", "الوزارة", layer="gold")
+    d = docs["harakat-tatweel"]
+    _span(demo, amal, d, "CUE", "وأكّـدَ")
+    return demo, project, docs
+
+
+def _zip(store, admin, project, fmt, **kw) -> zipfile.ZipFile:
+    buf = io.BytesIO()
+    export_zip(store, admin, project.id, fmt, buf, **kw)
+    buf.seek(0)
+    return zipfile.ZipFile(buf)
+
+
+def test_csv_columns_and_values(annotated, users):
+    store, project, docs = annotated
+    zf = _zip(store, users["admin"], project, "csv")
+    raw = zf.read("spans.csv").decode("utf-8")
+    assert not raw.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(raw, newline="")))
+    header = raw.split("\r\n", 1)[0].split(",")
+    assert header[:11] == [
+        "project", "document_id", "document_title", "text_sha256", "span_id", "label", "start_offset", "end_offset",
+        "text", "context_before", "context_after",
+    ]  # fmt: skip
+    assert header[11:13] == ["form", "type"]
+    assert header[-9:] == [
+        "source_span_id",
+        "source_text",
+        "cue_text",
+        "annotator",
+        "layer",
+        "created_at",
+        "updated_at",
+        "review_status",
+        "reviewer",
+    ]
+    assert len(rows) == 10
+    quote = next(r for r in rows if r["label"] == "QUOTE" and r["document_title"] == "formula-injection")
+    assert quote["text"] == "'" + '=HYPERLINK("http://example.invalid","اضغط هنا")'
+    assert quote["source_text"] == "الموقع"
+    assert quote["cue_text"] == "قال"
+    assert quote["form"] == "direct"
+    assert quote["annotator"] == "amal"
+    src = next(r for r in rows if r["label"] == "SOURCE" and r["document_title"] == "formula-injection")
+    assert src["type"] == "outlet" and src["form"] == "" and src["source_text"] == ""
+    assert quote["source_span_id"] == src["span_id"]
+    gold = next(r for r in rows if r["layer"] == "gold")
+    assert gold["text"] == "الوزارة" and gold["annotator"] == "rana"
+    # the offsets slice the stored text
+    for r in rows:
+        doc = store.get_document(int(r["document_id"]))
+        assert neutralise(doc.text[int(r["start_offset"]) : int(r["end_offset"])]) == r["text"]
+
+
+def test_csv_read_back_with_pandas_has_arabic_unchanged_and_no_formula(annotated, users, tmp_path):
+    store, project, _docs = annotated
+    out = tmp_path / "spans.csv"
+    export_to_path(store, users["admin"], project.id, "csv", out, excel=True)
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+    df = pd.read_csv(out, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    for value in df.to_numpy().ravel():
+        assert not str(value).startswith(FORMULA), value
+    for _, r in df.iterrows():
+        span = store.get_span(int(r["span_id"]))
+        expected = span.text if not span.text.startswith(FORMULA) else "'" + span.text
+        assert r["text"] == expected
+    assert "هذا خبر مهم 🇪🇬" in set(df["text"])
+    meta = json.loads((tmp_path / "spans.csv.metadata.json").read_text(encoding="utf-8"))
+    assert meta["offset_unit"] == "Unicode code points" and meta["text_direction"] == "rtl"
+    assert meta["counts"]["spans"] == len(df)
+    assert meta["exported_by"] == "admin" and meta["excel_bom"] is True
+
+
+def test_metadata_sidecar_in_zip(annotated, users):
+    store, project, _docs = annotated
+    zf = _zip(store, users["admin"], project, "jsonl", filters=ExportFilters(annotators=["amal"]))
+    meta = json.loads(zf.read("metadata.json"))
+    assert meta["filters"] == {"annotators": ["amal"]}
+    assert meta["project"]["name"] == "Export test"
+    assert meta["export_schema_version"] == 1 and meta["database_migrations"]
+    assert meta["counts"]["spans"] == 6
+    assert meta["exported_at"]
+
+
+def test_filters(annotated, users):
+    store, project, docs = annotated
+    admin = users["admin"]
+
+    def count(**kw):
+        zf = _zip(store, admin, project, "csv", filters=ExportFilters(**kw))
+        return len(list(csv.DictReader(io.StringIO(zf.read("spans.csv").decode(), newline=""))))
+
+    assert count() == 10
+    assert count(annotators=["badr"]) == 3
+    assert count(gold=True) == 1
+    assert count(labels=["SOURCE"]) == 5
+    assert count(document_ids=[docs["emoji"].id]) == 3
+    assert count(date_from="2000-01-01", date_to="2999-01-01") == 10
+    assert count(date_to="2000-01-01") == 0
+    assert count(review_status="unreviewed") == 10
+
+
+def test_triples(annotated, users):
+    store, project, _docs = annotated
+    zf = _zip(store, users["admin"], project, "triples")
+    rows = list(csv.DictReader(io.StringIO(zf.read("triples.csv").decode(), newline="")))
+    assert len(rows) == 3  # the QUOTE and CLAIM spans of the annotator layers
+    t = next(r for r in rows if r["content_label"] == "CLAIM")
+    assert (t["content_text"], t["source_text"], t["form"], t["annotator"]) == ("الخبر صحيح", "المصدر", "indirect", "badr")
+    q = next(r for r in rows if r["content_text"].startswith("'="))
+    assert q["cue_text"] == "قال" and q["cue_span_id"]
+
+
+def test_jsonl_shape(annotated, users):
+    store, project, docs = annotated
+    zf = _zip(store, users["admin"], project, "jsonl")
+    lines = [json.loads(x) for x in zf.read("spans.jsonl").decode().splitlines()]
+    emoji = [x for x in lines if x["id"] == docs["emoji"].id]
+    assert {x["meta"]["annotator"] for x in emoji} == {"amal", "badr"}
+    amal = next(x for x in emoji if x["meta"]["annotator"] == "amal")
+    for s, e, label in amal["label"]:
+        assert label in ("QUOTE", "SOURCE")
+        assert amal["text"][s:e] in ("هذا خبر مهم 🇪🇬", "المغرد")
+    assert len(amal["relations"]) == 1 and amal["meta"]["offset_unit"] == "codepoint"
+    html = next(x for x in lines if x["id"] == docs["html-injection"].id)
+    assert html["label"] == [] and "meta" in html  # documents without spans still travel
+
+
+def test_labelstudio_shape(annotated, users):
+    store, project, docs = annotated
+    zf = _zip(store, users["admin"], project, "labelstudio")
+    tasks = json.loads(zf.read("tasks.json"))
+    assert len(tasks) == 5
+    task = next(t for t in tasks if t["data"]["nisba_document_id"] == docs["formula-injection"].id)
+    (ann,) = task["annotations"]
+    labels = [r for r in ann["result"] if r["type"] == "labels"]
+    choices = [r for r in ann["result"] if r["type"] == "choices"]
+    relations = [r for r in ann["result"] if r["type"] == "relation"]
+    assert len(labels) == 3 and len(relations) == 2
+    ids = {r["id"] for r in labels}
+    assert all(len(i) == 10 for i in ids)
+    assert {c["id"] for c in choices} <= ids and {c["from_name"] for c in choices} == {"form", "type"}
+    for r in labels:
+        assert task["data"]["text"][r["value"]["start"] : r["value"]["end"]] == r["value"]["text"]
+    assert {(r["from_id"] in ids, r["to_id"] in ids) for r in relations} == {(True, True)}
+    assert "completed_by" not in ann and ann["nisba_annotator"] == "amal"
+    config = zf.read("labelstudio-config.xml").decode()
+    assert '<Text name="text" value="$text"/>' in config and 'perRegion="true"' in config
+
+
+def test_region_ids_look_like_label_studio():
+    ids = {region_id(i) for i in range(1000)}
+    assert len(ids) == 1000
+    assert all(len(i) == 10 and i.replace("-", "").replace("_", "").isalnum() for i in ids)
+
+
+def test_bio_tags_warn_instead_of_widening():
+    text = "وقال المصدر إن الخبر صحيح."
+    tokens, warnings = bio_tags(
+        text, [(0, 4, "CUE", 1), (5, 11, "SOURCE", 2), (6, 11, "X", 3), (15, 20, "CLAIM", 4), (15, 25, "CLAIM", 5)]
+    )
+    assert [t for t, _ in tokens] == ["وقال", "المصدر", "إن", "الخبر", "صحيح", "."]
+    assert [t for _, t in tokens] == ["B-CUE", "B-SOURCE", "O", "B-CLAIM", "O", "O"]
+    assert {w[0] for w in warnings} == {3, 5}
+
+
+def test_conll_files_per_layer(annotated, users):
+    store, project, _docs = annotated
+    zf = _zip(store, users["admin"], project, "conll")
+    names = set(zf.namelist())
+    assert {
+        "conll/gold.conll",
+        "conll/annotator-amal.conll",
+        "conll/annotator-badr.conll",
+        "conll/warnings.csv",
+        "conll/documents.csv",
+    } <= names
+    amal = zf.read("conll/annotator-amal.conll").decode()
+    assert "وأكّـدَ -X- _ B-CUE" in amal
+    assert "الموقع -X- _ B-SOURCE" in amal
+    # the QUOTE starting with =HYPERLINK("... starts on a punctuation token and ends inside none: tagged
+    assert "= -X- _ B-QUOTE" in amal
+
+
+def test_audit_export_has_chain_head(annotated, users):
+    store, project, _docs = annotated
+    zf = _zip(store, users["admin"], project, "audit")
+    meta = json.loads(zf.read("metadata.json"))
+    report = audit.verify_chain(store.iter_events())
+    # the export's own audit event comes after the export was written
+    assert meta["counts"]["chain_ok"] is True
+    events = [json.loads(x) for x in zf.read("audit.jsonl").decode().splitlines()]
+    assert meta["counts"]["head_hash"] == events[-1]["hash"]
+    assert report.count == len(events) + 1
+    rows = list(csv.DictReader(io.StringIO(zf.read("audit.csv").decode(), newline="")))
+    assert len(rows) == len(events) and rows[0]["hash"] == events[0]["hash"]
+
+
+def test_export_is_admin_only_and_audited(annotated, users):
+    store, project, _docs = annotated
+    before = len(list(store.iter_events()))
+    with pytest.raises(PermissionDenied):
+        export_zip(store, users["amal"], project.id, "csv", io.BytesIO())
+    assert len(list(store.iter_events())) == before
+    export_zip(store, users["admin"], project.id, "triples", io.BytesIO())
+    last = list(store.iter_events())[-1]
+    assert (last["action"], last["entity"], last["after"]["format"]) == ("export", "project", "triples")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_format_writes_metadata(annotated, users, fmt):
+    store, project, _docs = annotated
+    zf = _zip(store, users["admin"], project, fmt)
+    meta = json.loads(zf.read("metadata.json"))
+    assert meta["nisba_export"] == fmt and set(meta["files"]) <= set(zf.namelist())
+
+
+def test_context_words_matches_text_context(tricky):
+    text = " ".join(case["text"] for case in tricky.values()) * 3
+    for start in range(0, len(text) - 20, 37):
+        assert context_words(text, start, start + 9) == context(text, start, start + 9)
