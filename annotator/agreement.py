@@ -1,0 +1,473 @@
+"""Inter-annotator agreement: pairwise span F1, token-level Krippendorff's alpha, Cohen's kappa on
+attributes, and link agreement, per project, per document and per label, as pandas DataFrames.
+
+Only the annotator layers count (never gold), and a pair of annotators is compared on a document only
+when both have a layer there (see :meth:`Store.document_annotator_ids`): an annotator who never opened a
+document does not lower anybody's figures.
+
+Measures, so the numbers are comparable with published ones:
+
+- **Span F1, exact**: two spans match when start, end and label are equal; F1 = 2·matches / (|A| + |B|)
+  (symmetric, so "precision" and "recall" are just A against B and B against A).
+- **Span F1, overlap**: a span of A counts as found when B has a span of the same label sharing at least
+  one character; P = found(A) / |A|, R = found(B) / |B|, F1 their harmonic mean.
+- **Krippendorff's alpha** (the ``krippendorff`` package, nominal): units are the tokens of
+  :func:`annotator.text.tokenize`; each annotator gives each token the set of labels of the spans that
+  overlap it ("O" when none), so nested spans (a SOURCE inside a CLAIM) give the tag "CLAIM+SOURCE".
+  Per label, the value is binary (inside a span of that label or not), as in PolNeAR's token-wise alpha
+  for source, cue and content. Tokens of documents an annotator has no layer on are missing values.
+- **Cohen's kappa** on each attribute of exactly matched spans, an unset attribute being its own value.
+- **Links**: a link is (type, content span, target span) by offsets and label; exact F1 as for spans, and
+  overlap F1 where both ends only need to overlap a span of the same label.
+
+F1 is NaN when neither annotator made anything; alpha and kappa are NaN when undefined (one value only).
+"""
+
+from __future__ import annotations
+
+import bisect
+import io
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from itertools import combinations
+
+import krippendorff
+import numpy as np
+import pandas as pd
+
+from annotator import access
+from annotator.models import User
+from annotator.store import Store
+from annotator.text import tokenize
+
+ALL = "(all)"
+UNSET = "∅"
+
+
+@dataclass(frozen=True)
+class SpanRow:
+    document_id: int
+    span_id: int
+    annotator_id: int
+    label: str
+    start: int
+    end: int
+    attributes: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    document_id: int
+    annotator_id: int
+    type: str
+    from_span_id: int
+    to_span_id: int
+
+
+@dataclass
+class ProjectData:
+    """What the measures need, independent of the database (tests and benchmarks build it directly)."""
+
+    texts: dict[int, str]
+    spans: list[SpanRow]
+    links: list[LinkRow] = field(default_factory=list)
+    # document id -> annotator ids with a layer there; defaults to the authors of spans
+    annotators: dict[int, list[int]] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)
+    labels: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        if not self.annotators:
+            found: dict[int, set[int]] = defaultdict(set)
+            for s in self.spans:
+                found[s.document_id].add(s.annotator_id)
+            self.annotators = {d: sorted(a) for d, a in found.items()}
+        if not self.labels:
+            self.labels = sorted({s.label for s in self.spans})
+
+
+@dataclass
+class AgreementReport:
+    """The four tables; see the module docstring for how each number is computed."""
+
+    span_f1: pd.DataFrame
+    alpha: pd.DataFrame
+    kappa: pd.DataFrame
+    links: pd.DataFrame
+
+
+def load_project(store: Store, actor: User, project_id: int) -> ProjectData:
+    """Read a project's annotator layers (reviewers and admins of the project only)."""
+    user = access.require_role(store, actor, "reviewer", "admin")
+    access.require_project(store, user, project_id)
+    spans = [
+        SpanRow(d, i, a, lab, s, e, json.loads(attrs) if attrs else {})
+        for d, i, a, lab, s, e, attrs in store.project_annotator_spans(project_id)
+    ]
+    links = [LinkRow(d, a, t, f, to) for d, _i, a, t, f, to in store.project_annotator_links(project_id)]
+    annotators: dict[int, set[int]] = defaultdict(set)
+    for d, a in store.project_document_annotators(project_id):
+        annotators[d].add(a)
+    return ProjectData(
+        texts=store.project_texts(project_id),
+        spans=spans,
+        links=links,
+        annotators={d: sorted(a) for d, a in annotators.items()},
+        names={u.id: u.name for u in store.list_users()},
+        labels=[lab.name for lab in store.list_labels(project_id)],
+    )
+
+
+def agreement_report(store: Store, actor: User, project_id: int) -> AgreementReport:
+    """All agreement tables for a project (reviewers and admins)."""
+    return compute(load_project(store, actor, project_id))
+
+
+def compute(data: ProjectData) -> AgreementReport:
+    return AgreementReport(
+        span_f1=span_f1(data), alpha=token_alpha(data), kappa=attribute_kappa(data), links=link_agreement(data)
+    )
+
+
+# ---- helpers ------------------------------------------------------------------------------------------
+
+
+def _pairs(data: ProjectData) -> dict[int, list[tuple[int, int]]]:
+    return {d: list(combinations(sorted(a), 2)) for d, a in data.annotators.items()}
+
+
+def _f1(matches: float, n_a: int, n_b: int) -> float:
+    return 2 * matches / (n_a + n_b) if n_a + n_b else float("nan")
+
+
+def _overlap_f1(found_a: int, found_b: int, n_a: int, n_b: int) -> float:
+    if n_a + n_b == 0:
+        return float("nan")
+    if n_a == 0 or n_b == 0:
+        return 0.0
+    p, r = found_a / n_a, found_b / n_b
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def _found(mine: list[tuple[int, int]], theirs: list[tuple[int, int]]) -> int:
+    """How many of ``mine`` share at least one character with one of ``theirs`` (both sorted by start)."""
+    if not mine or not theirs:
+        return 0
+    starts = [s for s, _ in theirs]
+    longest = max(e - s for s, e in theirs)
+    n = 0
+    for s, e in mine:
+        lo = bisect.bisect_left(starts, s - longest)
+        hi = bisect.bisect_left(starts, e)
+        if any(te > s for _ts, te in theirs[lo:hi]):
+            n += 1
+    return n
+
+
+def _named(frame: pd.DataFrame, names: dict[int, str]) -> pd.DataFrame:
+    if not frame.empty:
+        frame.insert(
+            frame.columns.get_loc("annotator_b") + 1, "annotator_a_name", frame["annotator_a"].map(lambda i: names.get(i, str(i)))
+        )
+        frame.insert(
+            frame.columns.get_loc("annotator_a_name") + 1,
+            "annotator_b_name",
+            frame["annotator_b"].map(lambda i: names.get(i, str(i))),
+        )
+    return frame
+
+
+# ---- span F1 ------------------------------------------------------------------------------------------
+
+_F1_COLUMNS = [
+    "level",
+    "document_id",
+    "label",
+    "annotator_a",
+    "annotator_b",
+    "n_a",
+    "n_b",
+    "exact_matches",
+    "exact_f1",
+    "overlap_f1",
+]
+
+
+def span_f1(data: ProjectData) -> pd.DataFrame:
+    """Pairwise span F1 (exact and overlap) per document × label, per document, per label and for the
+    project; ``label`` is ``(all)`` and ``document_id`` is missing in the aggregated rows (micro-averaged:
+    counts are summed before dividing)."""
+    by: dict[tuple[int, int, str], list[tuple[int, int]]] = defaultdict(list)
+    for s in data.spans:
+        by[(s.document_id, s.annotator_id, s.label)].append((s.start, s.end))
+    for v in by.values():
+        v.sort()
+    # counts[(document_id or None, label)][(a, b)] = [n_a, n_b, exact, found_a, found_b]
+    counts: dict[tuple, dict[tuple[int, int], list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0, 0, 0]))
+    for doc, pairs in _pairs(data).items():
+        for a, b in pairs:
+            for label in data.labels:
+                sa, sb = by.get((doc, a, label), []), by.get((doc, b, label), [])
+                exact = sum((Counter(sa) & Counter(sb)).values())
+                c = [len(sa), len(sb), exact, _found(sa, sb), _found(sb, sa)]
+                for scope in ((doc, label), (doc, ALL), (None, label), (None, ALL)):
+                    acc = counts[scope][(a, b)]
+                    for i, v in enumerate(c):
+                        acc[i] += v
+    rows = []
+    for (doc, label), per_pair in counts.items():
+        for (a, b), (n_a, n_b, exact, fa, fb) in per_pair.items():
+            rows.append(
+                {
+                    "level": "project" if doc is None else "document", "document_id": doc, "label": label,
+                    "annotator_a": a, "annotator_b": b, "n_a": n_a, "n_b": n_b, "exact_matches": exact,
+                    "exact_f1": _f1(exact, n_a, n_b), "overlap_f1": _overlap_f1(fa, fb, n_a, n_b),
+                }
+            )  # fmt: skip
+    frame = pd.DataFrame(rows, columns=_F1_COLUMNS)
+    frame["document_id"] = frame["document_id"].astype("Int64")
+    frame = _sorted(frame)
+    return _named(frame, data.names)
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    """Project rows first, then documents in id order; ``(all)`` before the labels."""
+    key = frame.assign(_p=frame["level"] != "project", _d=frame["document_id"].fillna(-1), _l=frame["label"] != ALL)
+    cols = ["_p", "_d", "_l", "label"] + [c for c in ("annotator_a", "annotator_b", "type", "attribute") if c in frame]
+    return key.sort_values(cols, kind="stable").drop(columns=["_p", "_d", "_l"]).reset_index(drop=True)
+
+
+# ---- Krippendorff's alpha over tokens -----------------------------------------------------------------
+
+
+def token_tags(text: str, spans: list[tuple[int, int, int]]) -> np.ndarray:
+    """Per token of ``text``, the bit mask of the labels (bit index given per span) of the spans that
+    overlap it: ``spans`` holds (start, end, label bit)."""
+    tokens = tokenize(text)
+    starts = [s for s, _ in tokens]
+    ends = [e for _, e in tokens]
+    tags = np.zeros(len(tokens), dtype=np.int64)
+    for start, end, bit in spans:
+        lo = bisect.bisect_right(ends, start)
+        hi = bisect.bisect_left(starts, end)
+        tags[lo:hi] |= 1 << bit
+    return tags
+
+
+def _alpha(matrix: np.ndarray) -> float:
+    """Nominal alpha of a coders × units matrix with NaN for missing; NaN when undefined."""
+    values = matrix[~np.isnan(matrix)]
+    domain = np.unique(values)
+    if len(domain) < 2 or matrix.shape[0] < 2:
+        return float("nan")
+    try:
+        return float(krippendorff.alpha(reliability_data=matrix, value_domain=domain, level_of_measurement="nominal"))
+    except (ValueError, ZeroDivisionError):
+        return float("nan")
+
+
+def token_alpha(data: ProjectData) -> pd.DataFrame:
+    """Krippendorff's alpha (nominal) over tokens: for the project and per document over the label-set
+    tags (``label`` = ``(all)``), and per label (binary) for the project and per document."""
+    coders = sorted({a for ids in data.annotators.values() for a in ids})
+    row_of = {a: i for i, a in enumerate(coders)}
+    bits = {label: i for i, label in enumerate(data.labels)}
+    by_doc: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
+    for s in data.spans:
+        if s.label in bits:
+            by_doc[(s.document_id, s.annotator_id)].append((s.start, s.end, bits[s.label]))
+    blocks: list[np.ndarray] = []
+    doc_ids: list[int] = []
+    for doc in sorted(data.annotators):
+        ids = data.annotators[doc]
+        if len(ids) < 2 or doc not in data.texts:
+            continue
+        n_tokens = len(tokenize(data.texts[doc]))
+        block = np.full((len(coders), n_tokens), np.nan)
+        for a in ids:
+            block[row_of[a]] = token_tags(data.texts[doc], by_doc.get((doc, a), []))
+        blocks.append(block)
+        doc_ids.append(doc)
+    rows = []
+
+    def add(level: str, doc, label: str, matrix: np.ndarray) -> None:
+        present = ~np.isnan(matrix)
+        rows.append(
+            {
+                "level": level, "document_id": doc, "label": label, "alpha": _alpha(matrix),
+                "tokens": int(matrix.shape[1]), "annotators": int(present.any(axis=1).sum()),
+            }
+        )  # fmt: skip
+
+    def per_label(matrix: np.ndarray, bit: int) -> np.ndarray:
+        out = np.full(matrix.shape, np.nan)
+        present = ~np.isnan(matrix)
+        out[present] = (matrix[present].astype(np.int64) >> bit) & 1
+        return out
+
+    if blocks:
+        whole = np.concatenate(blocks, axis=1)
+        add("project", None, ALL, whole)
+        for label, bit in bits.items():
+            add("project", None, label, per_label(whole, bit))
+        for doc, block in zip(doc_ids, blocks, strict=True):
+            rows_present = ~np.isnan(block).all(axis=1)
+            block = block[rows_present]
+            add("document", doc, ALL, block)
+            for label, bit in bits.items():
+                add("document", doc, label, per_label(block, bit))
+    frame = pd.DataFrame(rows, columns=["level", "document_id", "label", "alpha", "tokens", "annotators"])
+    frame["document_id"] = frame["document_id"].astype("Int64")
+    return frame
+
+
+# ---- Cohen's kappa on attributes ----------------------------------------------------------------------
+
+
+def cohen_kappa(pairs: list[tuple[str, str]]) -> float:
+    """Cohen's kappa of two annotators' values on the same items; NaN when undefined (no items, or both
+    used a single, identical value throughout)."""
+    n = len(pairs)
+    if n == 0:
+        return float("nan")
+    observed = sum(a == b for a, b in pairs) / n
+    ca, cb = Counter(a for a, _ in pairs), Counter(b for _, b in pairs)
+    expected = sum(ca[k] * cb[k] for k in ca) / (n * n)
+    if expected == 1:
+        return float("nan")
+    return (observed - expected) / (1 - expected)
+
+
+def attribute_kappa(data: ProjectData) -> pd.DataFrame:
+    """Cohen's kappa per annotator pair, label and attribute over exactly matched spans (project level)."""
+    by: dict[tuple[int, int, str], dict[tuple[int, int], list[dict]]] = defaultdict(lambda: defaultdict(list))
+    keys_of_label: dict[str, set[str]] = defaultdict(set)
+    for s in data.spans:
+        by[(s.document_id, s.annotator_id, s.label)][(s.start, s.end)].append(s.attributes)
+        keys_of_label[s.label].update(s.attributes)
+    values: dict[tuple, list[tuple[str, str]]] = defaultdict(list)
+    for doc, pairs in _pairs(data).items():
+        for a, b in pairs:
+            for label in data.labels:
+                sa, sb = by.get((doc, a, label), {}), by.get((doc, b, label), {})
+                for key in sa.keys() & sb.keys():
+                    for attrs_a, attrs_b in zip(sa[key], sb[key], strict=False):
+                        for attr in sorted(keys_of_label[label]):
+                            values[(label, attr, a, b)].append((attrs_a.get(attr, UNSET), attrs_b.get(attr, UNSET)))
+    rows = [
+        {
+            "level": "project", "label": label, "attribute": attr, "annotator_a": a, "annotator_b": b,
+            "matched_spans": len(v), "observed_agreement": sum(x == y for x, y in v) / len(v), "kappa": cohen_kappa(v),
+        }
+        for (label, attr, a, b), v in sorted(values.items())
+    ]  # fmt: skip
+    frame = pd.DataFrame(
+        rows,
+        columns=["level", "label", "attribute", "annotator_a", "annotator_b", "matched_spans", "observed_agreement", "kappa"],
+    )
+    return _named(frame, data.names)
+
+
+# ---- links --------------------------------------------------------------------------------------------
+
+
+def link_agreement(data: ProjectData) -> pd.DataFrame:
+    """Pairwise link F1 per document and link type, per document, per type and for the project: exact
+    (same type, same content span, same target span by offsets and label) and overlap (both ends only
+    overlap a span of the same label)."""
+    spans = {s.span_id: s for s in data.spans}
+    by: dict[tuple[int, int, str], list[tuple]] = defaultdict(list)
+    types = sorted({k.type for k in data.links})
+    for k in data.links:
+        src, dst = spans.get(k.from_span_id), spans.get(k.to_span_id)
+        if src is None or dst is None:
+            continue
+        by[(k.document_id, k.annotator_id, k.type)].append((src.label, src.start, src.end, dst.label, dst.start, dst.end))
+
+    def overlaps(x: tuple, y: tuple) -> bool:
+        return x[0] == y[0] and x[3] == y[3] and x[1] < y[2] and y[1] < x[2] and x[4] < y[5] and y[4] < x[5]
+
+    counts: dict[tuple, dict[tuple[int, int], list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0, 0, 0]))
+    for doc, pairs in _pairs(data).items():
+        for a, b in pairs:
+            for type_ in types:
+                la, lb = by.get((doc, a, type_), []), by.get((doc, b, type_), [])
+                exact = sum((Counter(la) & Counter(lb)).values())
+                fa = sum(any(overlaps(x, y) for y in lb) for x in la)
+                fb = sum(any(overlaps(y, x) for x in la) for y in lb)
+                for scope in ((doc, type_), (doc, ALL), (None, type_), (None, ALL)):
+                    acc = counts[scope][(a, b)]
+                    for i, v in enumerate((len(la), len(lb), exact, fa, fb)):
+                        acc[i] += v
+    rows = [
+        {
+            "level": "project" if doc is None else "document", "document_id": doc, "type": type_,
+            "annotator_a": a, "annotator_b": b, "n_a": n_a, "n_b": n_b, "exact_matches": exact,
+            "exact_f1": _f1(exact, n_a, n_b), "overlap_f1": _overlap_f1(fa, fb, n_a, n_b),
+        }
+        for (doc, type_), per_pair in counts.items()
+        for (a, b), (n_a, n_b, exact, fa, fb) in per_pair.items()
+    ]  # fmt: skip
+    columns = [
+        "level",
+        "document_id",
+        "type",
+        "annotator_a",
+        "annotator_b",
+        "n_a",
+        "n_b",
+        "exact_matches",
+        "exact_f1",
+        "overlap_f1",
+    ]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["document_id"] = frame["document_id"].astype("Int64")
+    frame = frame.rename(columns={"type": "label"})
+    frame = _sorted(frame).rename(columns={"label": "type"})
+    return _named(frame, data.names)
+
+
+# ---- summaries for the charts and the download --------------------------------------------------------
+
+
+def pair_matrix(span_f1_frame: pd.DataFrame, measure: str = "exact_f1", label: str = ALL) -> pd.DataFrame:
+    """Project-level annotator × annotator matrix of one F1 measure (symmetric, 1 on the diagonal), in
+    long form (``annotator_a_name``, ``annotator_b_name``, ``value``) for a heatmap."""
+    rows = span_f1_frame[(span_f1_frame["level"] == "project") & (span_f1_frame["label"] == label)]
+    out = []
+    names = sorted(set(rows["annotator_a_name"]) | set(rows["annotator_b_name"])) if not rows.empty else []
+    for _, r in rows.iterrows():
+        out.append({"annotator_a_name": r["annotator_a_name"], "annotator_b_name": r["annotator_b_name"], "value": r[measure]})
+        out.append({"annotator_a_name": r["annotator_b_name"], "annotator_b_name": r["annotator_a_name"], "value": r[measure]})
+    out += [{"annotator_a_name": n, "annotator_b_name": n, "value": 1.0} for n in names]
+    return pd.DataFrame(out, columns=["annotator_a_name", "annotator_b_name", "value"])
+
+
+def label_summary(report: AgreementReport) -> pd.DataFrame:
+    """Per label, project level: mean exact and overlap F1 over annotator pairs and token alpha (long form
+    for bar charts: ``label``, ``measure``, ``value``)."""
+    f1 = report.span_f1[(report.span_f1["level"] == "project") & (report.span_f1["label"] != ALL)]
+    means = (
+        f1.groupby("label")[["exact_f1", "overlap_f1"]].mean()
+        if not f1.empty
+        else pd.DataFrame(columns=["exact_f1", "overlap_f1"])
+    )
+    alpha = report.alpha[(report.alpha["level"] == "project") & (report.alpha["label"] != ALL)].set_index("label")["alpha"]
+    wide = means.join(alpha.rename("token_alpha"), how="outer")
+    wide.index.name = "label"
+    return wide.reset_index().melt(id_vars="label", var_name="measure", value_name="value")
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def to_csv(frame: pd.DataFrame) -> str:
+    """CSV of a table for download; text cells starting like a spreadsheet formula get a leading '."""
+    safe = frame.copy()
+    for col in safe.columns:
+        if pd.api.types.is_object_dtype(safe[col]) or pd.api.types.is_string_dtype(safe[col]):
+            safe[col] = safe[col].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+    buf = io.StringIO()
+    safe.to_csv(buf, index=False)
+    return buf.getvalue()
