@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from annotator.models import User
@@ -18,13 +19,52 @@ DEMO_USERS = [
     ("badr", "annotator", "بدر (annotator)"),
     ("rana", "reviewer", "رنا (reviewer)"),
 ]
+# The demo passwords are public (README): "nisba-<username>". Their Argon2id hashes are computed once here,
+# with annotator.auth's parameters, so creating a demo database (every test fixture does) costs no hashing.
+DEMO_PASSWORDS = {username: f"nisba-{username}" for username, _role, _display in DEMO_USERS}
+DEMO_PASSWORD_HASHES = {
+    "admin": "$argon2id$v=19$m=65536,t=2,p=1$625BYvmoI/rrBOQ7DrarDQ$x67P0p8wtd2qUaI2jrS+9AkNRRed3t124W2PmsFHPo8",
+    "amal": "$argon2id$v=19$m=65536,t=2,p=1$NRa1mF+CWB+lu1qYuuKpig$1QzWBt3kDTw/Xn6N5Z+TgSbR+d+g6iBzOLUkjnwRb1I",
+    "badr": "$argon2id$v=19$m=65536,t=2,p=1$Rx61qf4Nxjvgm83dF2nHWQ$N8MEBj58+GCyND8z80EplSiksqaT/6Cjx/yJ7PYIr/s",
+    "rana": "$argon2id$v=19$m=65536,t=2,p=1$tkA+l0NC1kvOtrnpfMAsWw$N5QyVNBuIuXF2HrvmOCt7bHWJWAdYix54tntqp/+D5s",
+}
+
+
+def demo_enabled() -> bool:
+    """Whether the server creates the demo project: yes unless ``NISBA_DEMO=0`` (a real team database,
+    whose first visitor creates the admin account)."""
+    return os.environ.get("NISBA_DEMO", "1") != "0"
 
 
 def ensure_demo(store: Store) -> bool:
-    """Create the demo project, article and users unless they exist; returns True when it created them.
+    """Create the demo project, article and users unless they exist, and give demo accounts without a
+    password their demo password; returns True when it created the project.
 
-    Idempotent: starting the app again never duplicates the demo.
+    Idempotent: starting the app again never duplicates the demo, and never resets a password an admin set.
     """
+    created = _ensure_demo_project(store)
+    _ensure_demo_passwords(store)
+    return created
+
+
+def _ensure_demo_passwords(store: Store) -> None:
+    missing = [u for u in (store.user_by_username(name) for name in DEMO_PASSWORD_HASHES) if u and not store.password_hash(u.id)]
+    if not missing:
+        return
+    with store.write():
+        for user in missing:
+            if store.password_hash(user.id):  # another process set it meanwhile
+                continue
+            store.update_user(user.id, password_hash=DEMO_PASSWORD_HASHES[user.username])
+            store.record_event(None, "set_password", "user", user.id, after={"password": "set", "via": "demo"})
+
+
+def is_demo(store: Store) -> bool:
+    """True when the database holds demo data (a project with the setting ``demo``): the app shows a banner."""
+    return any(p.settings.get("demo") for p in store.list_projects())
+
+
+def _ensure_demo_project(store: Store) -> bool:
     if store.project_by_name(DEMO_PROJECT) is not None:
         return False
     with store.write():

@@ -43,3 +43,15 @@ class StorageError(NisbaError):
 
 class InvalidReview(NisbaError):
     """A review decision, comment or adoption that cannot be made (unknown decision, empty comment, …)."""
+
+
+class InvalidAccount(NisbaError):
+    """A user name, password or role that cannot be used, or a change that would leave no active admin."""
+
+
+class LoginThrottled(AuthError):
+    """Too many recent failed logins for this user name or address; ``retry_after`` says how many seconds to wait."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -187,3 +187,24 @@ def m_review_decisions_and_comments(db: Database) -> None:
     )
     db.execute("CREATE INDEX idx_comments_entity ON comments(entity, entity_id, id)")
     db.execute("CREATE INDEX idx_comments_document ON comments(document_id, id)")
+
+
+@migrations()
+def m_accounts_sessions_and_login_attempts(db: Database) -> None:
+    """Accounts (issue 3): a per-user session generation and the failed-login bookkeeping.
+
+    Bumping ``users.session_generation`` (logout, password reset, deactivation) invalidates every session
+    token signed with the old value. ``login_attempts`` counts recent failures per key ("user:NAME" or
+    "client:ADDRESS") so repeated failures are slowed down; it is throttling state, not audited data
+    (the audit log records each ``failed_login`` and ``login``).
+    """
+    db.execute("ALTER TABLE users ADD COLUMN session_generation INTEGER NOT NULL DEFAULT 0")
+    db.execute(
+        """
+        CREATE TABLE login_attempts (
+            key TEXT PRIMARY KEY,
+            failures INTEGER NOT NULL DEFAULT 0,
+            last_failure_at REAL NOT NULL DEFAULT 0,
+            blocked_until REAL NOT NULL DEFAULT 0
+        )"""
+    )

@@ -1,0 +1,135 @@
+"""Command line for teams: ``users add|list|deactivate|reactivate|reset-password|set-role`` and ``audit verify``.
+
+The person at the command line acts as :data:`annotator.auth.CONSOLE`: whoever can write the database file
+is trusted like an admin, and the audit log records their changes with ``"via": "console"``. Passwords are
+read from standard input (a prompt without echo on a terminal), never from an argument, which would end up
+in the shell history and in ``ps``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from annotator import audit_log, auth
+from annotator.cli import add_db_argument, open_store
+from annotator.errors import InvalidAccount
+from annotator.models import ROLES
+
+
+def read_password(stdin=None, *, confirm: bool = True) -> str:
+    """The new password: prompted twice without echo when stdin is a terminal, else the first line of stdin."""
+    stdin = stdin or sys.stdin
+    if stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if confirm and getpass.getpass("Repeat the password: ") != first:
+            raise InvalidAccount("The two passwords differ.")
+        return first
+    line = stdin.readline()
+    return line[:-1] if line.endswith("\n") else line
+
+
+def cmd_users_add(args) -> int:
+    store = open_store(args)
+    user = auth.create_user(store, auth.CONSOLE, args.username, args.role, read_password(), args.display_name or "")
+    print(f"Created {user.role} {user.username!r} (id {user.id}).")
+    return 0
+
+
+def cmd_users_list(args) -> int:
+    store = open_store(args)
+    print(f"{'id':>4}  {'username':<20} {'role':<10} {'active':<7} {'password':<9} display name")
+    for u in auth.list_users(store, auth.CONSOLE):
+        has_password = "set" if store.password_hash(u.id) else "none"
+        print(f"{u.id:>4}  {u.username:<20} {u.role:<10} {'yes' if u.active else 'no':<7} {has_password:<9} {u.display_name}")
+    return 0
+
+
+def cmd_users_deactivate(args) -> int:
+    store = open_store(args)
+    user = auth.deactivate(store, auth.CONSOLE, auth.user_by_username(store, auth.CONSOLE, args.username).id)
+    print(f"Deactivated {user.username!r}: their sessions have ended.")
+    return 0
+
+
+def cmd_users_reactivate(args) -> int:
+    store = open_store(args)
+    user = auth.reactivate(store, auth.CONSOLE, auth.user_by_username(store, auth.CONSOLE, args.username).id)
+    print(f"Reactivated {user.username!r}.")
+    return 0
+
+
+def cmd_users_reset_password(args) -> int:
+    store = open_store(args)
+    user = auth.user_by_username(store, auth.CONSOLE, args.username)
+    auth.set_password(store, auth.CONSOLE, user.id, read_password())
+    print(f"New password set for {user.username!r}; their open sessions have ended.")
+    return 0
+
+
+def cmd_users_set_role(args) -> int:
+    store = open_store(args)
+    user = auth.set_role(store, auth.CONSOLE, auth.user_by_username(store, auth.CONSOLE, args.username).id, args.role)
+    print(f"{user.username!r} is now {user.role}.")
+    return 0
+
+
+def cmd_audit_verify(args) -> int:
+    """Exit 0 and print the head hash on an intact chain; exit 1 naming the first broken event otherwise."""
+    store = open_store(args)
+    report = audit_log.verify_database(store)
+    if report.ok:
+        print(f"ok: {report.count} events, chain intact")
+        print(f"head {report.head}")
+        return 0
+    print(f"BROKEN at event {report.broken_event_id}: {report.reason}", file=sys.stderr)
+    print(f"last good hash before it: {report.head}", file=sys.stderr)
+    return 1
+
+
+def _username(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--username", required=True, help="the account's user name")
+
+
+def register(sub) -> None:
+    users = sub.add_parser("users", help="manage accounts (passwords are read from standard input)")
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+
+    p = users_sub.add_parser("add", help="create an account; the password is read from standard input")
+    add_db_argument(p)
+    _username(p)
+    p.add_argument("--role", required=True, choices=ROLES)
+    p.add_argument("--display-name", default="", help="name shown in the app (may be Arabic)")
+    p.set_defaults(func=cmd_users_add)
+
+    p = users_sub.add_parser("list", help="list accounts")
+    add_db_argument(p)
+    p.set_defaults(func=cmd_users_list)
+
+    p = users_sub.add_parser("deactivate", help="deactivate an account and end its sessions")
+    add_db_argument(p)
+    _username(p)
+    p.set_defaults(func=cmd_users_deactivate)
+
+    p = users_sub.add_parser("reactivate", help="let a deactivated account log in again")
+    add_db_argument(p)
+    _username(p)
+    p.set_defaults(func=cmd_users_reactivate)
+
+    p = users_sub.add_parser("reset-password", help="set a new password (read from standard input)")
+    add_db_argument(p)
+    _username(p)
+    p.set_defaults(func=cmd_users_reset_password)
+
+    p = users_sub.add_parser("set-role", help="change an account's role")
+    add_db_argument(p)
+    _username(p)
+    p.add_argument("--role", required=True, choices=ROLES)
+    p.set_defaults(func=cmd_users_set_role)
+
+    audit = sub.add_parser("audit", help="the tamper-evident audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    p = audit_sub.add_parser("verify", help="check the hash chain; prints the head hash (keep it outside the database)")
+    add_db_argument(p)
+    p.set_defaults(func=cmd_audit_verify)
