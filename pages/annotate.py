@@ -1,0 +1,108 @@
+"""Annotation screen: pick a document, highlight the right-to-left article, see its spans in reading order."""
+
+import pandas as pd
+import streamlit as st
+
+from annotator.errors import NisbaError
+from annotator.projects import document_overview, get_document, list_projects, set_document_status
+from annotator.render import document_choice, neighbour, span_rows
+from annotator.ui.article_component import article_view
+from annotator.ui.session import current_user, get_store
+
+store = get_store()
+user = current_user(store)
+
+projects = {p.id: p for p in list_projects(store, user)}
+if not projects:
+    st.info("You are not a member of any project yet; ask an admin to add you.")
+    st.stop()
+
+# A link ?doc=ID opens that document (and its project) when the session starts; afterwards the URL follows
+# the open document, so a reload comes back to it.
+if "annotate_doc" not in st.session_state and st.query_params.get("doc", "").isdigit():
+    try:
+        linked = get_document(store, user, int(st.query_params["doc"]))
+        st.session_state["annotate_project"] = linked.project_id
+        st.session_state["annotate_doc"] = linked.id
+    except NisbaError as exc:
+        st.warning(f"Could not open the linked document: {exc}")
+
+if st.session_state.get("annotate_project") not in projects:
+    st.session_state["annotate_project"] = st.session_state.get("nisba_project_id", next(iter(projects)))
+    if st.session_state["annotate_project"] not in projects:
+        st.session_state["annotate_project"] = next(iter(projects))
+if len(projects) > 1:
+    st.sidebar.selectbox("Project", list(projects), key="annotate_project", format_func=lambda pid: projects[pid].name)
+project_id = st.session_state["annotate_project"]
+st.session_state["nisba_project_id"] = project_id
+
+overview = {row["id"]: row for row in document_overview(store, user, project_id)}
+doc_ids = list(overview)
+if not doc_ids:
+    st.info("This project has no documents yet.")
+    st.stop()
+if st.session_state.get("annotate_doc") not in overview:
+    st.session_state["annotate_doc"] = doc_ids[0]
+label_names = [lab.name for lab in store.list_labels(project_id)]
+
+
+def go(step: int) -> None:
+    """Open the previous (-1) or next (+1) document of the project."""
+    st.session_state["annotate_doc"] = neighbour(doc_ids, st.session_state["annotate_doc"], step)
+    st.session_state["annotate_article_selected"] = None
+    st.session_state["annotate_rerun_app"] = True
+
+
+def mark_done(doc_id: int) -> None:
+    done = st.session_state[f"annotate_done_{doc_id}"]
+    try:
+        set_document_status(store, user, doc_id, "submitted" if done else "in_progress")
+    except NisbaError as exc:
+        st.session_state["annotate_error"] = str(exc)
+
+
+nav_prev, nav_pick, nav_next = st.columns([1, 8, 1], vertical_alignment="bottom")
+nav_prev.button("◀ Previous", key="annotate_prev", on_click=go, args=(-1,), help="Previous document (p or PageUp)")
+nav_pick.selectbox("Document", doc_ids, key="annotate_doc", format_func=lambda i: document_choice(overview[i], label_names))
+nav_next.button("Next ▶", key="annotate_next", on_click=go, args=(1,), help="Next document (n or PageDown)")
+doc_id = st.session_state["annotate_doc"]
+st.query_params["doc"] = str(doc_id)
+document = get_document(store, user, doc_id)
+
+opt_snap, opt_done, _ = st.columns([2, 2, 6])
+opt_snap.toggle("Snap to whole words", value=True, key="annotate_snap_words")
+opt_done.toggle(
+    "Mark as done", value=overview[doc_id]["status"] in ("submitted", "reviewed"),
+    key=f"annotate_done_{doc_id}", on_change=mark_done, args=(doc_id,),
+)  # fmt: skip
+if "annotate_error" in st.session_state:
+    st.error(st.session_state.pop("annotate_error"))
+
+
+def select_row() -> None:
+    """A click on a row of the span table selects that highlight in the article."""
+    rows = st.session_state["annotate_spans_table"].selection.rows
+    ids = st.session_state.get("annotate_span_ids", [])
+    if rows and rows[0] < len(ids):
+        st.session_state["annotate_article_selected"] = ids[rows[0]]
+
+
+@st.fragment
+def annotation_area() -> None:
+    """The article and its span table: a tag reruns only this part of the page."""
+    view = article_view(
+        store, user, document, key="annotate_article", snap_words=st.session_state["annotate_snap_words"], on_nav=go
+    )
+    if st.session_state.pop("annotate_rerun_app", False):
+        st.rerun(scope="app")
+    status = st.session_state["annotate_article_status"]
+    if status["kind"] == "error":
+        st.error(status["message"])
+    rows = span_rows(view.spans, view.links)
+    st.session_state["annotate_span_ids"] = [r["id"] for r in rows]
+    st.caption(f"{len(rows)} spans, in reading order — click a row to select its highlight")
+    table = pd.DataFrame(rows, columns=["id", "label", "text", "attributes", "source", "cue"]).drop(columns="id")
+    st.dataframe(table, key="annotate_spans_table", on_select=select_row, selection_mode="single-row", hide_index=True)
+
+
+annotation_area()

@@ -1,0 +1,223 @@
+"""AppTest of the annotation page, and the component's actions as the Python callback carries them out.
+
+AppTest cannot send a component trigger, so the actions are tested by calling ``apply_action`` (what the
+callback calls) against a real database; the browser tests drive the same path from Chromium.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from annotator.annotations import add_link, add_span
+from annotator.demo import ensure_demo
+from annotator.projects import add_document
+from annotator.store import Store
+from annotator.text import Boundaries
+from annotator.ui.article_component import apply_action
+
+
+@pytest.fixture
+def db_env(tmp_path, monkeypatch):
+    """The demo database behind the app (``NISBA_DB``), with a second document in the demo project."""
+    path = tmp_path / "annotate.db"
+    monkeypatch.setenv("NISBA_DB", str(path))
+    store = Store(path)
+    ensure_demo(store)
+    admin = store.user_by_username("admin")
+    project_id = store.list_projects()[0].id
+    add_document(store, admin, project_id, "الثانية", "الفقرة الأولى: قال المصدر إن الخبر صحيح.\n\nالفقرة الثانية.")
+    yield store
+    store.close()
+
+
+def _page(store, username="amal"):
+    at = AppTest.from_file("../pages/annotate.py", default_timeout=30)
+    at.session_state["nisba_user_id"] = store.user_by_username(username).id
+    return at.run()
+
+
+def _payload(at) -> dict:
+    (component,) = at.get("bidi_component")
+    return json.loads(component.proto.json)
+
+
+def _docs(store):
+    return store.list_documents(store.list_projects()[0].id)
+
+
+def test_page_shows_the_first_document_right_to_left(db_env):
+    at = _page(db_env)
+    assert not at.exception
+    first = _docs(db_env)[0]
+    data = _payload(at)
+    assert data["doc_id"] == first.id
+    assert data["text"] == first.text
+    assert "".join(first.text[s["start"] : s["end"]] for s in data["segments"]) == first.text
+    assert [lab["name"] for lab in data["labels"]] == ["CLAIM", "QUOTE", "SOURCE", "CUE"]
+    assert data["snap_words"] is True
+    assert at.get("bidi_component")[0].proto.component_name == "nisba_article"
+    assert at.dataframe[0].value.empty
+
+
+def test_spans_table_in_reading_order_with_source(db_env):
+    amal = db_env.user_by_username("amal")
+    doc = _docs(db_env)[0]
+    i = doc.text.index("وبحسب الصحيفة")
+    source = add_span(db_env, amal, doc.id, "SOURCE", i + 6, i + 13)
+    claim = add_span(db_env, amal, doc.id, "CLAIM", i, i + 13, attributes={"form": "indirect"})
+    add_link(db_env, amal, claim.id, source.id)
+    at = _page(db_env)
+    table = at.dataframe[0].value
+    assert list(table["label"]) == ["CLAIM", "SOURCE"]
+    assert list(table["text"]) == ["وبحسب الصحيفة", "الصحيفة"]
+    assert table["source"][0] == "الصحيفة"
+    assert table["attributes"][0] == "form: indirect"
+    data = _payload(at)
+    assert [s["id"] for s in data["spans"]] == [claim.id, source.id]
+    assert {"start": i + 6, "end": i + 13, "ids": [claim.id, source.id]} in data["segments"]
+
+
+def test_selected_span_from_session_reaches_the_component(db_env):
+    amal = db_env.user_by_username("amal")
+    doc = _docs(db_env)[0]
+    span = add_span(db_env, amal, doc.id, "CLAIM", 0, 4)
+    at = _page(db_env)
+    at.session_state["annotate_article_selected"] = span.id
+    at.run()
+    assert _payload(at)["selected"] == span.id
+
+
+def test_next_previous_and_snap_toggle(db_env):
+    first, second = _docs(db_env)
+    at = _page(db_env)
+    at.button(key="annotate_next").click().run()
+    assert _payload(at)["doc_id"] == second.id
+    assert at.query_params["doc"] == str(second.id)
+    at.button(key="annotate_prev").click().run()
+    assert _payload(at)["doc_id"] == first.id
+    at.toggle(key="annotate_snap_words").set_value(False).run()
+    assert _payload(at)["snap_words"] is False
+
+
+def test_query_parameter_opens_a_document(db_env):
+    second = _docs(db_env)[1]
+    at = AppTest.from_file("../pages/annotate.py", default_timeout=30)
+    at.session_state["nisba_user_id"] = db_env.user_by_username("amal").id
+    at.query_params["doc"] = str(second.id)
+    at.run()
+    assert _payload(at)["doc_id"] == second.id
+
+
+def test_mark_as_done(db_env):
+    amal = db_env.user_by_username("amal")
+    doc = _docs(db_env)[0]
+    at = _page(db_env)
+    at.toggle(key=f"annotate_done_{doc.id}").set_value(True).run()
+    assert not at.exception
+    assert db_env.get_status(doc.id, amal.id) == "submitted"
+    assert at.selectbox(key="annotate_doc").format_func(doc.id).startswith("✓ ")
+
+
+# ---- the actions the component sends, as the callback carries them out ---------------------------------
+
+
+@pytest.fixture
+def actor(db_env):
+    return db_env.user_by_username("amal")
+
+
+@pytest.fixture
+def doc(db_env):
+    return _docs(db_env)[0]
+
+
+def test_tag_snaps_to_whole_words_and_saves(db_env, actor, doc):
+    i = doc.text.index("وبحسب الصحيفة")
+    out = apply_action(db_env, actor, doc, {"type": "tag", "label": "CLAIM", "start": i + 2, "end": i + 9, "doc_id": doc.id})
+    assert out.kind == "saved", out.message
+    (span,) = db_env.list_spans(doc.id)
+    assert span.text == "وبحسب الصحيفة"
+    assert out.selected == span.id
+
+
+def test_tag_without_word_snapping_still_keeps_clusters_whole(db_env, actor, tricky):
+    admin = db_env.user_by_username("admin")
+    text = tricky["harakat-tatweel"]["text"]
+    d = add_document(db_env, admin, doc_project(db_env), "harakat", text)
+    word = "المُتَحَدِّثُ"
+    i = text.index(word)
+    # end right after the dal, before its shadda and kasra: the saved span takes the marks along
+    dal = i + word.index("د")
+    out = apply_action(db_env, actor, d, {"type": "tag", "label": "QUOTE", "start": i, "end": dal + 1}, snap_words=False)
+    assert out.kind == "saved", out.message
+    (span,) = db_env.list_spans(d.id)
+    assert span.text == text[i : dal + 3] == "المُتَحَدِّ"
+    assert dal + 3 in Boundaries(text).graphemes
+
+
+def doc_project(store):
+    return store.list_projects()[0].id
+
+
+def test_relabel_attributes_link_delete_and_undo(db_env, actor, doc):
+    i = doc.text.index("وبحسب الصحيفة")
+    quote = add_span(db_env, actor, doc.id, "CLAIM", i, i + 13)
+    source = add_span(db_env, actor, doc.id, "SOURCE", i + 6, i + 13)
+    assert (
+        apply_action(db_env, actor, doc, {"type": "relabel", "span_id": quote.id, "label": "QUOTE", "version": 1}).kind == "saved"
+    )
+    assert db_env.get_span(quote.id).label == "QUOTE"
+    out = apply_action(db_env, actor, doc, {"type": "attr", "span_id": quote.id, "attributes": {"form": "partial"}})
+    assert out.kind == "saved" and db_env.get_span(quote.id).attributes == {"form": "partial"}
+    out = apply_action(
+        db_env, actor, doc, {"type": "link", "from_span_id": quote.id, "to_span_id": source.id, "link_type": "attributed_to"}
+    )
+    assert out.kind == "saved"
+    (link,) = db_env.list_links(doc.id)
+    assert apply_action(db_env, actor, doc, {"type": "delete", "span_id": source.id}).selected is None
+    assert db_env.list_links(doc.id) == []
+    out = apply_action(db_env, actor, doc, {"type": "undo"})
+    assert out.kind == "saved"
+    assert db_env.get_span(source.id).text == "الصحيفة"
+    assert [k.id for k in db_env.list_links(doc.id)] == [link.id]
+    assert apply_action(db_env, actor, doc, {"type": "unlink", "link_id": link.id}).kind == "saved"
+    assert db_env.list_links(doc.id) == []
+
+
+def test_refusals_are_shown_and_nothing_is_written(db_env, actor, doc):
+    i = doc.text.index("الصحيفة")
+    source = add_span(db_env, actor, doc.id, "SOURCE", i, i + 7)
+    cases = [
+        {"type": "tag", "label": "NOPE", "start": 0, "end": 4},
+        {"type": "tag", "label": "CLAIM", "start": -3, "end": 4},
+        {"type": "tag", "label": "CLAIM", "start": 4, "end": 4},
+        {"type": "tag", "label": "CLAIM", "start": 0, "end": len(doc.text) + 5},
+        {"type": "tag", "label": "CLAIM", "start": "x", "end": 4},
+        {"type": "tag", "label": "CLAIM", "start": 0, "end": 4, "doc_id": doc.id + 1},
+        {"type": "relabel", "span_id": source.id, "label": "QUOTE", "version": 99},
+        {"type": "link", "from_span_id": source.id, "to_span_id": source.id},
+        {"type": "attr", "span_id": source.id, "attributes": {"type": "alien"}},
+        {"type": "fly"},
+    ]
+    for action in cases:
+        out = apply_action(db_env, actor, doc, action)
+        assert out.kind == "error", action
+        assert out.message
+    assert [s.id for s in db_env.list_spans(doc.id)] == [source.id]
+    assert db_env.get_span(source.id).version == 1
+
+
+def test_another_annotators_span_cannot_be_deleted(db_env, actor, doc):
+    badr = db_env.user_by_username("badr")
+    span = add_span(db_env, badr, doc.id, "CLAIM", 0, 4)
+    out = apply_action(db_env, actor, doc, {"type": "delete", "span_id": span.id})
+    assert out.kind == "error" and "own spans" in out.message
+    assert db_env.get_span(span.id)
+
+
+def test_nav_action_asks_for_the_neighbour(db_env, actor, doc):
+    assert apply_action(db_env, actor, doc, {"type": "nav", "step": 1}).nav == 1
+    assert apply_action(db_env, actor, doc, {"type": "nav", "step": -1}).nav == -1

@@ -1,0 +1,163 @@
+"""The annotation screen's data: segments, underline tracks, payload, span table, document list."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from annotator.annotations import add_link, add_span
+from annotator.models import Label, Link, Span
+from annotator.render import (
+    component_payload,
+    document_choice,
+    neighbour,
+    reading_order,
+    segments,
+    span_rows,
+    tracks,
+)
+from annotator.text import snap
+
+
+def span(id_, start, end, label="CLAIM", label_id=1, text="", version=1, attributes=None):
+    return Span(
+        id=id_, document_id=1, label_id=label_id, label=label, annotator_id=1, start_offset=start, end_offset=end,
+        text=text, attributes=attributes or {}, version=version,
+    )  # fmt: skip
+
+
+LABELS = [
+    Label(id=1, project_id=1, name="CLAIM", kind="content", colour="#ffd966", hotkey="c", attributes={"form": ["direct"]}),
+    Label(id=2, project_id=1, name="QUOTE", kind="content", colour="#b6e3a8", hotkey="q"),
+    Label(id=3, project_id=1, name="SOURCE", kind="source", colour="#9fc5f8", hotkey="s"),
+]
+
+
+def covering_brute_force(length, spans):
+    """The slow definition: for every code point, the spans covering it (reading order)."""
+    return [[s.id for s in reading_order(spans) if s.start_offset <= i < s.end_offset] for i in range(length)]
+
+
+def test_segments_tile_the_text_without_spans():
+    assert segments(10, []) == [{"start": 0, "end": 10, "ids": []}]
+    assert segments(0, []) == []
+
+
+def test_nested_quote_inside_claim_lists_outer_first():
+    claim, quote = span(1, 2, 20), span(2, 5, 9, "QUOTE", 2)
+    segs = segments(25, [quote, claim])
+    assert [(s["start"], s["end"], s["ids"]) for s in segs] == [
+        (0, 2, []), (2, 5, [1]), (5, 9, [1, 2]), (9, 20, [1]), (20, 25, []),
+    ]  # fmt: skip
+
+
+def test_crossing_spans_and_shared_boundaries():
+    a, b, c = span(1, 0, 10), span(2, 5, 15), span(3, 10, 12)
+    segs = segments(15, [a, b, c])
+    assert [(s["start"], s["end"], s["ids"]) for s in segs] == [(0, 5, [1]), (5, 10, [1, 2]), (10, 12, [2, 3]), (12, 15, [2])]
+
+
+def test_same_start_puts_the_longer_span_outside():
+    segs = segments(10, [span(1, 0, 3), span(2, 0, 8)])
+    assert segs[0]["ids"] == [2, 1]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_segments_agree_with_brute_force(seed):
+    import random
+
+    rng = random.Random(seed)
+    length = 200
+    spans = []
+    for i in range(60):
+        s = rng.randrange(0, length - 1)
+        spans.append(span(i + 1, s, rng.randrange(s + 1, min(length, s + 50) + 1)))
+    segs = segments(length, spans)
+    assert segs[0]["start"] == 0 and segs[-1]["end"] == length
+    assert all(x["end"] == y["start"] for x, y in zip(segs, segs[1:], strict=False))
+    expected = covering_brute_force(length, spans)
+    for seg in segs:
+        for i in range(seg["start"], seg["end"]):
+            assert seg["ids"] == expected[i]
+
+
+def test_tracks_never_shared_by_overlapping_spans():
+    spans = [span(1, 0, 10), span(2, 5, 15), span(3, 11, 20), span(4, 2, 4), span(5, 30, 40)]
+    t = tracks(spans)
+    for x in spans:
+        for y in spans:
+            if x.id != y.id and x.start_offset < y.end_offset and y.start_offset < x.end_offset:
+                assert t[x.id] != t[y.id]
+    assert t[1] == 0 and t[5] == 0  # a free track is reused
+
+
+def test_payload_is_json_and_drops_a_vanished_selection():
+    text = "قال الوزير إن الخبر صحيح."
+    spans = [span(1, 0, 3, text=text[0:3]), span(2, 4, 10, "SOURCE", 3, text=text[4:10])]
+    links = [Link(id=7, from_span_id=1, to_span_id=2, type="attributed_to", annotator_id=1)]
+    p = component_payload(1, text, spans, LABELS, links, selected=99, status={"seq": 3, "kind": "saved", "message": "ok"})
+    assert json.loads(json.dumps(p, ensure_ascii=False)) == p
+    assert p["selected"] is None
+    assert p["text"] == text
+    assert p["spans"][0]["links"] == {"attributed_to": [2]}
+    assert p["spans"][1]["colour"] == "#9fc5f8"
+    assert p["labels"][0]["hotkey"] == "c" and p["labels"][0]["attributes"] == {"form": ["direct"]}
+    assert p["links"] == [{"id": 7, "from": 1, "to": 2, "type": "attributed_to"}]
+    assert component_payload(1, text, spans, LABELS, links, selected=2)["selected"] == 2
+
+
+def test_revision_changes_with_what_is_drawn_only():
+    text = "نص قصير للتجربة"
+    spans = [span(1, 0, 2)]
+    base = component_payload(1, text, spans, LABELS, [])["rev"]
+    assert component_payload(1, text, spans, LABELS, [], selected=1, snap_words=False)["rev"] == base
+    assert component_payload(1, text, [span(1, 0, 2, version=2)], LABELS, [])["rev"] != base
+    assert component_payload(1, text, spans + [span(2, 3, 7)], LABELS, [])["rev"] != base
+
+
+def test_segments_slice_the_tricky_texts_exactly(tricky):
+    """Pieces are code-point slices: joined, they give the text back (emoji, harakat, ZWNJ, newlines)."""
+    for case in tricky.values():
+        text = case["text"]
+        s1 = snap(text, 1, max(2, len(text) // 2))
+        s2 = snap(text, len(text) // 3, len(text) - 1)
+        spans = [span(1, *s1), span(2, *s2)] if s1[0] < s1[1] and s2[0] < s2[1] else []
+        segs = segments(len(text), spans)
+        assert "".join(text[s["start"] : s["end"]] for s in segs) == text
+
+
+def test_emoji_offsets_are_code_points(tricky):
+    text = tricky["emoji"]["text"]
+    start = text.index("قال")
+    segs = segments(len(text), [span(1, start, start + 3)])
+    assert text[segs[1]["start"] : segs[1]["end"]] == "قال"
+    assert segs[1]["start"] == 3  # 👍🏽 and a space: 3 code points, 4 UTF-16 units before it
+
+
+def test_span_rows_in_reading_order_with_linked_source(demo, users, demo_doc):
+    amal = users["amal"]
+    text = demo_doc.text
+    cue = text.index("وبحسب")
+    source = text.index("الصحيفة", cue)
+    claim = add_span(demo, amal, demo_doc.id, "CLAIM", cue, cue + 40, attributes={"form": "indirect"})
+    src = add_span(demo, amal, demo_doc.id, "SOURCE", source, source + len("الصحيفة"))
+    add_link(demo, amal, claim.id, src.id, "attributed_to")
+    spans = demo.list_spans(demo_doc.id)
+    rows = span_rows(spans, demo.list_links(demo_doc.id))
+    assert [r["label"] for r in rows] == ["CLAIM", "SOURCE"]
+    assert rows[0]["text"] == text[cue : cue + 40]
+    assert rows[0]["attributes"] == "form: indirect"
+    assert rows[0]["source"] == "الصحيفة"
+    assert rows[1]["source"] == ""
+
+
+def test_document_choice_and_neighbour():
+    row = {"id": 1, "title": "روبيو", "counts": {"CLAIM": 2, "CUE": 1}, "status": "submitted"}
+    assert document_choice(row, ["CLAIM", "QUOTE", "CUE"]) == "✓ روبيو  ·  CLAIM 2 · CUE 1"
+    assert document_choice({"title": "x", "counts": {}, "status": ""}, ["CLAIM"]) == "x"
+    assert neighbour([4, 5, 9], 5, 1) == 9
+    assert neighbour([4, 5, 9], 9, 1) == 9
+    assert neighbour([4, 5, 9], 4, -1) == 4
+    assert neighbour([4, 5, 9], 77, 1) == 4
+    assert neighbour([], 1, 1) is None
