@@ -1,0 +1,798 @@
+"""Imports: files → a preview (documents, spans per label, duplicates, rejected rows) → one transaction.
+
+The steps, each a function you can call without the UI:
+
+1. :func:`read_files` decodes each file (annotator.formats.decoding) and parses it with its reader
+   (annotator.formats.readers) into raw records: text, spans in the file's own offsets, relations.
+2. :func:`prepare_record` canonicalises the text (annotator.text.canonicalize), works out the offset unit
+   (code points; UTF-16 units are converted and reported), maps every span through canonicalisation and checks
+   ``text[start:end] == span text``. A record that fails is rejected whole, with its line number.
+3. :func:`preview_import` adds what the database already holds: duplicates by ``text_sha256`` (skipped by
+   default; their spans join the existing document when that annotator has none there), new users, new labels.
+4. :func:`commit_import` writes everything in one ``store.write()`` transaction with bulk inserts, and
+   records one ``import`` audit event. By default nothing is written when anything was rejected.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+import regex
+
+from annotator import access
+from annotator.errors import InvalidText, NisbaError
+from annotator.formats.decoding import FIELD_LIMIT, MAX_FILE_BYTES, ImportFile, check_name, check_size, decode, unzip
+from annotator.formats.readers import (
+    READER_FORMATS,
+    CsvOptions,
+    is_labelstudio_csv,
+    read_csv,
+    read_jsonl,
+    read_labelstudio,
+    read_txt,
+)
+from annotator.formats.records import FileRejected, Problem, RawRecord
+from annotator.labels import LINK_TYPES, validate_label
+from annotator.models import User
+from annotator.store import Store, now
+from annotator.text import CanonicalText, canonicalize, codepoint_to_utf16, text_sha256, utf16_to_codepoint
+
+FORMATS = ("auto", *READER_FORMATS)
+MAX_JSON_DEPTH = 32
+USERNAME = re.compile(r"^[\w.@:+-]{1,80}$")
+
+__all__ = ["FORMATS", "MAX_FILE_BYTES", "FIELD_LIMIT", "ImportFile", "CsvOptions", "ImportPreview", "ImportResult",
+           "ImportRejected", "preview_import", "commit_import", "import_files", "read_files"]  # fmt: skip
+
+
+class ImportRejected(NisbaError):
+    """The import was refused: rows or files were rejected (nothing was written)."""
+
+    def __init__(self, message: str, problems: list[Problem]):
+        super().__init__(message)
+        self.problems = problems
+
+
+# ---- prepared data ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PreparedSpan:
+    label: str
+    start: int  # canonical code points
+    end: int
+    text: str
+    attributes: dict
+    annotator: str
+    layer: str
+    origin: dict
+    key: str | None = None
+
+
+@dataclass
+class PreparedDocument:
+    """A document ready to write: canonical text, spans over it, links as pairs of span indexes."""
+
+    file: str
+    line: int
+    title: str
+    text: str
+    raw_text: str
+    sha256: str
+    source: str
+    metadata: dict
+    spans: list[PreparedSpan] = field(default_factory=list)
+    links: list[tuple[int, int, str, str]] = field(default_factory=list)  # from index, to index, type, annotator
+    existing_id: int | None = None  # set when the text is already in the project (duplicate)
+    duplicate_of: str | None = None  # "project" or "import"
+
+
+@dataclass
+class ImportPreview:
+    """What an import would do; nothing is written until :func:`commit_import`."""
+
+    project_id: int
+    skip_duplicates: bool = True
+    files: list[dict] = field(default_factory=list)  # name, format, records
+    documents: list[PreparedDocument] = field(default_factory=list)  # new documents
+    attach: list[PreparedDocument] = field(default_factory=list)  # spans for documents already in the project
+    duplicates: list[Problem] = field(default_factory=list)
+    rejected: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    spans_per_label: Counter = field(default_factory=Counter)
+    links: int = 0
+    annotators: dict[str, bool] = field(default_factory=dict)  # username -> exists already
+    new_labels: list[str] = field(default_factory=list)
+    new_attribute_values: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # label -> name -> values
+
+    @property
+    def span_count(self) -> int:
+        return sum(self.spans_per_label.values())
+
+    def summary(self) -> dict:
+        """Counts for the page, the command line and the audit event."""
+        return {
+            "files": [f["name"] for f in self.files],
+            "documents": len(self.documents),
+            "spans": self.span_count,
+            "links": self.links,
+            "spans_per_label": dict(sorted(self.spans_per_label.items())),
+            "duplicates": len(self.duplicates),
+            "rejected": len(self.rejected),
+            "warnings": len(self.warnings),
+            "annotators": sorted(self.annotators),
+            "new_users": sorted(u for u, exists in self.annotators.items() if not exists),
+            "new_labels": list(self.new_labels),
+        }
+
+
+@dataclass
+class ImportResult:
+    document_ids: list[int]
+    spans: int
+    links: int
+    summary: dict
+
+
+# ---- canonical text and offsets ------------------------------------------------------------------------------
+
+# Characters canonicalize() changes or refuses. Text without them (and already NFC) is its own canonical form,
+# so the character-by-character walk can be skipped: same result, much faster on large imports.
+_NEEDS_WORK = re.compile("[\x00-\x08\x0b-\x1f\x7f\r\u200b\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
+
+
+class _Identity:
+    def __getitem__(self, i: int) -> int:
+        return i
+
+
+def canonical(raw: str) -> CanonicalText:
+    """:func:`annotator.text.canonicalize`, with a shortcut for text it would leave unchanged."""
+    if not _NEEDS_WORK.search(raw) and unicodedata.is_normalized("NFC", raw):
+        return CanonicalText(text=raw, raw=raw, to_canonical=_Identity())  # type: ignore[arg-type]
+    return canonicalize(raw)
+
+
+_GRAPHEME = regex.compile(r"\X")
+_PREPEND = frozenset("\u0600\u0601\u0602\u0603\u0604\u0605\u06dd\u070f\u0890\u0891\u08e2\u110bd\u110cd")
+
+
+def is_grapheme_boundary(text: str, i: int) -> bool:
+    """True when offset ``i`` does not split a grapheme cluster (a letter from its marks, an emoji sequence)."""
+    if i <= 0 or i >= len(text):
+        return True
+    c, p = text[i], text[i - 1]
+    # Common case: a letter, digit, punctuation or space never continues the cluster before it, unless that
+    # one is a "prepend" character, CR before LF, or a Hangul jamo sequence.
+    if (
+        unicodedata.category(c)[0] in "LNPZ"
+        and p not in _PREPEND
+        and p != "\r"
+        and not ("\u1100" <= c <= "\u11ff" or "\uac00" <= c <= "\ud7ff")
+    ):
+        return True
+    lo = max(0, i - 32)
+    return any(m.start() == i for m in _GRAPHEME.finditer(text, lo, min(len(text), i + 32)))
+
+
+def _is_word_char(c: str) -> bool:
+    return c.isalnum() or unicodedata.category(c)[0] == "M" or c == "\u0640"
+
+
+def _word_edges(text: str, start: int, end: int) -> int:
+    """How many of the span's two ends fall between words (used to tell offset units apart)."""
+    n = 0
+    for p in (start, end):
+        if p <= 0 or p >= len(text) or not (_is_word_char(text[p - 1]) and _is_word_char(text[p])):
+            n += 1
+    return n
+
+
+def _int(v) -> int | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        return v
+    if isinstance(v, str) and v.strip().lstrip("-").isdigit():
+        return int(v)
+    return None
+
+
+def _utf16(raw: str, off: int) -> int | None:
+    """A UTF-16 offset as code points, or None when it points inside a surrogate pair."""
+    cp = utf16_to_codepoint(raw, off)
+    return cp if codepoint_to_utf16(raw, cp) == off else None
+
+
+def _as_text(slice_: str, given: str) -> bool:
+    # Label Studio writes value.text with each newline as the two characters \ and n.
+    return slice_ == given or ("\n" in slice_ and slice_.replace("\n", "\\n") == given)
+
+
+def _depth(value, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when ``value`` nests deeper than ``limit``."""
+    stack = [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, dict | list):
+            if d > limit:
+                return True
+            stack.extend((x, d + 1) for x in (v.values() if isinstance(v, dict) else v))
+    return False
+
+
+def _clean_json(value, what: str) -> str:
+    """JSON for a metadata/attributes column, refusing deep nesting and lone surrogates."""
+    if isinstance(value, dict | list) and value and _depth(value):
+        raise ValueError(f"{what} is nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        dumped = json.dumps(value or {}, ensure_ascii=False, sort_keys=True)
+        dumped.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{what} contains a lone surrogate (like \\ud800)") from None
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{what} cannot be stored: {exc}") from None
+    return dumped
+
+
+class _Reject(Exception):
+    pass
+
+
+def _resolve_offsets(rec: RawRecord, raw: str, notes: list[str]) -> list[tuple[int, int]]:
+    """Raw code-point offsets for each span of ``rec``; converts UTF-16 units when that is what matches."""
+    n = len(raw)
+    pairs = []
+    for k, s in enumerate(rec.spans, start=1):
+        a, b = _int(s.start), _int(s.end)
+        if a is None or b is None:
+            raise _Reject(f"span {k} ({s.label}): offsets must be whole numbers, got {s.start!r} and {s.end!r}")
+        pairs.append((a, b))
+    astral = any(ord(c) > 0xFFFF for c in raw) if rec.spans else False
+    unit = rec.offset_unit
+    if unit == "utf16" or (unit == "auto" and astral):
+        conv: list[tuple[int, int] | None] = []
+        for a, b in pairs:
+            ca, cb = _utf16(raw, a), _utf16(raw, b)
+            conv.append((ca, cb) if ca is not None and cb is not None and 0 <= a and b <= codepoint_to_utf16(raw, n) else None)
+    out: list[tuple[int, int]] = []
+    converted = 0
+    if unit == "auto" and astral and not any(s.text is not None for s in rec.spans):
+        # Nothing to compare against: take the unit under which the spans are valid and fall between words.
+        def score(cands):
+            if any(c is None or not (0 <= c[0] < c[1] <= n) for c in cands):
+                return -1
+            return sum(_word_edges(raw, a, b) for a, b in cands)
+
+        cp_score, u16_score = score(pairs), score(conv)
+        use16 = u16_score > cp_score or (u16_score == cp_score and rec.prefer_unit == "utf16")
+        if use16 and u16_score >= 0 and conv != pairs:
+            notes.append("offsets read as UTF-16 code units (as doccano's editor writes them) and converted to code points")
+            return [c for c in conv]  # type: ignore[misc]
+        return pairs
+    for k, (s, (a, b)) in enumerate(zip(rec.spans, pairs, strict=True), start=1):
+        if unit == "utf16":
+            if conv[k - 1] is None:
+                raise _Reject(f"span {k} ({s.label}) [{a}, {b}) is not a valid UTF-16 range of the text")
+            out.append(conv[k - 1])  # type: ignore[arg-type]
+            continue
+        if s.text is None or unit == "codepoint":
+            out.append((a, b))
+            continue
+        if 0 <= a <= b <= n and _as_text(raw[a:b], s.text):
+            out.append((a, b))
+        elif unit == "auto" and astral and conv[k - 1] is not None and _as_text(raw[conv[k - 1][0] : conv[k - 1][1]], s.text):
+            out.append(conv[k - 1])  # type: ignore[arg-type]
+            converted += 1
+        else:
+            _check_range(k, s.label, a, b, n)
+            raise _Reject(
+                f"span {k} ({s.label}) [{a}, {b}) is {raw[a:b]!r} in the text, not {s.text!r} (by code points or UTF-16 units)"
+            )
+    if converted:
+        notes.append(f"{converted} span(s) had UTF-16 offsets; converted to code points")
+    return out
+
+
+def _check_range(k: int, label, a: int, b: int, n: int) -> None:
+    if a < 0 or b > n:
+        raise _Reject(f"span {k} ({label}) [{a}, {b}) is out of range (the text has {n} characters)")
+    if a > b:
+        raise _Reject(f"span {k} ({label}) [{a}, {b}) is reversed: the start comes after the end")
+    if a == b:
+        raise _Reject(f"span {k} ({label}) [{a}, {b}) is empty")
+
+
+def prepare_record(rec: RawRecord, default_annotator: str | None, source: str) -> tuple[PreparedDocument, list[str]]:
+    """Check one raw record and bring it onto canonical text. Returns the document and notes (warnings).
+
+    Raises ``_Reject`` with the reason when the record cannot be imported as a whole.
+    """
+    notes = list(rec.notes)
+    raw = rec.text
+    if not isinstance(raw, str):
+        raise _Reject("the text is not a string")
+    if len(raw) > FIELD_LIMIT:
+        raise _Reject(f"the text is longer than {FIELD_LIMIT // (1024 * 1024)} MB")
+    if not raw.strip():
+        raise _Reject("the text is empty")
+    try:
+        canon = canonical(raw)
+    except InvalidText as exc:
+        raise _Reject(str(exc)) from None
+    if canon.removed:
+        notes.append(f"invisible characters removed: {', '.join(f'{k}×{v}' for k, v in sorted(canon.removed.items()))}")
+    if canon.suspicious:
+        notes.append(f"flagged: {', '.join(canon.suspicious)}")
+    text = canon.text
+    try:
+        title = canonicalize(str(rec.title or "")).text.strip()[:200] or "untitled"
+    except InvalidText as exc:
+        raise _Reject(f"the title: {exc}") from None
+    metadata = {**rec.metadata, **canon.metadata()}
+    try:
+        meta_json = _clean_json(metadata, "the metadata")
+    except ValueError as exc:
+        raise _Reject(str(exc)) from None
+    doc = PreparedDocument(
+        file=rec.file, line=rec.line, title=title, text=text, raw_text=raw, sha256=text_sha256(text), source=source,
+        metadata=json.loads(meta_json) if metadata else {},
+    )  # fmt: skip
+    pairs = _resolve_offsets(rec, raw, notes)
+    n = len(raw)
+    fast = isinstance(canon.to_canonical, _Identity)
+    seen: dict[tuple, int] = {}
+    index_of_key: dict[tuple, int] = {}
+    for k, (s, (a, b)) in enumerate(zip(rec.spans, pairs, strict=True), start=1):
+        label = s.label
+        if not isinstance(label, str) or not label.strip():
+            raise _Reject(f"span {k} has no label")
+        _check_range(k, label, a, b, n)
+        if fast:
+            cs, ce = a, b
+        else:
+            cs, ce = canon.map_span(a, b)
+            if cs == ce:
+                raise _Reject(f"span {k} ({label}) [{a}, {b}) holds only characters that canonical text removes")
+        span_text = text[cs:ce]
+        if s.text is not None and not fast:
+            try:
+                expected = canonicalize(s.text.replace("\\n", "\n") if "\n" in raw[a:b] else s.text).text
+            except InvalidText as exc:
+                raise _Reject(f"span {k} ({label}): {exc}") from None
+            if span_text != expected:
+                raise _Reject(f"span {k} ({label}) is {span_text!r} after canonicalisation, not {expected!r}")
+        if not (is_grapheme_boundary(text, cs) and is_grapheme_boundary(text, ce)):
+            raise _Reject(f"span {k} ({label}) [{a}, {b}) splits a letter from its marks")
+        who = s.annotator or default_annotator
+        if not who:
+            raise _Reject("the file does not say who annotated it; name the annotator")
+        if not USERNAME.match(who):
+            raise _Reject(f"annotator name {who!r} is not a valid username")
+        attrs = {}
+        for name, value in (s.attributes or {}).items():
+            if value in (None, ""):
+                continue
+            if not isinstance(value, str | int | float | bool):
+                raise _Reject(f"span {k} ({label}): attribute {name!r} must be a single value")
+            attrs[str(name)] = str(value)
+        layer = s.layer if s.layer in ("annotator", "gold") else "annotator"
+        ident = (who, layer, label, cs, ce)
+        if ident in seen:
+            notes.append(f"span {k} repeats span {seen[ident]} ({label} «{span_text}»); kept once")
+            index = seen[ident] - 1
+        else:
+            try:
+                origin = s.origin if not s.origin else json.loads(_clean_json(s.origin, f"span {k}'s origin"))
+            except ValueError as exc:
+                raise _Reject(str(exc)) from None
+            doc.spans.append(PreparedSpan(label.strip(), cs, ce, span_text, attrs, who, layer, origin, s.key))
+            index = len(doc.spans) - 1
+            seen[ident] = index + 1
+        if s.key is not None:
+            index_of_key[(who, layer, str(s.key))] = index
+    for link in rec.links:
+        who = link.annotator or default_annotator
+        src = index_of_key.get((who, link.layer, str(link.from_key)))
+        dst = index_of_key.get((who, link.layer, str(link.to_key)))
+        if src is None or dst is None:
+            notes.append(f"relation {link.from_key} → {link.to_key} refers to a region that is not there; skipped")
+            continue
+        doc.links.append((src, dst, link.type or "", who))
+    return doc, notes
+
+
+# ---- reading files --------------------------------------------------------------------------------------------
+
+
+def detect_format(file: ImportFile, text: str) -> str:
+    """The reader for a file, from its name and a look at its start."""
+    suffix = PurePosixPath(file.name).suffix.lower()
+    if suffix == ".txt":
+        return "txt"
+    if suffix in (".csv", ".tsv"):
+        return "csv"
+    if suffix == ".jsonl":
+        return "jsonl"
+    if suffix in (".json", ".json_min"):
+        return "labelstudio"
+    head = text.lstrip()[:1]
+    if head == "[":
+        return "labelstudio"
+    if head == "{":
+        first = text.lstrip().split("\n", 1)[0]
+        try:
+            json.loads(first)
+            return "jsonl"
+        except (json.JSONDecodeError, RecursionError):
+            return "labelstudio"
+    return "txt"
+
+
+@dataclass
+class _FileRecords:
+    name: str
+    format: str
+    items: list
+
+
+def read_files(
+    files: Iterable[ImportFile],
+    *,
+    fmt: str = "auto",
+    encoding: str | None = None,
+    csv_options: CsvOptions | None = None,
+    annotator: str | None = None,
+    include_predictions: bool = True,
+    size_limit: int = MAX_FILE_BYTES,
+) -> tuple[list[_FileRecords], list[Problem]]:
+    """Decode and parse every file. Returns the records per file, and the files rejected whole."""
+    if fmt not in FORMATS:
+        raise NisbaError(f"Unknown import format {fmt!r} (known: {', '.join(FORMATS)}).")
+    out: list[_FileRecords] = []
+    rejected: list[Problem] = []
+    expanded: list[tuple[ImportFile, str | None]] = []
+    total = 0
+    for f in files:
+        try:
+            check_name(f.name)
+            total += len(f.data)
+            check_size(f.name, len(f.data), size_limit)
+            check_size("The import", total, size_limit)
+            if f.name.lower().endswith(".zip"):
+                # doccano's export: one <username>.jsonl per annotator
+                expanded += [(m, PurePosixPath(m.name).stem) for m in unzip(f, size_limit)]
+            else:
+                expanded.append((f, None))
+        except FileRejected as exc:
+            rejected.append(Problem(f.name, exc.line, exc.reason))
+    for f, member_user in expanded:
+        try:
+            text = decode(f.name, f.data, encoding)
+            kind = detect_format(f, text) if fmt == "auto" else fmt
+            who = annotator or member_user
+            if kind == "txt":
+                items = list(read_txt(f.name, text))
+            elif kind == "csv":
+                items = list(read_csv(f.name, text, csv_options))
+            elif kind == "jsonl":
+                items = list(read_jsonl(f.name, text, who))
+            else:
+                items = list(read_labelstudio(f.name, text, include_predictions))
+            out.append(_FileRecords(f.name, kind, items))
+        except FileRejected as exc:
+            rejected.append(Problem(f.name, exc.line, exc.reason))
+    return out, rejected
+
+
+# ---- preview and commit ---------------------------------------------------------------------------------------
+
+
+def _label_kinds(store: Store, project_id: int) -> dict[str, str]:
+    return {lab.name: lab.kind for lab in store.list_labels(project_id)}
+
+
+def _normalise_link(kinds: dict[str, str], src: PreparedSpan, dst: PreparedSpan, type_: str) -> tuple[bool, str] | None:
+    """(swap, type) for a relation that fits Nisba's link rules, or None. Label Studio and doccano users often
+    draw ``cue`` from the CUE to the content; Nisba stores content → cue."""
+    ks, kd = kinds.get(src.label, "other"), kinds.get(dst.label, "other")
+    types = [type_] if type_ in LINK_TYPES else list(LINK_TYPES) if not type_ else []
+    for t in types:
+        frm, to = LINK_TYPES[t]
+        if ks in frm and kd in to:
+            return False, t
+        if kd in frm and ks in to:
+            return True, t
+    return None
+
+
+def preview_import(
+    store: Store,
+    actor: User | None,
+    project_id: int,
+    files: Iterable[ImportFile],
+    *,
+    fmt: str = "auto",
+    annotator: str | None = None,
+    encoding: str | None = None,
+    csv_options: CsvOptions | None = None,
+    skip_duplicates: bool = True,
+    include_predictions: bool = True,
+    size_limit: int = MAX_FILE_BYTES,
+    progress: Callable[[float], None] | None = None,
+) -> ImportPreview:
+    """Read, check and summarise an import without writing anything (admins only).
+
+    ``annotator`` names who made the spans in files that do not say (doccano per-user files take their file
+    name inside a zip). ``skip_duplicates``: texts already in the project (same ``text_sha256``) are not added
+    again; their spans join the existing document when that annotator has none there yet.
+    """
+    access.require_admin(store, actor)
+    store.get_project(project_id)
+    if annotator is not None and not USERNAME.match(annotator):
+        raise NisbaError(f"{annotator!r} is not a valid username.")
+    preview = ImportPreview(project_id=project_id, skip_duplicates=skip_duplicates)
+    parsed, preview.rejected = read_files(
+        files, fmt=fmt, encoding=encoding, csv_options=csv_options, annotator=annotator,
+        include_predictions=include_predictions, size_limit=size_limit,
+    )  # fmt: skip
+    kinds = _label_kinds(store, project_id)
+    labels = {lab.name: lab for lab in store.list_labels(project_id)}
+    existing_sha = store.document_ids_by_sha(project_id)
+    annotated = store.annotated_documents(project_id)
+    users = {u.username: u for u in store.list_users()}
+    names = {u.id: u.username for u in users.values()}
+    annotated_names = {(d, names.get(u), lay) for d, u, lay in annotated}
+    by_sha: dict[str, PreparedDocument] = {}
+    total = sum(len(f.items) for f in parsed) or 1
+    done = 0
+    for f in parsed:
+        preview.files.append({"name": f.name, "format": f.format, "records": sum(isinstance(i, RawRecord) for i in f.items)})
+        for item in f.items:
+            done += 1
+            if progress and done % 500 == 0:
+                progress(done / total)
+            if isinstance(item, Problem):
+                (preview.warnings if item.line is None else preview.rejected).append(item)
+                continue
+            try:
+                doc, notes = prepare_record(item, annotator, f"import:{f.format}:{f.name}")
+            except _Reject as exc:
+                preview.rejected.append(Problem(item.file, item.line, str(exc)))
+                continue
+            preview.warnings += [Problem(item.file, item.line, n) for n in notes]
+            # labels and attribute values the project does not have yet are added (reported here)
+            bad = None
+            for s in doc.spans:
+                if s.label not in labels and s.label not in preview.new_labels:
+                    try:
+                        validate_label({"name": s.label}, [])
+                    except NisbaError as exc:
+                        bad = f"label {s.label!r}: {exc}"
+                        break
+                    preview.new_labels.append(s.label)
+                allowed = labels[s.label].attributes if s.label in labels else {}
+                for name, value in s.attributes.items():
+                    if value not in allowed.get(name, []):
+                        values = preview.new_attribute_values.setdefault(s.label, {}).setdefault(name, [])
+                        if value not in values:
+                            values.append(value)
+            if bad:
+                preview.rejected.append(Problem(item.file, item.line, bad))
+                continue
+            # links: fit them to Nisba's rules (content → source, content → cue)
+            fitted = []
+            for a, b, t, who in doc.links:
+                src, dst = doc.spans[a], doc.spans[b]
+                if src.layer != dst.layer or src.annotator != dst.annotator:
+                    preview.warnings.append(
+                        Problem(item.file, item.line, f"relation {src.text!r} → {dst.text!r} crosses annotators; skipped")
+                    )
+                    continue
+                fit = _normalise_link({**kinds, **dict.fromkeys(preview.new_labels, "other")}, src, dst, t)
+                if fit is None:
+                    preview.warnings.append(
+                        Problem(
+                            item.file,
+                            item.line,
+                            f"relation {t or '(no type)'} {src.label} → {dst.label} does not fit Nisba's link types; skipped",
+                        )
+                    )
+                    continue
+                swap, t2 = fit
+                fitted.append((b, a, t2, who) if swap else (a, b, t2, who))
+            doc.links = fitted
+            # duplicates: in the project already, or earlier in this import
+            existing = existing_sha.get(doc.sha256) if skip_duplicates else None
+            earlier = by_sha.get(doc.sha256) if skip_duplicates else None
+            if existing is not None or earlier is not None:
+                target = earlier
+                where = (
+                    "earlier in this import" if earlier is not None and earlier.existing_id is None else "already in the project"
+                )
+                if target is None:
+                    target = PreparedDocument(**{**doc.__dict__, "spans": [], "links": []})
+                    target.existing_id = existing
+                    target.duplicate_of = "project"
+                    by_sha[doc.sha256] = target
+                    preview.attach.append(target)
+                preview.duplicates.append(
+                    Problem(item.file, item.line, f"same text as a document {where} ({doc.title!r}); not added again")
+                )
+                already = (
+                    {(u, lay) for d_id, u, lay in annotated_names if d_id == target.existing_id} if target.existing_id else set()
+                )
+                _merge(target, doc, already, preview, item)
+                continue
+            by_sha[doc.sha256] = doc
+            preview.documents.append(doc)
+    for d in preview.documents + preview.attach:
+        for s in d.spans:
+            preview.spans_per_label[s.label] += 1
+            preview.annotators.setdefault(s.annotator, s.annotator in users)
+        preview.links += len(d.links)
+    if progress:
+        progress(1.0)
+    return preview
+
+
+def _merge(target: PreparedDocument, doc: PreparedDocument, already: set, preview: ImportPreview, item: RawRecord) -> None:
+    """Add ``doc``'s spans to ``target`` for each annotator layer that has none there yet (``already`` holds the
+    (username, layer) pairs with spans on the existing document); the others are skipped, not doubled."""
+    have = {(s.annotator, s.layer) for s in target.spans} | already
+    keep: dict[int, int] = {}
+    skipped = set()
+    for i, s in enumerate(doc.spans):
+        if (s.annotator, s.layer) in have:
+            skipped.add((s.annotator, s.layer))
+            continue
+        keep[i] = len(target.spans)
+        target.spans.append(s)
+    for a, b, t, who in doc.links:
+        if a in keep and b in keep:
+            target.links.append((keep[a], keep[b], t, who))
+    for who, layer in sorted(skipped):
+        preview.warnings.append(Problem(item.file, item.line, f"{who}'s {layer} spans for this text are already there; skipped"))
+
+
+def commit_import(
+    store: Store,
+    actor: User | None,
+    preview: ImportPreview,
+    *,
+    skip_rejected: bool = False,
+    progress: Callable[[float], None] | None = None,
+) -> ImportResult:
+    """Write a previewed import in one transaction: all of it lands or none.
+
+    Refuses (``ImportRejected``, nothing written) when rows or files were rejected, unless ``skip_rejected``.
+    Missing annotators are created (role annotator, no password) and made project members; missing labels
+    and attribute values are added to the project's scheme. Records one ``import`` audit event.
+    """
+    if preview.rejected and not skip_rejected:
+        raise ImportRejected(
+            f"{len(preview.rejected)} row(s) or file(s) were rejected; nothing was imported. "
+            + "; ".join(str(p) for p in preview.rejected[:5]),
+            preview.rejected,
+        )
+    pid = preview.project_id
+    t = now()
+    with store.write():
+        user = access.require_admin(store, actor)
+        # the project may have changed since the preview: texts added meanwhile are duplicates now
+        existing_sha = store.document_ids_by_sha(pid)
+        annotated = store.annotated_documents(pid)
+        labels = {lab.name: lab for lab in store.list_labels(pid)}
+        position = len(labels)
+        for name in preview.new_labels:
+            if name not in labels:
+                clean = validate_label({"name": name, "kind": "other"}, list(labels.values()))
+                clean["position"] = position
+                position += 1
+                store.insert_label(pid, clean)
+                store.record_event(user.id, "create", "label", None, after={**clean, "via": "import"})
+        labels = {lab.name: lab for lab in store.list_labels(pid)}
+        for label_name, attrs in preview.new_attribute_values.items():
+            lab = labels[label_name]
+            merged = {k: list(v) for k, v in lab.attributes.items()}
+            for name, values in attrs.items():
+                merged.setdefault(name, [])
+                merged[name] += [v for v in values if v not in merged[name]]
+            if merged != lab.attributes:
+                store.update_label(lab.id, attributes=merged)
+        labels = {lab.name: lab for lab in store.list_labels(pid)}
+        user_ids: dict[str, int] = {}
+        for username in sorted(preview.annotators):
+            u = store.user_by_username(username)
+            uid = u.id if u else store.insert_user(username, "annotator", username)
+            if u is None:
+                store.record_event(
+                    user.id, "create", "user", uid, after={"username": username, "role": "annotator", "via": "import"}
+                )
+            user_ids[username] = uid
+            store.add_member(pid, uid)
+        doc_id = store.next_ids("documents")
+        span_id = store.next_ids("spans")
+        position = store.next_document_position(pid)
+        doc_rows, span_rows, link_rows, status = [], [], [], set()
+        new_doc_ids: list[int] = []
+        targets: list[tuple[int, bool, PreparedDocument]] = []  # (document id, already existed, prepared)
+        for d in preview.documents:
+            if d.sha256 in existing_sha and preview.skip_duplicates:
+                targets.append((existing_sha[d.sha256], True, d))
+                continue
+            doc_rows.append((doc_id, pid, d.title, d.text, d.raw_text, d.sha256, d.source, _dump(d.metadata), position, t))
+            new_doc_ids.append(doc_id)
+            targets.append((doc_id, False, d))
+            doc_id += 1
+            position += 1
+        targets += [(d.existing_id, True, d) for d in preview.attach]
+        n_spans = 0
+        for k, (did, existed, d) in enumerate(targets):
+            ids = []
+            for s in d.spans:
+                uid = user_ids[s.annotator]
+                if existed and (did, uid, s.layer) in annotated:
+                    ids.append(None)  # this annotator's layer already has spans on the existing document
+                    continue
+                span_rows.append(
+                    (span_id, did, labels[s.label].id, uid, s.layer, s.start, s.end, s.text,
+                     _dump(s.attributes), _dump(s.origin), t, t)
+                )  # fmt: skip
+                ids.append(span_id)
+                status.add((did, uid))
+                span_id += 1
+                n_spans += 1
+            for a, b, type_, who in d.links:
+                if ids[a] is not None and ids[b] is not None:
+                    link_rows.append((ids[a], ids[b], type_, user_ids[who], t))
+            if progress and k % 500 == 0:
+                progress(0.5 * k / max(1, len(targets)))
+        store.bulk_insert_documents(doc_rows)
+        if progress:
+            progress(0.6)
+        store.bulk_insert_spans(span_rows)
+        if progress:
+            progress(0.9)
+        store.bulk_insert_links(link_rows)
+        store.bulk_set_status([(d, u, "in_progress", t) for d, u in status])
+        summary = {**preview.summary(), "documents": len(new_doc_ids), "spans": n_spans, "links": len(link_rows)}
+        if new_doc_ids:
+            summary["document_ids"] = [new_doc_ids[0], new_doc_ids[-1]]
+        store.record_event(user.id, "import", "project", pid, after=summary)
+    if progress:
+        progress(1.0)
+    return ImportResult(document_ids=new_doc_ids, spans=n_spans, links=len(link_rows), summary=summary)
+
+
+def _dump(value) -> str:
+    if not value:
+        return "{}"
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def import_files(
+    store: Store, actor: User | None, project_id: int, files: Iterable[ImportFile], *, skip_rejected: bool = False, **options
+) -> tuple[ImportPreview, ImportResult]:
+    """Preview and commit in one call (the command line and tests). ``options`` go to :func:`preview_import`."""
+    preview = preview_import(store, actor, project_id, files, **options)
+    return preview, commit_import(store, actor, preview, skip_rejected=skip_rejected)
+
+
+def file_from_path(path) -> ImportFile:
+    """An :class:`ImportFile` for a path on disk (its plain name; the size is checked before reading)."""
+    from pathlib import Path
+
+    p = Path(path)
+    check_size(p.name, p.stat().st_size)
+    return ImportFile(p.name, p.read_bytes())
+
+
+def is_labelstudio_header(header: list[str]) -> bool:
+    return is_labelstudio_csv(header)
