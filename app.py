@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from annotator.ui.session import current_user, get_store
+from annotator.demo import is_demo
+from annotator.ui.session import current_user, get_store, logout_form
 
 st.set_page_config(page_title="Nisba — نِسبة", page_icon="🖋️", layout="wide")
 
@@ -13,6 +14,20 @@ pages = [
     st.Page("pages/annotate.py", title="Annotate", icon="🖍️", default=True),
     st.Page("pages/settings.py", title="Project settings", icon="⚙️"),
 ]
+if user.role in ("reviewer", "admin"):  # the core refuses others anyway; this only hides the pages
+    pages += [
+        st.Page("pages/review.py", title="Review", icon="🔎"),
+        st.Page("pages/agreement.py", title="Agreement", icon="📊"),
+    ]
+if user.role == "admin":
+    pages += [
+        st.Page("pages/users.py", title="Users", icon="👥"),
+        st.Page("pages/audit_log.py", title="Audit log", icon="📜"),
+    ]
 nav = st.navigation(pages)
 st.sidebar.caption(f"Signed in as **{user.name}** ({user.role})")
+with st.sidebar:
+    logout_form()
+if is_demo(store):
+    st.warning("**Demo data** — public demo accounts and passwords (see the README); do not use for real work.", icon="🧪")
 nav.run()

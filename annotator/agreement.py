@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from annotator import access
+from annotator.exporting import neutralise
 from annotator.models import User
 from annotator.store import Store
 from annotator.text import tokenize
@@ -459,15 +460,13 @@ def label_summary(report: AgreementReport) -> pd.DataFrame:
     return wide.reset_index().melt(id_vars="label", var_name="measure", value_name="value")
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def to_csv(frame: pd.DataFrame) -> str:
-    """CSV of a table for download; text cells starting like a spreadsheet formula get a leading '."""
+    """CSV of a table for download; text cells a spreadsheet would run as a formula get a leading '
+    (the same rule as the exports)."""
     safe = frame.copy()
     for col in safe.columns:
         if pd.api.types.is_object_dtype(safe[col]) or pd.api.types.is_string_dtype(safe[col]):
-            safe[col] = safe[col].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+            safe[col] = safe[col].map(neutralise)
     buf = io.StringIO()
     safe.to_csv(buf, index=False)
     return buf.getvalue()

@@ -17,7 +17,7 @@ import pandas as pd
 
 from annotator import access
 from annotator.errors import Conflict, InvalidReview, PermissionDenied
-from annotator.models import Comment, Document, Link, Review, Span, User
+from annotator.models import Comment, Document, Label, Link, Review, Span, User
 from annotator.store import Store
 
 DECISIONS = ("accepted", "rejected")
@@ -106,12 +106,62 @@ class ReviewView:
     gold_links: list[Link]
     reviews: dict[tuple[str, int], Review] = field(default_factory=dict)
     comments: dict[tuple[str, int], list[Comment]] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)
+    labels: list[Label] = field(default_factory=list)
 
     def decision(self, entity: str, entity_id: int) -> Review | None:
         return self.reviews.get((entity, entity_id))
 
-    def in_gold(self, key: SpanKey) -> bool:
-        return key in {span_key(s) for s in self.gold}
+    def seen_version(self, entity: str, entity_id: int) -> int:
+        """The decision version this view saw (0: undecided), to pass to :func:`decide`."""
+        r = self.reviews.get((entity, entity_id))
+        return r.version if r else 0
+
+    def gold_keys(self) -> set[SpanKey]:
+        return {span_key(s) for s in self.gold}
+
+    def disagreements(self) -> list[int]:
+        """Indexes of the rows with a disagreement, in reading order."""
+        return [i for i, r in enumerate(self.rows) if r.issues]
+
+    def span_table(self) -> list[dict]:
+        """The aligned table: one row per (offsets, label), a column per annotator (their decision),
+        the disagreement and whether gold has it."""
+        gold = self.gold_keys()
+        out = []
+        for row in self.rows:
+            item = {"text": row.text, "label": row.label, "start": row.start, "end": row.end}
+            for a in self.annotator_ids:
+                span = row.spans.get(a)
+                if span is None:
+                    item[self.names.get(a, str(a))] = ""
+                else:
+                    r = self.reviews.get(("span", span.id))
+                    item[self.names.get(a, str(a))] = {"accepted": "✓ accepted", "rejected": "✗ rejected"}.get(
+                        r.decision if r else "", "● tagged"
+                    )
+            item["disagreement"] = "; ".join(ISSUE_NAMES[i] for i in row.issues)
+            item["gold"] = "★" if row.key in gold else ""
+            item["comments"] = sum(len(self.comments.get(("span", s.id), [])) for s in row.spans.values())
+            out.append(item)
+        return out
+
+    def link_table(self) -> list[dict]:
+        """One row per aligned link: type, content and target text, who made it, decision, disagreement."""
+        text = self.document.text
+        out = []
+        for row in self.link_rows:
+            type_, src, dst = row.key
+            item = {"type": type_, "content": text[src[0] : src[1]], "target": f"{dst[2]}: {text[dst[0] : dst[1]]}"}
+            for a in self.annotator_ids:
+                link = row.links.get(a)
+                r = self.reviews.get(("link", link.id)) if link else None
+                item[self.names.get(a, str(a))] = (
+                    "" if link is None else {"accepted": "✓", "rejected": "✗"}.get(r.decision if r else "", "●")
+                )
+            item["disagreement"] = "; ".join(ISSUE_NAMES[i] for i in row.issues)
+            out.append(item)
+        return out
 
 
 # ---- aligning layers ----------------------------------------------------------------------------------
@@ -231,6 +281,8 @@ def load_review(store: Store, actor: User, document_id: int) -> ReviewView:
         gold_links=gold_links,
         reviews={(r.entity, r.entity_id): r for r in store.list_reviews(document_id)},
         comments=dict(comments),
+        names={u.id: u.name for u in store.list_users()},
+        labels=store.list_labels(doc.project_id),
     )
 
 
@@ -247,6 +299,20 @@ def _target(store: Store, entity: str, entity_id: int) -> tuple[int, int, int, s
         src = store.get_span(link.from_span_id)
         return src.document_id, link.annotator_id, link.version, src.layer
     raise InvalidReview(f"Only spans and links are reviewed, not {entity!r}.")
+
+
+def decide_many(store: Store, actor: User, targets: list[tuple[str, int, int]], decision: str) -> tuple[int, list[str]]:
+    """Decide several spans or links, each ``(entity, id, seen version)``, each in its own transaction so
+    one colleague's earlier decision does not undo the others; returns (how many were decided, the
+    messages of those refused)."""
+    done, refused = 0, []
+    for entity, entity_id, seen in targets:
+        try:
+            decide(store, actor, entity, entity_id, decision, seen)
+            done += 1
+        except (Conflict, InvalidReview) as exc:
+            refused.append(str(exc))
+    return done, refused
 
 
 def decide(store: Store, actor: User, entity: str, entity_id: int, decision: str, expected_version: int) -> Review:

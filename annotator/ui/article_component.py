@@ -103,7 +103,8 @@ function installKeys() {
 function isTyping(e) {
   const t = e.composedPath ? e.composedPath()[0] : e.target;
   if (!t || !t.tagName) return false;
-  return /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName) || t.isContentEditable;
+  if (t.tagName === 'INPUT') return !/^(checkbox|radio|button|submit|reset|range)$/.test(t.type);
+  return /^(TEXTAREA|SELECT)$/.test(t.tagName) || t.isContentEditable;
 }
 
 function keyIs(e, ch) {   // the key as typed, or the physical key (analysts type on an Arabic layout)
@@ -450,26 +451,30 @@ export default function (component) {
   const keys = installKeys();
   const handler = (e) => {
     if (!box.isConnected || isTyping(e) || e.isComposing) return;
+    if (handleKey(e)) e.stopPropagation();   // ours: Streamlit's own shortcuts must not see it too
+  };
+  const handleKey = (e) => {
     const mod = e.ctrlKey || e.metaKey;
-    if (mod && !e.altKey && keyIs(e, 'z')) { e.preventDefault(); send({ type: 'undo' }); return; }
-    if (mod || e.altKey) return;
+    if (mod && !e.altKey && keyIs(e, 'z')) { e.preventDefault(); send({ type: 'undo' }); return true; }
+    if (mod || e.altKey) return false;
     if (e.key === 'Escape') {
       S.link = null; S.pending = null; document.getSelection()?.removeAllRanges();
       if (S.selected !== null) select(null); else { paintSelected(); renderPanel(); }
       setStatus('', '');
-      return;
+      return true;
     }
     if (e.key === 'Delete' || e.key === 'Backspace') {
       const sp = spans.get(S.selected);
-      if (sp) { e.preventDefault(); send({ type: 'delete', span_id: sp.id, version: sp.version }); }
-      return;
+      if (sp) { e.preventDefault(); send({ type: 'delete', span_id: sp.id, version: sp.version }); return true; }
+      return false;
     }
-    if (e.key === 'PageDown' || keyIs(e, 'n')) { e.preventDefault(); send({ type: 'nav', step: 1 }); return; }
-    if (e.key === 'PageUp' || keyIs(e, 'p')) { e.preventDefault(); send({ type: 'nav', step: -1 }); return; }
-    if (keyIs(e, 'a')) { e.preventDefault(); startLink('attributed_to'); return; }
-    if (keyIs(e, 'l')) { e.preventDefault(); startLink('cue'); return; }
+    if (e.key === 'PageDown' || keyIs(e, 'n')) { e.preventDefault(); send({ type: 'nav', step: 1 }); return true; }
+    if (e.key === 'PageUp' || keyIs(e, 'p')) { e.preventDefault(); send({ type: 'nav', step: -1 }); return true; }
+    if (keyIs(e, 'a')) { e.preventDefault(); startLink('attributed_to'); return true; }
+    if (keyIs(e, 'l')) { e.preventDefault(); startLink('cue'); return true; }
     const lab = data.labels.find((l) => keyIs(e, l.hotkey));
-    if (lab) { e.preventDefault(); applyLabel(lab.name); }
+    if (lab) { e.preventDefault(); applyLabel(lab.name); return true; }
+    return false;
   };
   keys.handler = handler;
   box.dataset.ready = '1';

@@ -1,0 +1,89 @@
+"""Agreement screen: how far the annotators agree, per project, document and label, with the tables to download."""
+
+import altair as alt
+import streamlit as st
+
+from annotator import agreement
+from annotator.errors import NisbaError
+from annotator.projects import list_projects
+from annotator.ui.session import current_user, get_store
+
+store = get_store()
+user = current_user(store)
+st.title("Agreement")
+if user.role not in ("reviewer", "admin"):
+    st.info("Agreement figures are for reviewers and admins (annotation is blind).")
+    st.stop()
+projects = {p.id: p for p in list_projects(store, user)}
+if not projects:
+    st.info("You are not a member of any project yet.")
+    st.stop()
+project_id = st.sidebar.selectbox("Project", list(projects), key="agreement_project", format_func=lambda p: projects[p].name)
+try:
+    report = agreement.agreement_report(store, user, project_id)
+except NisbaError as exc:
+    st.error(str(exc))
+    st.stop()
+if report.span_f1.empty:
+    st.info("No document has two annotators' layers yet: nothing to compare.")
+    st.stop()
+
+project_f1 = report.span_f1[(report.span_f1["level"] == "project") & (report.span_f1["label"] == agreement.ALL)]
+project_alpha = report.alpha[(report.alpha["level"] == "project") & (report.alpha["label"] == agreement.ALL)]
+c1, c2, c3 = st.columns(3)
+c1.metric("Span F1, exact (mean over pairs)", f"{project_f1['exact_f1'].mean():.3f}")
+c2.metric("Span F1, overlap (mean over pairs)", f"{project_f1['overlap_f1'].mean():.3f}")
+c3.metric("Token alpha (all labels)", f"{project_alpha['alpha'].iloc[0]:.3f}" if not project_alpha.empty else "n/a")
+st.caption(
+    "Alpha: Krippendorff's alpha, nominal, over tokens (each token's tag is the set of labels covering it); "
+    "per label it is binary, the way PolNeAR reports token-wise alpha for source, cue and content."
+)
+
+left, right = st.columns(2)
+measure = left.radio("Heatmap measure", ["exact_f1", "overlap_f1"], key="agreement_measure", horizontal=True)
+heat = agreement.pair_matrix(report.span_f1, measure)
+left.altair_chart(
+    alt.Chart(heat)
+    .mark_rect()
+    .encode(
+        x=alt.X("annotator_a_name:N", title=None),
+        y=alt.Y("annotator_b_name:N", title=None),
+        color=alt.Color("value:Q", scale=alt.Scale(domain=[0, 1], scheme="viridis"), title=measure),
+        tooltip=["annotator_a_name", "annotator_b_name", alt.Tooltip("value:Q", format=".3f")],
+    )
+    + alt.Chart(heat)
+    .mark_text(color="white")
+    .encode(x="annotator_a_name:N", y="annotator_b_name:N", text=alt.Text("value:Q", format=".2f")),
+    key="agreement_heatmap",
+)
+bars = agreement.label_summary(report)
+right.altair_chart(
+    alt.Chart(bars)
+    .mark_bar()
+    .encode(
+        x=alt.X("label:N", title=None),
+        xOffset="measure:N",
+        y=alt.Y("value:Q", title="agreement"),
+        color="measure:N",
+        tooltip=["label", "measure", alt.Tooltip("value:Q", format=".3f")],
+    ),
+    key="agreement_bars",
+)
+
+level = st.radio("Rows", ["project", "document"], key="agreement_level", horizontal=True)
+tables = {
+    "Span F1": ("span_f1", report.span_f1),
+    "Token alpha": ("alpha", report.alpha),
+    "Attribute kappa": ("kappa", report.kappa),
+    "Links": ("links", report.links),
+}
+for tab, (name, frame) in zip(st.tabs(list(tables)), tables.values(), strict=True):
+    shown = frame[frame["level"] == level] if "level" in frame else frame
+    tab.dataframe(shown, key=f"agreement_{name}", hide_index=True)
+    tab.download_button(
+        f"Download {name}.csv (all rows)",
+        agreement.to_csv(frame),
+        file_name=f"agreement-{name}.csv",
+        mime="text/csv",
+        key=f"agreement_download_{name}",
+    )

@@ -1,0 +1,177 @@
+"""Review screen: every annotator's layer over the article, the aligned table of agreements and
+disagreements, accept / reject / comment, adoption into gold, per-annotator status and project progress.
+
+Keys: J next, K previous (disagreement), A accept, X reject, G adopt into gold."""
+
+import pandas as pd
+import streamlit as st
+
+from annotator import review
+from annotator.errors import NisbaError
+from annotator.projects import document_overview, list_projects
+from annotator.ui.review_layers import layers_html, legend_html
+from annotator.ui.session import current_user, get_store
+
+store = get_store()
+user = current_user(store)
+st.title("Review")
+if user.role not in review.REVIEWER_ROLES:
+    st.info("The review screen is for reviewers and admins.")
+    st.stop()
+projects = {p.id: p for p in list_projects(store, user)}
+if not projects:
+    st.info("You are not a member of any project yet.")
+    st.stop()
+project_id = st.sidebar.selectbox("Project", list(projects), key="review_project", format_func=lambda p: projects[p].name)
+
+
+def say(kind: str, message: str) -> None:
+    st.session_state["review_message"] = (kind, message)
+
+
+def reported(action):
+    """A button callback that shows its success message, or the core's refusal, at the top of the next run."""
+
+    def callback(*args) -> None:
+        try:
+            say("success", action(*args))
+        except NisbaError as exc:
+            say("error", str(exc))
+
+    return callback
+
+
+with st.expander("Project progress", expanded=False):
+    progress = review.project_progress(store, user, project_id)
+    summary = review.progress_summary(progress)
+    cols = st.columns(5)
+    for col, name in zip(cols, ("documents", "in_progress", "submitted", "reviewed", "decided"), strict=True):
+        col.metric(name.replace("_", " "), summary[name])
+    if not progress.empty:
+        st.dataframe(
+            progress.pivot_table(index="title", columns="annotator", values="status", aggfunc="first"), key="review_progress"
+        )
+
+docs = {row["id"]: row["title"] for row in document_overview(store, user, project_id)}
+if not docs:
+    st.info("This project has no documents yet.")
+    st.stop()
+doc_id = st.selectbox("Document", list(docs), key="review_doc", format_func=lambda d: docs[d])
+if "review_message" in st.session_state:
+    kind, message = st.session_state.pop("review_message")
+    (st.error if kind == "error" else st.success)(message)
+view = review.load_review(store, user, doc_id)
+names = view.names
+if len(view.annotator_ids) < 2:
+    st.caption("Fewer than two annotators have a layer on this document: nothing to compare yet.")
+
+only_disagreements = st.toggle("Step through disagreements only", value=True, key="review_only_disagreements")
+steps = view.disagreements() if only_disagreements else list(range(len(view.rows)))
+current = st.session_state.get("review_row", 0)
+current = current if 0 <= current < len(view.rows) else (steps[0] if steps else 0)
+st.session_state["review_row"] = current
+row = view.rows[current] if view.rows else None
+
+
+def move(step: int) -> None:
+    later = [i for i in steps if (i > current if step > 0 else i < current)]
+    if later:
+        st.session_state["review_row"] = later[0] if step > 0 else later[-1]
+
+
+def decide_row(decision: str) -> None:
+    targets = [("span", s.id, view.seen_version("span", s.id)) for s in row.spans.values()]
+    done, refused = review.decide_many(store, user, targets, decision)
+    say("error" if refused else "success", " ".join(refused) or f"{decision.capitalize()} {done} span(s).")
+    move(1)
+
+
+nav = st.columns(6)
+nav[0].button("◀ Previous", key="review_prev", on_click=move, args=(-1,), shortcut="K", disabled=row is None)
+nav[1].button("Next ▶", key="review_next", on_click=move, args=(1,), shortcut="J", disabled=row is None)
+nav[2].button(
+    "Accept", key="review_accept", on_click=decide_row, args=("accepted",), shortcut="A", type="primary", disabled=row is None
+)
+nav[3].button("Reject", key="review_reject", on_click=decide_row, args=("rejected",), shortcut="X", disabled=row is None)
+
+
+@reported
+def adopt_row() -> str:
+    gold = review.adopt_into_gold(store, user, next(iter(row.spans.values())).id)
+    return f"In gold: {gold.label} «{gold.text}»"
+
+
+@reported
+def adopt_agreed() -> str:
+    return f"Adopted {len(review.adopt_agreed(store, user, doc_id))} agreed span(s) into gold."
+
+
+nav[4].button("Adopt into gold", key="review_adopt", on_click=adopt_row, shortcut="G", disabled=row is None)
+nav[5].button("Adopt all agreed", key="review_adopt_agreed", on_click=adopt_agreed)
+st.html(legend_html(view.annotator_ids, names, view.labels))
+st.html(layers_html(view.document.text, view.spans, view.annotator_ids, view.labels, gold=view.gold, names=names,
+                    focus=(row.start, row.end) if row else None))  # fmt: skip
+
+if row is not None:
+    st.markdown(f"**Row {current + 1} of {len(view.rows)}** · {row.label} · «{row.text}» · "
+                + ("; ".join(review.ISSUE_NAMES[i] for i in row.issues) or "all annotators agree"))  # fmt: skip
+    for other in row.others:
+        st.caption(f"{names.get(other.annotator_id)} tagged «{other.text}» as {other.label} instead")
+    with st.container(border=True):
+        for span in row.spans.values():
+            for c in view.comments.get(("span", span.id), []):
+                st.markdown(f"**{names.get(c.author_id)}** on {names.get(span.annotator_id)}'s span: {c.body}")
+        st.selectbox("Comment on the span of", list(row.spans), key="review_comment_owner", format_func=names.get)
+        st.text_input("Comment", key=f"review_comment_{current}", max_chars=review.MAX_COMMENT)
+
+        @reported
+        def comment() -> str:
+            # read the widgets now: the callback runs before the script, with this run's closure
+            owner = st.session_state["review_comment_owner"]
+            review.add_comment(store, user, "span", row.spans[owner].id, st.session_state[f"review_comment_{current}"])
+            st.session_state[f"review_comment_{current}"] = ""
+            return "Comment added."
+
+        st.button("Add comment", key="review_comment_add", on_click=comment)
+
+
+def pick_row() -> None:
+    rows = st.session_state["review_table"].selection.rows
+    if rows:
+        st.session_state["review_row"] = rows[0]
+
+
+st.subheader("Aligned spans")
+st.dataframe(
+    pd.DataFrame(view.span_table()), key="review_table", on_select=pick_row, selection_mode="single-row", hide_index=True
+)
+
+st.subheader("Links")
+links = view.link_table()
+if links:
+    picked = st.dataframe(pd.DataFrame(links), key="review_links", on_select="rerun", selection_mode="multi-row", hide_index=True)
+    chosen = [view.link_rows[i] for i in picked.selection.rows]
+    targets = [("link", k.id, view.seen_version("link", k.id)) for lr in chosen for k in lr.links.values()]
+
+    def decide_links(decision: str) -> None:
+        done, refused = review.decide_many(store, user, targets, decision)
+        say("error" if refused else "success", " ".join(refused) or f"{decision.capitalize()} {done} link(s).")
+
+    for col, decision in zip(st.columns(2), review.DECISIONS, strict=True):
+        col.button(f"{decision.capitalize()} selected links", key=f"review_links_{decision}", disabled=not targets,
+                   on_click=decide_links, args=(decision,))  # fmt: skip
+else:
+    st.caption("No links on this document.")
+
+st.subheader("Status per annotator")
+for a in view.annotator_ids:
+    status = progress[(progress["document_id"] == doc_id) & (progress["annotator_id"] == a)]["status"]
+    c1, c2 = st.columns([3, 1])
+    c1.write(f"{names.get(a)}: **{status.iloc[0] if len(status) else 'in_progress'}**")
+    c2.button("Mark reviewed", key=f"review_mark_{a}", on_click=reported(
+        lambda a=a: review.mark_reviewed(store, user, doc_id, a) or f"{names.get(a)}'s layer marked reviewed."))  # fmt: skip
+
+st.subheader("Gold layer")
+st.dataframe(pd.DataFrame([{"label": g.label, "text": g.text, "start": g.start, "end": g.end,
+                            "adopted from": names.get(g.origin.get("annotator_id"), "")} for g in view.gold]),
+             key="review_gold", hide_index=True)  # fmt: skip

@@ -1,0 +1,159 @@
+"""Browser test fixtures: the real app on a free port, headless Debian Chromium, and ``open_app``.
+
+Every browser test opens the app through :func:`open_app`, so logging in (when accounts arrive) is added in
+one place. One server serves the whole session: starting Streamlit costs seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from annotator.demo import ensure_demo
+from annotator.projects import add_document, add_member, create_project
+from annotator.store import Store
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+TRICKY_PROJECT = "Tricky texts"
+TRICKY_IDS = ("emoji", "harakat-tatweel", "html-injection")
+APP_READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited early with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    raise RuntimeError("streamlit did not become healthy in time")
+
+
+def prepare_db(path: Path, tricky: dict[str, dict]) -> dict[str, int]:
+    """The demo database plus a project holding some tricky texts (amal is a member); returns doc ids by name."""
+    store = Store(path)
+    ensure_demo(store)
+    admin = store.user_by_username("admin")
+    amal = store.user_by_username("amal")
+    ids = {"demo": store.list_documents(store.project_by_name("Demo: attribution in Arabic news").id)[0].id}
+    project = create_project(store, admin, TRICKY_PROJECT, "Hard cases from tests/fixtures/tricky.ar.jsonl")
+    add_member(store, admin, project.id, amal.id)
+    for case_id in TRICKY_IDS:
+        ids[case_id] = add_document(store, admin, project.id, case_id, tricky[case_id]["text"], source="tricky").id
+    store.close()
+    return ids
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory, tricky):
+    """Start ``streamlit run app.py`` on a free port with ``NISBA_DB`` in a temporary directory.
+
+    Yields ``(base_url, db_path, doc_ids)``; the database is prepared before the server starts.
+    """
+    tmp = tmp_path_factory.mktemp("nisba-app")
+    db_path = tmp / "nisba.db"
+    doc_ids = prepare_db(db_path, tricky)
+    port = _free_port()
+    env = {**os.environ, "NISBA_DB": str(db_path), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    cmd = [str(ROOT / ".venv/bin/streamlit"), "run", "app.py", "--server.port", str(port), "--server.headless", "true"]
+    if not Path(cmd[0]).exists():
+        cmd[0:1] = [sys.executable, "-m", "streamlit"]
+    log = open(tmp / "streamlit.log", "w")  # noqa: SIM115 - closed after the server stops
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(base_url, proc)
+        yield base_url, db_path, doc_ids
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def base_url(app_server) -> str:
+    return app_server[0]
+
+
+@pytest.fixture(scope="session")
+def app_db(app_server) -> Path:
+    """The server's database file (open it with annotator.store.Store to check what was saved)."""
+    return app_server[1]
+
+
+@pytest.fixture(scope="session")
+def doc_ids(app_server) -> dict[str, int]:
+    """Document ids in the server's database: ``demo`` and the tricky cases by their id."""
+    return app_server[2]
+
+
+def launch_chromium(playwright):
+    """Debian's Chromium with the project's flags. Missing browser: fail on CI, skip elsewhere."""
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Chromium is required on CI but {CHROMIUM} is missing")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = launch_chromium(pw)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context (own cookies and storage) per test, sized for the wide layout."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ar")
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    yield pg
+    context.close()
+
+
+def wait_ready(page) -> None:
+    """Wait until Streamlit finished running the script."""
+    page.wait_for_selector(APP_READY, timeout=30_000)
+
+
+def open_app(page, base_url: str, user: str = "amal", *, doc: int | None = None) -> None:
+    """Open the app as ``user`` (today the demo annotator; login comes later) and wait until it has rendered.
+
+    With ``doc``, open that document (``?doc=ID``). Waits for the article component to be drawn.
+    """
+    url = base_url + "/" + (f"?doc={doc}" if doc is not None else "")
+    page.goto(url)
+    wait_ready(page)
+    page.wait_for_selector('[data-nisba="article"][data-ready="1"]', timeout=30_000)

@@ -1,0 +1,105 @@
+"""AppTest: the review and agreement screens call the core and show its results and refusals."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from annotator import review
+from annotator.annotations import add_span
+from annotator.demo import ensure_demo
+from annotator.store import Store
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    """The demo database with two layers on the article: one agreed CLAIM, one SOURCE only amal made,
+    and an article fragment with markup that must stay text."""
+    path = tmp_path / "pages.db"
+    monkeypatch.setenv("NISBA_DB", str(path))
+    store = Store(path)
+    ensure_demo(store)
+    users = {u.username: u for u in store.list_users()}
+    doc = store.list_documents(store.list_projects()[0].id)[0]
+    t = doc.text
+    q = t.index("بالضغط على حكوماتهم المضيفة")
+    s = t.index("ماركو روبيو")
+    store.spans = {
+        "claim_a": add_span(store, users["amal"], doc.id, "CLAIM", q, q + 27),
+        "claim_b": add_span(store, users["badr"], doc.id, "CLAIM", q, q + 27),
+        "source_a": add_span(store, users["amal"], doc.id, "SOURCE", s, s + 11),
+    }
+    store.users = users
+    store.doc = doc
+    yield store
+    store.close()
+
+
+def page(store: Store, file: str, username: str) -> AppTest:
+    at = AppTest.from_file(f"../pages/{file}", default_timeout=30)
+    at.session_state["nisba_user_id"] = store.users[username].id
+    return at.run()
+
+
+def test_reviewer_sees_layers_and_the_aligned_table(db):
+    at = page(db, "review.py", "rana")
+    assert not at.exception, at.exception
+    table = at.dataframe(key="review_table").value
+    assert table["label"].tolist() == ["SOURCE", "CLAIM"]  # reading order: ماركو روبيو comes first
+    assert table["disagreement"].tolist() == [review.ISSUE_NAMES[review.ONLY_SOME], ""]
+    article = next(h.proto.body for h in at.get("html") if 'data-nisba="review-article"' in h.proto.body)
+    assert 'dir="rtl"' in article and "ماركو روبيو" in article
+
+
+def test_keyboard_buttons_accept_and_adopt(db):
+    at = page(db, "review.py", "rana")
+    # the first disagreement is the SOURCE only amal made: accept it (A), then it is decided
+    assert at.button(key="review_accept").proto.shortcut.lower() == "a"
+    at.button(key="review_accept").click().run()
+    assert not at.exception
+    assert db.get_review("span", db.spans["source_a"].id).decision == "accepted"
+    at.button(key="review_adopt_agreed").click().run()
+    assert "Adopted 1 agreed span" in at.success[0].value
+    gold = db.list_spans(db.doc.id, layer="gold")
+    assert [(g.label, g.origin["adopted_from"]) for g in gold] == [("CLAIM", db.spans["claim_a"].id)]
+
+
+def test_a_colleague_deciding_first_is_reported_and_nothing_is_overwritten(db):
+    at = page(db, "review.py", "rana")
+    # admin rejects the SOURCE after rana's screen was drawn
+    review.decide(db, db.users["admin"], "span", db.spans["source_a"].id, "rejected", 0)
+    at.button(key="review_accept").click().run()
+    assert "already rejected" in at.error[0].value
+    assert db.get_review("span", db.spans["source_a"].id).decision == "rejected"
+
+
+def test_comment_reaches_the_thread(db):
+    at = page(db, "review.py", "rana")
+    at.text_input(key="review_comment_0").set_value("من المصدر هنا؟")
+    at.button(key="review_comment_add").click().run()
+    assert not at.exception
+    thread = review.list_comments(db, db.users["amal"], db.doc.id)
+    assert [c.body for c in thread] == ["من المصدر هنا؟"]
+
+
+def test_annotator_gets_no_review_screen(db):
+    at = page(db, "review.py", "amal")
+    assert not at.exception
+    assert "for reviewers and admins" in at.info[0].value
+    assert not at.get("html")
+
+
+def test_agreement_page_shows_tables_and_download(db):
+    at = page(db, "agreement.py", "rana")
+    assert not at.exception, at.exception
+    f1 = at.dataframe[0].value  # the first tab: span F1
+    whole = f1[(f1["level"] == "project") & (f1["label"] == "(all)")].iloc[0]
+    assert (whole["n_a"], whole["n_b"], whole["exact_f1"]) == (2, 1, pytest.approx(2 / 3))
+    assert at.get("download_button")
+
+
+def test_annotator_gets_no_agreement_figures(db):
+    at = page(db, "agreement.py", "amal")
+    assert not at.exception
+    assert "for reviewers and admins" in at.info[0].value
+    assert not at.dataframe
