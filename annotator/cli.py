@@ -13,7 +13,7 @@ import sys
 
 from annotator.store import Store, default_db_path
 
-COMMAND_MODULES = ["annotator.cli", "annotator.cli_teams"]
+COMMAND_MODULES = ["annotator.cli", "annotator.cli_teams", "annotator.cli_transfer"]
 
 
 def add_db_argument(parser: argparse.ArgumentParser) -> None:

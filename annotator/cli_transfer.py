@@ -1,0 +1,131 @@
+"""The ``import`` and ``export`` subcommands (issue 4). Both act as the database's first active admin."""
+
+from __future__ import annotations
+
+import sys
+
+from annotator.cli import add_db_argument, open_store
+from annotator.errors import NisbaError
+from annotator.exporting import FORMATS as EXPORT_FORMATS
+from annotator.exporting import ExportFilters, export_to_path
+from annotator.formats.records import FileRejected
+from annotator.importing import FORMATS as IMPORT_FORMATS
+from annotator.importing import MAX_FILE_BYTES, ImportFile, ImportRejected, commit_import, file_from_path, preview_import
+from annotator.models import User
+from annotator.projects import create_project
+from annotator.store import Store
+
+ACTS_AS = "Runs as the first active admin of the database (imports and exports are admin actions, audited under that user)."
+
+
+def _admin(store: Store) -> User:
+    admin = store.first_active_admin()
+    if admin is None:
+        raise NisbaError("The database has no active admin; create one first (python -m annotator users add --role admin).")
+    return admin
+
+
+def cmd_import(args) -> int:
+    store = open_store(args)
+    admin = _admin(store)
+    project = store.project_by_name(args.project)
+    if project is None:
+        project = create_project(store, admin, args.project)
+        print(f"Created project {project.name!r}.")
+    files: list[ImportFile] = []
+    unreadable: list[str] = []
+    for path in args.files:
+        try:
+            files.append(file_from_path(path))
+        except FileRejected as exc:
+            unreadable.append(f"{path}: {exc.reason}")
+        except OSError as exc:
+            unreadable.append(f"{path}: {exc.strerror or exc}")
+    preview = preview_import(
+        store, admin, project.id, files, fmt=args.format, annotator=args.annotator, encoding=args.encoding,
+        skip_duplicates=not args.keep_duplicates,
+    )  # fmt: skip
+    for f in preview.files:
+        print(f"{f['name']}: {f['format']}, {f['records']} record(s)")
+    for w in preview.warnings:
+        print(f"warning: {w}")
+    for d in preview.duplicates:
+        print(f"duplicate: {d}")
+    rejected = [f"rejected: {line}" for line in unreadable] + [f"rejected: {p}" for p in preview.rejected]
+    for line in rejected:
+        print(line, file=sys.stderr)
+    try:
+        if unreadable and not args.skip_rejected:
+            raise ImportRejected(f"{len(unreadable)} file(s) could not be read; nothing was imported.", [])
+        result = commit_import(store, admin, preview, skip_rejected=args.skip_rejected)
+    except ImportRejected as exc:
+        print(f"error: {exc.args[0].split(';')[0]}", file=sys.stderr)
+        return 1
+    labels = ", ".join(f"{k} {v}" for k, v in sorted(preview.spans_per_label.items())) or "none"
+    print(
+        f"Imported into {project.name!r}: {len(result.document_ids)} document(s), {result.spans} span(s) ({labels}), "
+        f"{result.links} link(s); {len(preview.duplicates)} duplicate(s) skipped, {len(rejected)} rejected."
+    )
+    return 1 if rejected else 0
+
+
+def cmd_export(args) -> int:
+    store = open_store(args)
+    admin = _admin(store)
+    project = store.project_by_name(args.project)
+    if project is None:
+        raise NisbaError(f"There is no project {args.project!r}.")
+    filters = ExportFilters(
+        annotators=args.annotator or None, gold=args.gold, labels=args.label or None, document_ids=args.document or None,
+        review_status=args.review_status, date_from=args.date_from, date_to=args.date_to,
+    )  # fmt: skip
+    result = export_to_path(store, admin, project.id, args.format, args.out, filters, excel=args.excel)
+    counts = ", ".join(f"{k} {v}" for k, v in result.metadata["counts"].items())
+    print(f"Exported {args.format} of {project.name!r} to {args.out}: {counts}")
+    for name in result.files:
+        print(f"  {name}")
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "import",
+        help="import documents and annotations (txt, csv, jsonl, Label Studio JSON)",
+        description=f"Import files into a project (created if missing). {ACTS_AS} Everything lands in one transaction; "
+        f"when any row or file is rejected nothing is written (unless --skip-rejected) and the exit status is 1. "
+        f"Limit: {MAX_FILE_BYTES // (1024 * 1024)} MB per import, 10 MB per text.",
+    )
+    add_db_argument(p)
+    p.add_argument("--project", required=True, help="project name")
+    p.add_argument("--annotator", default=None, help="username the spans belong to, for files that do not say")
+    p.add_argument("--format", default="auto", choices=IMPORT_FORMATS, help="file format (default: from the file name)")
+    p.add_argument(
+        "--encoding", default=None, help="the files' encoding when not UTF-8 (e.g. cp1256); UTF-8/16 with BOM are detected"
+    )
+    p.add_argument("--skip-rejected", action="store_true", help="import the accepted rows even when others are rejected")
+    p.add_argument("--keep-duplicates", action="store_true", help="add texts already in the project again")
+    p.add_argument("files", nargs="+", metavar="FILE", help="files to import (.txt, .csv, .tsv, .jsonl, .json, .zip)")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser(
+        "export",
+        help="export spans (csv, triples, jsonl, labelstudio, conll) or the audit log",
+        description=f"Export a project. {ACTS_AS} --out ending in .zip writes a zip with metadata.json; otherwise one-file "
+        "formats write the file plus <out>.metadata.json and conll/audit write a directory. Offsets are Unicode code points.",
+    )
+    add_db_argument(p)
+    p.add_argument("--project", required=True, help="project name")
+    p.add_argument("--format", required=True, choices=EXPORT_FORMATS)
+    p.add_argument("--excel", action="store_true", help="write CSV with a UTF-8 BOM so Excel shows the Arabic")
+    who = p.add_mutually_exclusive_group()
+    who.add_argument(
+        "--annotator", action="append", default=None, metavar="USER", help="only this annotator's spans (repeatable)"
+    )
+    who.add_argument("--gold", action="store_true", help="only the gold layer")
+    p.add_argument("--label", action="append", default=None, help="only this label (repeatable)")
+    p.add_argument("--document", action="append", type=int, default=None, help="only this document id (repeatable)")
+    p.add_argument("--review-status", default=None, choices=["accepted", "rejected", "unreviewed"])
+    p.add_argument("--from", dest="date_from", default=None, help="spans updated at or after this ISO date")
+    p.add_argument("--to", dest="date_to", default=None, help="spans updated before this ISO date")
+    p.add_argument("--out", required=True, help="output path (.zip for a zip)")
+    p.set_defaults(func=cmd_export)

@@ -1,0 +1,113 @@
+"""``python -m annotator import`` and ``export``: exit codes, what they print, NISBA_DB, acting as the admin."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+
+from annotator.cli import main
+from annotator.store import Store
+
+PEER = Path(__file__).parent / "fixtures" / "peer-exports"
+ROOT = Path(__file__).parent.parent
+
+
+def test_import_then_export_csv(demo, tmp_path, capsys):
+    code = main(["import", "--db", demo.path, "--project", "Peers", str(PEER / "labelstudio-1.23.json")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "Created project 'Peers'" in out and "14 document(s), 55 span(s)" in out and "22 link(s)" in out
+    project = demo.project_by_name("Peers")
+    event = list(demo.iter_events())[-1]
+    assert event["action"] == "import" and demo.get_user(event["user_id"]).username == "admin"
+
+    out_csv = tmp_path / "spans.csv"
+    code = main(["export", "--db", demo.path, "--project", "Peers", "--format", "csv", "--excel", "--out", str(out_csv)])
+    assert code == 0
+    df = pd.read_csv(out_csv, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert len(df) == 55 and set(df["project"]) == {"Peers"}
+    assert json.loads(Path(str(out_csv) + ".metadata.json").read_text(encoding="utf-8"))["project"]["id"] == project.id
+
+
+def test_import_exits_non_zero_when_rejected_and_writes_nothing(demo, tmp_path, capsys):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "قال", "label": [[0, 9, "CUE"]]}\n{"text": "نص سليم."}\n', encoding="utf-8")
+    code = main(["import", "--db", demo.path, "--project", "P", "--annotator", "amal", str(bad)])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "bad.jsonl, line 1" in captured.err and "out of range" in captured.err
+    assert demo.list_documents(demo.project_by_name("P").id) == []
+    code = main(["import", "--db", demo.path, "--project", "P", "--annotator", "amal", "--skip-rejected", str(bad)])
+    assert code == 1  # still reports the rejection
+    assert len(demo.list_documents(demo.project_by_name("P").id)) == 1
+
+
+def test_import_missing_file_and_cp1256(demo, tmp_path, capsys):
+    win = tmp_path / "win.txt"
+    win.write_bytes("قال الوزير".encode("cp1256"))
+    assert main(["import", "--db", demo.path, "--project", "P", str(win), str(tmp_path / "missing.txt")]) == 1
+    err = capsys.readouterr().err
+    assert "--encoding cp1256" in err and "missing.txt" in err
+    assert main(["import", "--db", demo.path, "--project", "P", "--encoding", "cp1256", str(win)]) == 0
+    assert demo.list_documents(demo.project_by_name("P").id)[0].text == "قال الوزير"
+
+
+def test_export_formats_and_filters(demo, tmp_path, capsys):
+    main(["import", "--db", demo.path, "--project", "Peers", str(PEER / "doccano-1.8.export.zip")])
+    out = tmp_path / "a2.zip"
+    assert (
+        main(
+            [
+                "export",
+                "--db",
+                demo.path,
+                "--project",
+                "Peers",
+                "--format",
+                "jsonl",
+                "--annotator",
+                "annotator2",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    zf = zipfile.ZipFile(out)
+    assert json.loads(zf.read("metadata.json"))["counts"]["spans"] == 7
+    assert main(["export", "--db", demo.path, "--project", "Peers", "--format", "conll", "--out", str(tmp_path / "conll")]) == 0
+    assert (tmp_path / "conll" / "conll" / "annotator-admin.conll").exists()
+    assert (
+        main(["export", "--db", demo.path, "--project", "Peers", "--format", "audit", "--out", str(tmp_path / "audit.zip")]) == 0
+    )
+    assert "head_hash" in capsys.readouterr().out
+    assert main(["export", "--db", demo.path, "--project", "Nope", "--format", "csv", "--out", str(tmp_path / "x.csv")]) == 1
+
+
+def test_no_admin_is_an_error(tmp_path, capsys):
+    db = Store(tmp_path / "empty.db")
+    db.close()
+    f = tmp_path / "a.txt"
+    f.write_text("نص", encoding="utf-8")
+    assert main(["import", "--db", str(tmp_path / "empty.db"), "--project", "P", str(f)]) == 1
+    assert "no active admin" in capsys.readouterr().err
+
+
+def test_real_process_uses_nisba_db(demo, tmp_path):
+    env = {**os.environ, "NISBA_DB": demo.path, "PYTHONPATH": str(ROOT)}
+    run = subprocess.run(
+        [sys.executable, "-m", "annotator", "import", "--project", "Env", str(PEER / "input.shared.ar.jsonl")],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert len(demo.list_documents(demo.project_by_name("Env").id)) == 14
+    help_text = subprocess.run(
+        [sys.executable, "-m", "annotator", "export", "--help"], capture_output=True, text=True, env=env, timeout=120
+    ).stdout
+    assert "first active admin" in help_text
