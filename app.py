@@ -23,6 +23,8 @@ if user.role == "admin":
     pages += [
         st.Page("pages/users.py", title="Users", icon="👥"),
         st.Page("pages/audit_log.py", title="Audit log", icon="📜"),
+        st.Page("pages/import_data.py", title="Import", icon="📥"),
+        st.Page("pages/export_data.py", title="Export", icon="📤"),
     ]
 nav = st.navigation(pages)
 st.sidebar.caption(f"Signed in as **{user.name}** ({user.role})")

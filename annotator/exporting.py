@@ -673,3 +673,13 @@ def export_to_path(
     else:
         sink = _DirSink(directory=out)
     return _run(store, actor, project_id, fmt, sink, filters, excel, progress)
+
+
+def export_choices(store: Store, actor: User | None, project_id: int) -> dict:
+    """What the export screen's filters offer: annotators with spans, labels, documents (admins only)."""
+    access.require_admin(store, actor)
+    return {
+        "annotators": [name for _uid, name in store.project_annotators(project_id)],
+        "labels": [lab.name for lab in store.list_labels(project_id)],
+        "documents": {row[0]: row[1] for row in store.iter_export_documents(project_id)},
+    }

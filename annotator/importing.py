@@ -796,3 +796,11 @@ def file_from_path(path) -> ImportFile:
 
 def is_labelstudio_header(header: list[str]) -> bool:
     return is_labelstudio_csv(header)
+
+
+def csv_header(file: ImportFile, encoding: str | None = None) -> list[str]:
+    """The columns of an uploaded CSV file, for choosing the text, title and id columns."""
+    from annotator.formats.readers import csv_columns
+
+    check_name(file.name)
+    return csv_columns(file.name, decode(file.name, file.data, encoding))

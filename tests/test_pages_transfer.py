@@ -1,0 +1,105 @@
+"""AppTest: the import page previews then imports; the export page builds a zip to download; both admin-only."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from annotator.demo import ensure_demo
+from annotator.store import Store
+
+PEER = Path(__file__).parent / "fixtures" / "peer-exports"
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    path = tmp_path / "pages.db"
+    monkeypatch.setenv("NISBA_DB", str(path))
+    store = Store(path)
+    ensure_demo(store)
+    store.users = {u.username: u for u in store.list_users()}
+    yield store
+    store.close()
+
+
+def page(store: Store, file: str, username: str) -> AppTest:
+    at = AppTest.from_file(f"../pages/{file}", default_timeout=60)
+    at.session_state["nisba_user_id"] = store.users[username].id
+    return at.run()
+
+
+def _project(store):
+    return store.list_projects()[0]
+
+
+def test_import_page_previews_then_imports(db):
+    at = page(db, "import_data.py", "admin")
+    assert not at.exception, at.exception
+    assert any("200 MB" in c.value for c in at.caption)
+    data = (PEER / "labelstudio-1.23.json").read_bytes()
+    at.file_uploader(key="import_files").set_value(("labelstudio-1.23.json", data, "application/json"))
+    at.run()
+    at.button(key="import_preview_button").click().run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    # the demo project already holds the Rubio article: its spans join that document instead of a copy
+    assert metrics["New documents"] == "13" and metrics["Duplicates skipped"] == "1"
+    assert metrics["Spans"] == "55" and metrics["Links"] == "22"
+    assert not db.list_spans(db.list_documents(_project(db).id)[-1].id)  # nothing written yet
+    at.button(key="import_confirm").click().run()
+    assert not at.exception, at.exception
+    assert "Imported 13 document(s), 55 span(s) and 22 link(s)." in at.success[0].value
+    assert len(db.list_documents(_project(db).id)) == 14
+
+
+def test_import_page_shows_rejected_rows_and_blocks_import(db):
+    at = page(db, "import_data.py", "admin")
+    bad = '{"text": "قال", "label": [[0, 9, "CUE"]]}\n{"text": "نص سليم."}\n'.encode()
+    at.file_uploader(key="import_files").set_value(("bad.jsonl", bad, "application/json"))
+    at.text_input(key="import_annotator").input("amal")
+    at.run()
+    at.button(key="import_preview_button").click().run()
+    rejected = next(d.value for d in at.dataframe if "reason" in d.value.columns)
+    assert rejected["line"].tolist() == [1] and "out of range" in rejected["reason"][0]
+    assert at.button(key="import_confirm").disabled
+    at.checkbox(key="import_skip_rejected").check().run()
+    at.button(key="import_confirm").click().run()
+    assert "Imported 1 document(s)" in at.success[0].value
+
+
+def test_import_page_csv_column_choice(db):
+    at = page(db, "import_data.py", "admin")
+    csv_bytes = "headline,body\nعنوان,نص المقال.\n".encode()
+    at.file_uploader(key="import_files").set_value(("a.csv", csv_bytes, "text/csv"))
+    at.run()
+    assert at.selectbox(key="import_csv_text").value == "body"
+    at.selectbox(key="import_csv_title").select("headline").run()
+    at.button(key="import_preview_button").click().run()
+    at.button(key="import_confirm").click().run()
+    assert not at.exception, at.exception
+    assert db.list_documents(_project(db).id)[-1].title == "عنوان"
+
+
+def test_export_page_builds_a_zip(db):
+    at = page(db, "export_data.py", "admin")
+    assert not at.exception, at.exception
+    assert at.checkbox(key="export_excel").value is True  # "for Excel" on by default
+    at.button(key="export_run").click().run()
+    assert not at.exception, at.exception
+    assert at.get("download_button")
+    name, data, counts = at.session_state["export_result"]
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    assert zf.read("spans.csv").startswith(b"\xef\xbb\xbf")
+    assert json.loads(zf.read("metadata.json"))["text_direction"] == "rtl"
+
+
+def test_pages_refuse_non_admins(db):
+    for file in ("import_data.py", "export_data.py"):
+        at = page(db, file, "amal")
+        assert not at.exception
+        assert "Only admins" in at.error[0].value
