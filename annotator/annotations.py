@@ -166,6 +166,7 @@ def add_link(store: Store, actor: User, from_span_id: int, to_span_id: int, type
             raise InvalidLink("Both spans of a link must be in the same document.")
         user, _doc = access.require_document(store, actor, src.document_id)
         access.require_span_write(store, user, src)
+        access.require_span_write(store, user, dst)  # a link joins two spans of one layer the actor may change
         if src.layer != dst.layer:
             raise InvalidLink("Both spans of a link must be in the same layer.")
         from_kinds, to_kinds = LINK_TYPES[type_]
@@ -209,8 +210,12 @@ def list_spans(
 
 
 def list_links(store: Store, actor: User, document_id: int, span_ids: set[int]) -> list[Link]:
-    """Links of the document whose both ends are among ``span_ids`` (spans the caller already may see)."""
-    access.require_document(store, actor, document_id)
+    """Links of the document whose both ends are among ``span_ids`` and visible to the actor (their own layer
+    and gold, or every layer when they may see others'), so a blind annotator cannot map others' links."""
+    user, doc = access.require_document(store, actor, document_id)
+    if not access.can_see_others(store, user, doc.project_id):
+        own = {s.id for s in store.list_spans(document_id) if s.annotator_id == user.id or s.layer == "gold"}
+        span_ids = set(span_ids) & own
     return [k for k in store.list_links(document_id) if k.from_span_id in span_ids and k.to_span_id in span_ids]
 
 

@@ -178,7 +178,7 @@ def issue_session(store: Store, secret: bytes, user: User, *, now: float | None 
 def verify_session(store: Store, secret: bytes, token: str | None, *, now: float | None = None) -> Session:
     """Check a session token: well formed, signed by ``secret``, not expired, and still matching the user's
     current session generation and password; the user must exist and be active. Raises AuthError."""
-    match = _TOKEN.match(token or "")
+    match = _TOKEN.match(token) if isinstance(token, str) else None
     if not match:
         raise AuthError("Please log in.")
     user_id, expires_at, generation, mac = int(match[1]), int(match[2]), int(match[3]), match[4]
@@ -410,6 +410,21 @@ def list_users(store: Store, actor: User | ConsoleOperator) -> list[User]:
     """Every account (admins or the console)."""
     _admin_id(store, actor)
     return store.list_users()
+
+
+def account_overview(store: Store, actor: User | ConsoleOperator) -> list[dict]:
+    """One row per account for the admin screen: id, username, display_name, role, active, password
+    ("set"/"none") and the names of its projects (admins or the console)."""
+    _admin_id(store, actor)
+    names = {p.id: p.name for p in store.list_projects()}
+    return [
+        {
+            "id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role, "active": u.active,
+            "password": "set" if store.password_hash(u.id) else "none",
+            "projects": ", ".join(names[i] for i in store.member_project_ids(u.id)),
+        }
+        for u in store.list_users()
+    ]  # fmt: skip
 
 
 def user_by_username(store: Store, actor: User | ConsoleOperator, username: str) -> User:

@@ -100,6 +100,7 @@ def save_label(store: Store, actor: User, project_id: int, label: dict, label_id
 
     with store.write():
         actor = require_admin(store, actor)
+        store.get_project(project_id)  # NotFound rather than a foreign-key error
         others = store.list_labels(project_id)
         if label_id is not None and label_id not in {lab.id for lab in others}:
             raise InvalidLabel(f"Label {label_id} does not belong to this project.")

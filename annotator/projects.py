@@ -51,9 +51,28 @@ def add_member(store: Store, actor: User, project_id: int, user_id: int) -> None
     """Add a user to a project (admins only)."""
     with store.write():
         admin = access.require_admin(store, actor)
+        store.get_project(project_id)
         store.get_user(user_id)
         store.add_member(project_id, user_id)
         store.record_event(admin.id, "add_member", "project", project_id, after={"user_id": user_id})
+
+
+def remove_member(store: Store, actor: User, project_id: int, user_id: int) -> None:
+    """Take a user off a project (admins only); their spans stay, but they can no longer open its documents."""
+    with store.write():
+        admin = access.require_admin(store, actor)
+        store.get_project(project_id)
+        store.get_user(user_id)
+        if store.remove_member(project_id, user_id):
+            store.record_event(admin.id, "remove_member", "project", project_id, before={"user_id": user_id})
+
+
+def member_project_ids(store: Store, actor: User, user_id: int) -> list[int]:
+    """Ids of the projects a user belongs to (admins, or the user themself)."""
+    user = access.current(store, actor)
+    if user.role != "admin" and user.id != user_id:
+        raise access.PermissionDenied("Only admins see other people's projects.")
+    return store.member_project_ids(user_id)
 
 
 def list_projects(store: Store, actor: User) -> list[Project]:

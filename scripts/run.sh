@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-$(command -v python3.11 || command -v python3)}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
-exec .venv/bin/streamlit run app.py "$@"
+# serve.py runs app.py through st.App behind the login gate (annotator/ui/gate.py).
+exec .venv/bin/streamlit run serve.py "$@"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from annotator.demo import default_user, ensure_demo
+from annotator import auth
+from annotator.demo import demo_enabled, ensure_demo
+from annotator.errors import AuthError
 from annotator.models import User
 from annotator.store import Store, default_db_path
 
@@ -12,8 +14,14 @@ from annotator.store import Store, default_db_path
 @st.cache_resource(show_spinner=False)
 def _store(path: str) -> Store:
     store = Store(path)
-    ensure_demo(store)
+    if demo_enabled():
+        ensure_demo(store)
     return store
+
+
+@st.cache_resource(show_spinner=False)
+def _secret(path: str) -> bytes:
+    return auth.load_or_create_secret(path)
 
 
 def get_store() -> Store:
@@ -22,13 +30,52 @@ def get_store() -> Store:
 
 
 def current_user(store: Store) -> User:
-    """The acting user of this browser session (the demo annotator until accounts exist)."""
-    uid = st.session_state.get("nisba_user_id")
-    if uid is not None:
-        return store.get_user(uid)
-    user = default_user(store)
-    st.session_state["nisba_user_id"] = user.id
-    return user
+    """The logged-in user of this browser session; otherwise the page stops with a link to /login.
+
+    In a browser the user comes only from the session cookie (``st.context.cookies``, sent with the
+    websocket handshake), re-verified on every run: signature, expiry, session generation, active account.
+    The gate in serve.py has already refused anonymous websockets; this check is the second line, and it
+    also ends an open session at once after logout, a password reset or deactivation.
+
+    ``st.session_state["nisba_user_id"]`` is trusted only under AppTest, which has no cookies: AppTest sets
+    the hidden ``global.appTest`` option while it runs, and a real browser session always has request
+    headers (a websocket handshake cannot come without a Host header). A browser cannot set that key either:
+    no widget uses it.
+    """
+    token = st.context.cookies.get(auth.COOKIE_NAME)
+    if isinstance(token, str) and token:  # under AppTest the cookie jar is a stand-in object
+        try:
+            return auth.verify_session(store, _secret(store.path), token).user
+        except AuthError as exc:
+            _stop_logged_out(str(exc))
+    if _under_app_test():
+        uid = st.session_state.get("nisba_user_id")
+        user = store.get_user(uid) if uid is not None else None
+        if user is not None and user.active:
+            return user
+    _stop_logged_out("Please log in.")
+
+
+def _under_app_test() -> bool:
+    from streamlit import config
+
+    return bool(config.get_option("global.appTest")) and not dict(st.context.headers)
+
+
+def _stop_logged_out(message: str) -> None:
+    st.info(message)
+    # st.html keeps a link without a target, so it opens in this tab (markdown links open a new one).
+    st.html('<a href="/login" data-nisba="login-link">Log in</a>')
+    st.stop()
+
+
+def logout_form() -> None:
+    """A "Log out" button posting to the gate's /logout (ends every session of the user, clears the cookie)."""
+    st.html(
+        '<form method="post" action="/logout" data-nisba="logout">'
+        '<button type="submit" style="padding:.3rem .8rem;border-radius:6px;border:1px solid #c9c2b4;'
+        'background:#fff;cursor:pointer">Log out</button></form>'
+    )
 
 
 def current_project_id(store: Store, user: User) -> int | None:

@@ -1,0 +1,326 @@
+"""The login gate in front of Streamlit: /login, /logout and first-run /setup pages, and a raw-ASGI middleware.
+
+``serve.py`` mounts both on ``st.App``. The middleware looks at every HTTP request *and* every websocket
+(Starlette's ``BaseHTTPMiddleware`` skips websockets, and the app's data flows over ``/_stcore/stream``):
+without a valid session cookie a page request is redirected to /login, any other request gets 401, and the
+websocket is closed before it is accepted — so an anonymous browser never runs the script at all.
+
+The cookie is HttpOnly (no script can read it), SameSite=Strict (never sent on cross-site requests, which
+with the Origin check on every POST makes the forms CSRF-safe), and holds a token from
+:func:`annotator.auth.issue_session`. The gate re-issues it when less than half its life is left.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+import time
+from http.cookies import SimpleCookie
+from urllib.parse import urlsplit
+
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from annotator import auth
+from annotator.demo import DEMO_PASSWORDS, demo_enabled, ensure_demo, is_demo
+from annotator.errors import AuthError, LoginThrottled, NisbaError
+from annotator.store import Store, default_db_path
+
+# Paths an anonymous visitor may reach: the login pages and the health probe (it reveals nothing).
+OPEN_PATHS = ("/login", "/logout", "/setup", "/_stcore/health")
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    # The login pages have no script at all; styles are inline.
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+}
+
+
+class LoginGate:
+    """The store, the secret and the login routes of one server (the database of ``$NISBA_DB`` by default)."""
+
+    def __init__(self, db_path: str | None = None, *, ttl: int = auth.SESSION_TTL):
+        self._db_path = db_path
+        self._store: Store | None = None
+        self._secret: bytes | None = None
+        self._lock = threading.Lock()
+        self.ttl = ttl
+
+    # ---- lazily opened: importing serve.py must not touch the disk ----------------------------------------
+
+    def _open(self) -> None:
+        with self._lock:
+            if self._store is None:
+                store = Store(self._db_path or default_db_path())
+                if demo_enabled():
+                    ensure_demo(store)
+                self._secret = auth.load_or_create_secret(store.path)
+                self._store = store
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._open()
+        return self._store
+
+    @property
+    def secret(self) -> bytes:
+        if self._secret is None:
+            self._open()
+        return self._secret
+
+    # ---- sessions -----------------------------------------------------------------------------------------
+
+    def session_of(self, cookie_header: str | None) -> auth.Session | None:
+        """The verified session named by a Cookie header, or None (blocking: call from a worker thread)."""
+        token = read_cookie(cookie_header, auth.COOKIE_NAME)
+        if not token:
+            return None
+        try:
+            return auth.verify_session(self.store, self.secret, token)
+        except AuthError:
+            return None
+
+    def issue(self, user) -> str:
+        """A fresh session token for ``user`` (blocking)."""
+        return auth.issue_session(self.store, self.secret, user, ttl=self.ttl)
+
+    def set_cookie(self, response: Response, token: str, secure: bool) -> None:
+        response.set_cookie(
+            auth.COOKIE_NAME, token, max_age=self.ttl, path="/", httponly=True, samesite="strict", secure=secure
+        )  # fmt: skip
+
+    def clear_cookie(self, response: Response, secure: bool) -> None:
+        response.delete_cookie(auth.COOKIE_NAME, path="/", httponly=True, samesite="strict", secure=secure)
+
+    # ---- wiring for st.App --------------------------------------------------------------------------------
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/login", self.login, methods=["GET", "POST"]),
+            Route("/setup", self.setup, methods=["POST"]),
+            Route("/logout", self.logout, methods=["GET", "POST"]),
+        ]
+
+    def middleware(self) -> Middleware:
+        return Middleware(GateMiddleware, gate=self)
+
+    # ---- the pages ------------------------------------------------------------------------------------------
+
+    async def login(self, request: Request) -> Response:
+        secure = request.url.scheme == "https"
+        if await run_in_threadpool(auth.needs_first_admin, self.store):
+            return page(SETUP_FORM.format(error="", username=""), title="Create the admin account")
+        if request.method == "GET":
+            if await run_in_threadpool(self.session_of, request.headers.get("cookie")):
+                return RedirectResponse("/", status_code=303)
+            notice = '<p class="ok">You have logged out.</p>' if request.query_params.get("bye") else ""
+            return await self._login_page(notice)
+        if not same_origin(request):
+            return PlainTextResponse("Cross-site form posts are refused.", status_code=403, headers=SECURITY_HEADERS)
+        form = await request.form(max_files=0, max_fields=10)
+        username, password = str(form.get("username", ""))[:100], str(form.get("password", ""))
+        client = request.client.host if request.client else ""
+        try:
+            user = await run_in_threadpool(auth.authenticate, self.store, username, password, client=client)
+            token = await run_in_threadpool(self.issue, user)
+        except LoginThrottled as exc:
+            response = await self._login_page(error(str(exc)), username, status=429)
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
+        except NisbaError as exc:
+            return await self._login_page(error(str(exc)), username, status=401)
+        response = RedirectResponse("/", status_code=303)
+        self.set_cookie(response, token, secure)
+        return response
+
+    async def _login_page(self, message: str = "", username: str = "", status: int = 200) -> Response:
+        demo = await run_in_threadpool(is_demo, self.store)
+        hint = DEMO_HINT.format(names=", ".join(DEMO_PASSWORDS)) if demo else ""
+        body = LOGIN_FORM.format(message=message, username=html.escape(username, quote=True), demo=hint)
+        return page(body, title="Log in", status=status)
+
+    async def setup(self, request: Request) -> Response:
+        """First start: create the admin account (only while no active admin has a password)."""
+        if not same_origin(request):
+            return PlainTextResponse("Cross-site form posts are refused.", status_code=403, headers=SECURITY_HEADERS)
+        form = await request.form(max_files=0, max_fields=10)
+        username, display = str(form.get("username", ""))[:100], str(form.get("display_name", ""))[:100]
+        password, again = str(form.get("password", "")), str(form.get("password_again", ""))
+        try:
+            if password != again:
+                raise NisbaError("The two passwords differ.")
+            user = await run_in_threadpool(auth.create_first_admin, self.store, username, password, display)
+            token = await run_in_threadpool(self.issue, user)
+        except NisbaError as exc:
+            body = SETUP_FORM.format(error=error(str(exc)), username=html.escape(username, quote=True))
+            return page(body, title="Create the admin account", status=400)
+        response = RedirectResponse("/", status_code=303)
+        self.set_cookie(response, token, request.url.scheme == "https")
+        return response
+
+    async def logout(self, request: Request) -> Response:
+        """POST: end every session of the user and clear the cookie. GET only shows the button (a link or a
+        prefetch must not log anyone out)."""
+        if request.method == "GET":
+            return page(LOGOUT_FORM, title="Log out")
+        if not same_origin(request):
+            return PlainTextResponse("Cross-site form posts are refused.", status_code=403, headers=SECURITY_HEADERS)
+        session = await run_in_threadpool(self.session_of, request.headers.get("cookie"))
+        if session is not None:
+            await run_in_threadpool(auth.logout, self.store, session.user)
+        response = RedirectResponse("/login?bye=1", status_code=303)
+        self.clear_cookie(response, request.url.scheme == "https")
+        return response
+
+
+class GateMiddleware:
+    """Pure ASGI middleware: HTTP requests and websockets need a valid session, except :data:`OPEN_PATHS`."""
+
+    def __init__(self, app, gate: LoginGate):
+        self.app = app
+        self.gate = gate
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] not in ("http", "websocket") or scope["path"] in OPEN_PATHS:
+            return await self.app(scope, receive, send)
+        cookie = _header(scope, b"cookie")
+        session = await run_in_threadpool(self.gate.session_of, cookie)
+        if session is None:
+            if scope["type"] == "websocket":
+                # Closing before accepting makes the server answer the upgrade with 403: no session, no data.
+                await send({"type": "websocket.close", "code": 4401, "reason": "login required"})
+                return
+            return await self._refuse(scope, receive, send, has_cookie=bool(read_cookie(cookie, auth.COOKIE_NAME)))
+        if scope["type"] == "http" and session.expires_at - time.time() < self.gate.ttl / 2:
+            token = await run_in_threadpool(self.gate.issue, session.user)
+            send = _with_cookie(send, self.gate, token, scope.get("scheme") == "https")
+        return await self.app(scope, receive, send)
+
+    async def _refuse(self, scope, receive, send, *, has_cookie: bool):
+        accepts_html = "text/html" in (_header(scope, b"accept") or "")
+        if scope["method"] in ("GET", "HEAD") and accepts_html:
+            response = RedirectResponse("/login", status_code=303, headers={"Cache-Control": "no-store"})
+        else:
+            response = PlainTextResponse("Login required.", status_code=401, headers={"Cache-Control": "no-store"})
+        if has_cookie:  # an expired, forged or logged-out cookie: drop it
+            self.gate.clear_cookie(response, scope.get("scheme") == "https")
+        await response(scope, receive, send)
+
+
+def _with_cookie(send, gate: LoginGate, token: str, secure: bool):
+    """Wrap ``send`` so the response carries a fresh session cookie."""
+    holder = Response()
+    gate.set_cookie(holder, token, secure)
+    cookie_headers = [(k, v) for k, v in holder.raw_headers if k == b"set-cookie"]
+
+    async def wrapped(message):
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *cookie_headers]}
+        await send(message)
+
+    return wrapped
+
+
+def _header(scope, name: bytes) -> str | None:
+    values = [v.decode("latin-1") for k, v in scope.get("headers", []) if k == name]
+    return "; ".join(values) if values else None
+
+
+def read_cookie(cookie_header: str | None, name: str) -> str | None:
+    """One cookie's value from a Cookie header (None when absent or unparsable)."""
+    if not cookie_header:
+        return None
+    jar = SimpleCookie()
+    try:
+        jar.load(cookie_header)
+    except Exception:  # a malformed header from any client must not crash the gate
+        return None
+    return jar[name].value if name in jar else None
+
+
+def same_origin(request: Request) -> bool:
+    """The form was posted from this site: Origin (or, without it, Referer) names this host.
+
+    Browsers send Origin on every POST; a request with neither header is refused.
+    """
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if not source or source == "null":
+        return False
+    return urlsplit(source).netloc == request.headers.get("host", "")
+
+
+def error(message: str) -> str:
+    return f'<p class="error" role="alert">{html.escape(message)}</p>'
+
+
+def page(body: str, *, title: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(PAGE.format(title=html.escape(title), body=body), status_code=status, headers=SECURITY_HEADERS)
+
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · Nisba</title>
+<style>
+  :root {{ color-scheme: light; }}
+  body {{ margin: 0; min-height: 100vh; display: flex; align-items: center; justify-content: center;
+         font-family: system-ui, "Segoe UI", "Noto Sans Arabic", sans-serif; background: #f4f1ea; color: #222; }}
+  main {{ background: #fff; padding: 2rem 2.25rem; border-radius: 12px; width: min(24rem, 90vw);
+          box-shadow: 0 2px 14px rgba(0, 0, 0, .08); }}
+  h1 {{ margin: 0 0 .25rem; font-size: 1.5rem; }}
+  h1 .ar {{ font-weight: 400; color: #8a6d3b; margin-inline-start: .4rem; }}
+  .sub {{ margin: 0 0 1.5rem; color: #666; font-size: .95rem; }}
+  label {{ display: block; font-size: .9rem; margin: .9rem 0 .3rem; }}
+  input {{ width: 100%; box-sizing: border-box; padding: .6rem .7rem; font-size: 1rem;
+           border: 1px solid #c9c2b4; border-radius: 6px; }}
+  input:focus {{ outline: 2px solid #8a6d3b; border-color: #8a6d3b; }}
+  button {{ margin-top: 1.4rem; width: 100%; padding: .7rem; font-size: 1rem; border: 0; border-radius: 6px;
+            background: #8a6d3b; color: #fff; cursor: pointer; }}
+  button:hover {{ background: #6f5730; }}
+  .error {{ background: #fde8e8; color: #8a1c1c; padding: .6rem .8rem; border-radius: 6px; }}
+  .ok {{ background: #e8f5e9; color: #1b5e20; padding: .6rem .8rem; border-radius: 6px; }}
+  .demo {{ margin-top: 1.4rem; font-size: .85rem; color: #555; background: #fff8e1; padding: .6rem .8rem;
+           border-radius: 6px; }}
+</style></head>
+<body><main>
+<h1>Nisba<span class="ar" lang="ar" dir="rtl">نِسبة</span></h1>
+{body}
+</main></body></html>"""
+
+LOGIN_FORM = """<p class="sub">Attribution in Arabic news. Please log in.</p>
+{message}
+<form method="post" action="/login" data-nisba="login-form">
+  <label for="username">User name</label>
+  <input id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false"
+         required autofocus value="{username}">
+  <label for="password">Password</label>
+  <input id="password" name="password" type="password" autocomplete="current-password" required>
+  <button type="submit">Log in</button>
+</form>
+{demo}"""
+
+DEMO_HINT = """<p class="demo" data-nisba="demo-hint"><strong>Demo data.</strong> Demo accounts: {names};
+the password is <code>nisba-</code> followed by the user name (e.g. <code>nisba-amal</code>).</p>"""
+
+SETUP_FORM = """<p class="sub">This is a new database: create the admin account.</p>
+{error}
+<form method="post" action="/setup" data-nisba="setup-form">
+  <label for="username">Admin user name</label>
+  <input id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false"
+         required autofocus value="{username}">
+  <label for="display_name">Display name (optional)</label>
+  <input id="display_name" name="display_name">
+  <label for="password">Password (at least 8 characters)</label>
+  <input id="password" name="password" type="password" autocomplete="new-password" required minlength="8">
+  <label for="password_again">Password again</label>
+  <input id="password_again" name="password_again" type="password" autocomplete="new-password" required>
+  <button type="submit">Create the admin account</button>
+</form>"""
+
+LOGOUT_FORM = """<p class="sub">End your session on every device?</p>
+<form method="post" action="/logout" data-nisba="logout-form"><button type="submit">Log out</button></form>"""
