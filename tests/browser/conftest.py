@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from annotator.demo import ensure_demo
+from annotator.auth import COOKIE_NAME
+from annotator.demo import DEMO_PASSWORDS, ensure_demo
 from annotator.projects import add_document, add_member, create_project
 from annotator.store import Store
 
@@ -70,7 +71,7 @@ def prepare_db(path: Path, tricky: dict[str, dict]) -> dict[str, int]:
 
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory, tricky):
-    """Start ``streamlit run app.py`` on a free port with ``NISBA_DB`` in a temporary directory.
+    """Start ``streamlit run serve.py`` (app.py behind the login gate) on a free port with ``NISBA_DB`` in a temporary directory.
 
     Yields ``(base_url, db_path, doc_ids)``; the database is prepared before the server starts.
     """
@@ -79,7 +80,7 @@ def app_server(tmp_path_factory, tricky):
     doc_ids = prepare_db(db_path, tricky)
     port = _free_port()
     env = {**os.environ, "NISBA_DB": str(db_path), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-    cmd = [str(ROOT / ".venv/bin/streamlit"), "run", "app.py", "--server.port", str(port), "--server.headless", "true"]
+    cmd = [str(ROOT / ".venv/bin/streamlit"), "run", "serve.py", "--server.port", str(port), "--server.headless", "true"]
     if not Path(cmd[0]).exists():
         cmd[0:1] = [sys.executable, "-m", "streamlit"]
     log = open(tmp / "streamlit.log", "w")  # noqa: SIM115 - closed after the server stops
@@ -148,11 +149,32 @@ def wait_ready(page) -> None:
     page.wait_for_selector(APP_READY, timeout=30_000)
 
 
+_LOGGED_IN: dict[int, str] = {}  # id(browser context) -> the user name its session cookie belongs to
+
+
+def log_in(page, base_url: str, user: str, password: str | None = None) -> None:
+    """Log in through the /login form (demo password ``nisba-<user>`` by default); the HttpOnly session cookie
+    then stays in the page's browser context. Does nothing when the context is already logged in as ``user``."""
+    context = page.context
+    if _LOGGED_IN.get(id(context)) == user and any(c["name"] == COOKIE_NAME for c in context.cookies()):
+        return
+    context.clear_cookies()
+    page.goto(base_url + "/login")
+    page.fill("#username", user)
+    page.fill("#password", password or DEMO_PASSWORDS[user])
+    with page.expect_navigation():
+        page.click('form[data-nisba="login-form"] button[type="submit"]')
+    if page.url.split("?")[0].endswith("/login"):  # the form came back with an error
+        raise AssertionError(f"login as {user} failed: {page.inner_text('main')}")
+    _LOGGED_IN[id(context)] = user
+
+
 def open_app(page, base_url: str, user: str = "amal", *, doc: int | None = None) -> None:
-    """Open the app as ``user`` (today the demo annotator; login comes later) and wait until it has rendered.
+    """Log in as ``user`` (see :func:`log_in`), open the app and wait until it has rendered.
 
     With ``doc``, open that document (``?doc=ID``). Waits for the article component to be drawn.
     """
+    log_in(page, base_url, user)
     url = base_url + "/" + (f"?doc={doc}" if doc is not None else "")
     page.goto(url)
     wait_ready(page)
