@@ -31,6 +31,7 @@ OFFSET_UNIT = "Unicode code points"
 EXPORT_SCHEMA_VERSION = 1
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_SET = frozenset(FORMULA_STARTS)
 CONTEXT_WORDS = 5
 REVIEW_STATUSES = ("accepted", "rejected", "unreviewed")
 
@@ -104,16 +105,32 @@ def neutralise(cell):
 def context_words(text: str, start: int, end: int, words: int = CONTEXT_WORDS) -> tuple[str, str]:
     """Up to ``words`` words before and after ``[start, end)``; the same result as
     :func:`annotator.text.context`, but looking only at a window near the span (exports call it per span)."""
-    window = 40 * (words + 1)
+    window = 16 * (words + 1)
     lo = max(0, start - window)
-    before = text[lo:start].split()
-    if lo > 0 and len(before) <= words:
-        before = text[:start].split()
-    hi = min(len(text), end + window)
-    after = text[end:hi].split()
+    before = text[lo:start].rsplit(None, words)
+    if lo > 0 and len(before) <= words:  # the window may have cut a word: look at everything before
+        before = text[:start].rsplit(None, words)
+    hi = end + window
+    after = text[end:hi].split(None, words)
     if hi < len(text) and len(after) <= words:
-        after = text[end:].split()
+        after = text[end:].split(None, words)
     return " ".join(before[-words:]), " ".join(after[:words])
+
+
+def _cell(c) -> str:
+    if c.__class__ is str:
+        if '"' in c:
+            return '"' + c.replace('"', '""') + '"'
+        if "," in c or "\n" in c or "\r" in c:
+            return '"' + c + '"'
+        return c
+    return "" if c is None else str(c)
+
+
+def csv_lines(rows) -> str:
+    """RFC 4180 lines (CRLF, minimal quoting), byte for byte what ``csv.writer(lineterminator="\r\n")`` writes
+    for these cells, about twice as fast: the span export formats every row of a project."""
+    return "".join([",".join(map(_cell, r)) + "\r\n" for r in rows])
 
 
 def region_id(span_id: int) -> str:
@@ -154,7 +171,7 @@ def _store_filters(store: Store, project_id: int, filters: ExportFilters) -> dic
     return out
 
 
-@dataclass
+@dataclass(slots=True)
 class _Span:
     id: int
     document_id: int
@@ -191,7 +208,7 @@ def _spans_by_document(store: Store, project_id: int, sfilters: dict) -> Iterato
             r = pending
             group.append(
                 _Span(
-                    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], json.loads(r[9]) if r[9] else {},
+                    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], json.loads(r[9]) if r[9] and r[9] != "{}" else {},
                     r[10], r[11], r[12] or "", r[13] or "", _split(r[14]), _split(r[15]), _split(r[16]), _split(r[17]),
                 )
             )  # fmt: skip
@@ -276,9 +293,12 @@ def _write_span_csv(store, project, sfilters, sink, excel, progress, counts) -> 
     taken = set(SPAN_COLUMNS) | set(SPAN_TAIL_COLUMNS)
     attr_cols = [f"attribute_{a}" if a in taken else a for a in attrs]
     with sink.text("spans.csv", bom=excel) as fh:
-        w = csv.writer(fh, lineterminator="\r\n")
-        w.writerow(SPAN_COLUMNS + attr_cols + SPAN_TAIL_COLUMNS)
+        fh.write(csv_lines([[neutralise(c) for c in SPAN_COLUMNS + attr_cols + SPAN_TAIL_COLUMNS]]))
         pname = neutralise(project.name)
+        # cells that repeat on many rows are neutralised once
+        labels = {lab.name: neutralise(lab.name) for lab in store.list_labels(project.id)}
+        users = {u.username: neutralise(u.username) for u in store.list_users()}
+        blank_attrs = [""] * len(attrs)
         n = 0
         for doc, spans in _spans_by_document(store, project.id, sfilters):
             if not spans:
@@ -288,16 +308,21 @@ def _write_span_csv(store, project, sfilters, sink, excel, progress, counts) -> 
             for s in spans:
                 before, after = context_words(text, s.start, s.end)
                 a = s.attributes
+                t = s.text
                 rows.append(
                     [
-                        pname, doc_id, title, sha, s.id, neutralise(s.label), s.start, s.end, neutralise(s.text),
-                        neutralise(before), neutralise(after),
-                        *[neutralise(str(a[k])) if k in a else "" for k in attrs],
-                        ";".join(s.source_ids), neutralise(" | ".join(s.source_texts)), neutralise(" | ".join(s.cue_texts)),
-                        neutralise(s.annotator), s.layer, s.created_at, s.updated_at, s.review_status, neutralise(s.reviewer),
+                        pname, doc_id, title, sha, s.id, labels.get(s.label) or neutralise(s.label), s.start, s.end,
+                        t if t[:1] not in _FORMULA_SET else "'" + t,
+                        before if before[:1] not in _FORMULA_SET else "'" + before,
+                        after if after[:1] not in _FORMULA_SET else "'" + after,
+                        *([neutralise(str(a[k])) if k in a else "" for k in attrs] if a else blank_attrs),
+                        ";".join(s.source_ids), neutralise(" | ".join(s.source_texts)) if s.source_texts else "",
+                        neutralise(" | ".join(s.cue_texts)) if s.cue_texts else "",
+                        users.get(s.annotator) or neutralise(s.annotator), s.layer, s.created_at, s.updated_at,
+                        s.review_status, neutralise(s.reviewer) if s.reviewer else "",
                     ]
                 )  # fmt: skip
-            w.writerows(rows)
+            fh.write(csv_lines(rows))
             n += len(rows)
             progress(n)
     counts["spans"] = n

@@ -62,7 +62,7 @@ class ImportRejected(NisbaError):
 # ---- prepared data ------------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class PreparedSpan:
     label: str
     start: int  # canonical code points
@@ -147,6 +147,9 @@ class ImportResult:
 _NEEDS_WORK = re.compile("[\x00-\x08\x0b-\x1f\x7f\r\u200b\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
 
 
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")  # where UTF-16 units and code points part ways
+
+
 class _Identity:
     def __getitem__(self, i: int) -> int:
         return i
@@ -179,6 +182,25 @@ def is_grapheme_boundary(text: str, i: int) -> bool:
         return True
     lo = max(0, i - 32)
     return any(m.start() == i for m in _GRAPHEME.finditer(text, lo, min(len(text), i + 32)))
+
+
+_STARTS_CLUSTER: dict[str, bool] = {}
+
+
+def _boundary(text: str, i: int) -> bool:
+    """:func:`is_grapheme_boundary` with the common-case answer cached per character (called twice per span)."""
+    if i <= 0 or i >= len(text):
+        return True
+    c = text[i]
+    ok = _STARTS_CLUSTER.get(c)
+    if ok is None:
+        ok = _STARTS_CLUSTER[c] = unicodedata.category(c)[0] in "LNPZ" and not (
+            "\u1100" <= c <= "\u11ff" or "\uac00" <= c <= "\ud7ff"
+        )
+    p = text[i - 1]
+    if ok and p not in _PREPEND and p != "\r":
+        return True
+    return is_grapheme_boundary(text, i)
 
 
 def _is_word_char(c: str) -> bool:
@@ -250,11 +272,12 @@ def _resolve_offsets(rec: RawRecord, raw: str, notes: list[str]) -> list[tuple[i
     n = len(raw)
     pairs = []
     for k, s in enumerate(rec.spans, start=1):
-        a, b = _int(s.start), _int(s.end)
+        a = s.start if s.start.__class__ is int else _int(s.start)
+        b = s.end if s.end.__class__ is int else _int(s.end)
         if a is None or b is None:
             raise _Reject(f"span {k} ({s.label}): offsets must be whole numbers, got {s.start!r} and {s.end!r}")
         pairs.append((a, b))
-    astral = any(ord(c) > 0xFFFF for c in raw) if rec.spans else False
+    astral = bool(rec.spans) and _ASTRAL.search(raw) is not None
     unit = rec.offset_unit
     if unit == "utf16" or (unit == "auto" and astral):
         conv: list[tuple[int, int] | None] = []
@@ -332,7 +355,7 @@ def prepare_record(rec: RawRecord, default_annotator: str | None, source: str) -
         notes.append(f"flagged: {', '.join(canon.suspicious)}")
     text = canon.text
     try:
-        title = canonicalize(str(rec.title or "")).text.strip()[:200] or "untitled"
+        title = canonical(str(rec.title or "")).text.strip()[:200] or "untitled"
     except InvalidText as exc:
         raise _Reject(f"the title: {exc}") from None
     metadata = {**rec.metadata, **canon.metadata()}
@@ -344,16 +367,25 @@ def prepare_record(rec: RawRecord, default_annotator: str | None, source: str) -
         file=rec.file, line=rec.line, title=title, text=text, raw_text=raw, sha256=text_sha256(text), source=source,
         metadata=json.loads(meta_json) if metadata else {},
     )  # fmt: skip
+    fast = isinstance(canon.to_canonical, _Identity)
+    if rec.label_tuples is not None:
+        if fast and rec.offset_unit != "utf16" and _ASTRAL.search(raw) is None:
+            # the common large-import case: the text is already canonical and code points equal UTF-16 units
+            return _prepare_tuples(rec, doc, notes, default_annotator)
+        rec.spans = _tuples_to_spans(rec)
     pairs = _resolve_offsets(rec, raw, notes)
     n = len(raw)
-    fast = isinstance(canon.to_canonical, _Identity)
     seen: dict[tuple, int] = {}
     index_of_key: dict[tuple, int] = {}
+    checked_users: set[str] = set()
     for k, (s, (a, b)) in enumerate(zip(rec.spans, pairs, strict=True), start=1):
         label = s.label
-        if not isinstance(label, str) or not label.strip():
-            raise _Reject(f"span {k} has no label")
-        _check_range(k, label, a, b, n)
+        if label.__class__ is not str or not label or label != label.strip():
+            if not isinstance(label, str) or not label.strip():
+                raise _Reject(f"span {k} has no label")
+            label = label.strip()
+        if not 0 <= a < b <= n:
+            _check_range(k, label, a, b, n)
         if fast:
             cs, ce = a, b
         else:
@@ -368,21 +400,23 @@ def prepare_record(rec: RawRecord, default_annotator: str | None, source: str) -
                 raise _Reject(f"span {k} ({label}): {exc}") from None
             if span_text != expected:
                 raise _Reject(f"span {k} ({label}) is {span_text!r} after canonicalisation, not {expected!r}")
-        if not (is_grapheme_boundary(text, cs) and is_grapheme_boundary(text, ce)):
+        if not (_boundary(text, cs) and _boundary(text, ce)):
             raise _Reject(f"span {k} ({label}) [{a}, {b}) splits a letter from its marks")
         who = s.annotator or default_annotator
-        if not who:
-            raise _Reject("the file does not say who annotated it; name the annotator")
-        if not USERNAME.match(who):
-            raise _Reject(f"annotator name {who!r} is not a valid username")
+        if who not in checked_users:
+            if not who:
+                raise _Reject("the file does not say who annotated it; name the annotator")
+            if not USERNAME.match(who):
+                raise _Reject(f"annotator name {who!r} is not a valid username")
+            checked_users.add(who)
         attrs = {}
-        for name, value in (s.attributes or {}).items():
+        for name, value in s.attributes.items() if s.attributes else ():
             if value in (None, ""):
                 continue
             if not isinstance(value, str | int | float | bool):
                 raise _Reject(f"span {k} ({label}): attribute {name!r} must be a single value")
             attrs[str(name)] = str(value)
-        layer = s.layer if s.layer in ("annotator", "gold") else "annotator"
+        layer = "gold" if s.layer == "gold" else "annotator"
         ident = (who, layer, label, cs, ce)
         if ident in seen:
             notes.append(f"span {k} repeats span {seen[ident]} ({label} «{span_text}»); kept once")
@@ -392,7 +426,7 @@ def prepare_record(rec: RawRecord, default_annotator: str | None, source: str) -
                 origin = s.origin if not s.origin else json.loads(_clean_json(s.origin, f"span {k}'s origin"))
             except ValueError as exc:
                 raise _Reject(str(exc)) from None
-            doc.spans.append(PreparedSpan(label.strip(), cs, ce, span_text, attrs, who, layer, origin, s.key))
+            doc.spans.append(PreparedSpan(label, cs, ce, span_text, attrs, who, layer, origin, s.key))
             index = len(doc.spans) - 1
             seen[ident] = index + 1
         if s.key is not None:
@@ -405,6 +439,67 @@ def prepare_record(rec: RawRecord, default_annotator: str | None, source: str) -
             notes.append(f"relation {link.from_key} → {link.to_key} refers to a region that is not there; skipped")
             continue
         doc.links.append((src, dst, link.type or "", who))
+    return doc, notes
+
+
+def _tuple_item(k: int, item) -> tuple[int, int, str]:
+    if not isinstance(item, list | tuple) or len(item) != 3:
+        raise _Reject(f'label {k} is not [start, end, "LABEL"]')
+    a, b, label = item
+    a2 = a if a.__class__ is int else _int(a)
+    b2 = b if b.__class__ is int else _int(b)
+    if a2 is None or b2 is None:
+        raise _Reject(f"span {k}: offsets must be whole numbers, got {a!r} and {b!r}")
+    return a2, b2, label
+
+
+def _tuples_to_spans(rec: RawRecord) -> list:
+    from annotator.formats.records import RawSpan
+
+    out = []
+    for k, item in enumerate(rec.label_tuples, start=1):
+        a, b, label = _tuple_item(k, item)
+        out.append(RawSpan(label=label, start=a, end=b, key=str(k - 1), annotator=rec.tuple_annotator, layer=rec.tuple_layer))
+    return out
+
+
+def _prepare_tuples(rec: RawRecord, doc: PreparedDocument, notes: list[str], default_annotator: str | None):
+    """:func:`prepare_record` for doccano's ``label`` tuples over text that canonicalisation leaves unchanged:
+    the same checks, without building an object per raw span."""
+    text = doc.text
+    n = len(text)
+    who = rec.tuple_annotator or default_annotator
+    if rec.label_tuples:
+        if not who:
+            raise _Reject("the file does not say who annotated it; name the annotator")
+        if not USERNAME.match(who):
+            raise _Reject(f"annotator name {who!r} is not a valid username")
+    layer = "gold" if rec.tuple_layer == "gold" else "annotator"
+    spans = doc.spans
+    seen: set = set()
+    good: set = set()
+    empty: dict = {}
+    for k, item in enumerate(rec.label_tuples, start=1):
+        if item.__class__ is list and len(item) == 3 and item[0].__class__ is int and item[1].__class__ is int:
+            a, b, label = item
+        else:
+            a, b, label = _tuple_item(k, item)
+        if label not in good:
+            if not isinstance(label, str) or not label.strip():
+                raise _Reject(f"span {k} has no label")
+            if label != label.strip():
+                label = label.strip()
+            good.add(label)
+        if not 0 <= a < b <= n:
+            _check_range(k, label, a, b, n)
+        if not (_boundary(text, a) and _boundary(text, b)):
+            raise _Reject(f"span {k} ({label}) [{a}, {b}) splits a letter from its marks")
+        ident = (label, a, b)
+        if ident in seen:
+            notes.append(f"span {k} repeats an earlier {label} span «{text[a:b]}»; kept once")
+            continue
+        seen.add(ident)
+        spans.append(PreparedSpan(label, a, b, text[a:b], empty, who, layer, empty, None))
     return doc, notes
 
 
@@ -707,6 +802,7 @@ def commit_import(
             if merged != lab.attributes:
                 store.update_label(lab.id, attributes=merged)
         labels = {lab.name: lab for lab in store.list_labels(pid)}
+        label_ids = {name: lab.id for name, lab in labels.items()}
         user_ids: dict[str, int] = {}
         for username in sorted(preview.annotators):
             u = store.user_by_username(username)
@@ -742,8 +838,8 @@ def commit_import(
                     ids.append(None)  # this annotator's layer already has spans on the existing document
                     continue
                 span_rows.append(
-                    (span_id, did, labels[s.label].id, uid, s.layer, s.start, s.end, s.text,
-                     _dump(s.attributes), _dump(s.origin), t, t)
+                    (span_id, did, label_ids[s.label], uid, s.layer, s.start, s.end, s.text,
+                     _dump(s.attributes) if s.attributes else "{}", _dump(s.origin) if s.origin else "{}", t, t)
                 )  # fmt: skip
                 ids.append(span_id)
                 status.add((did, uid))

@@ -19,6 +19,7 @@ from annotator.exporting import (
     ExportFilters,
     bio_tags,
     context_words,
+    csv_lines,
     export_to_path,
     export_zip,
     neutralise,
@@ -282,3 +283,13 @@ def test_context_words_matches_text_context(tricky):
     text = " ".join(case["text"] for case in tricky.values()) * 3
     for start in range(0, len(text) - 20, 37):
         assert context_words(text, start, start + 9) == context(text, start, start + 9)
+
+
+def test_csv_lines_match_the_csv_module():
+    rows = [
+        ["a", 'b "quoted"', "c,d", "line\nbreak", "cr\rhere", "", None, 12, 3.5, "عربي، بفاصلة", " space ", "'=x"],
+        ["only"],
+    ]
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerows(rows)
+    assert csv_lines(rows) == buf.getvalue()

@@ -236,6 +236,7 @@ def _doccano_record(name: str, line: int, obj: dict, annotator: str | None) -> I
     layer = meta.get("layer") if meta.get("layer") in ("annotator", "gold") else "annotator"
     spans: list[RawSpan] = []
     links: list[RawLink] = []
+    tuples = None
     metadata: dict = {}
     entities = obj.get("entities")
     labels = obj.get("label", obj.get("labels"))
@@ -255,10 +256,7 @@ def _doccano_record(name: str, line: int, obj: dict, annotator: str | None) -> I
     elif isinstance(labels, list) and labels and all(isinstance(x, str) for x in labels):
         metadata["categories"] = labels  # doccano text classification: document-level labels
     elif isinstance(labels, list):
-        for k, item in enumerate(labels):
-            if not isinstance(item, list | tuple) or len(item) != 3:
-                return Problem(name, line, f'label {k + 1} is not [start, end, "LABEL"]')
-            spans.append(RawSpan(label=item[2], start=item[0], end=item[1], key=str(k), annotator=who, layer=layer))
+        tuples = labels
     skip = {"text", "entities", "relations", "label", "labels", "meta", "data"}
     for key, value in obj.items():
         if key not in skip and not (key == "Comments" and not value):
@@ -275,6 +273,7 @@ def _doccano_record(name: str, line: int, obj: dict, annotator: str | None) -> I
         file=name, line=line, text=obj["text"], title=str(title) if title else _short_title(obj["text"]),
         external_id=meta.get("nisba_document_id", obj.get("id")), metadata=metadata, spans=spans, links=links,
         offset_unit=unit if unit in ("codepoint", "utf16") else "auto", prefer_unit="utf16",
+        label_tuples=tuples, tuple_annotator=who, tuple_layer=layer,
     )  # fmt: skip
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from annotator.errors import NisbaError
 
 
-@dataclass
+@dataclass(slots=True)
 class RawSpan:
     """A span as the file has it: offsets in the file's own unit, over the file's own (raw) text."""
 
@@ -23,7 +23,7 @@ class RawSpan:
     origin: dict = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class RawLink:
     from_key: str
     to_key: str
@@ -49,6 +49,11 @@ class RawRecord:
     offset_unit: str = "auto"
     prefer_unit: str = "codepoint"
     notes: list[str] = field(default_factory=list)
+    # doccano's [[start, end, "LABEL"], …] as found, checked and turned into spans by annotator.importing
+    # (kept raw because building an object per span dominated large imports)
+    label_tuples: list | None = None
+    tuple_annotator: str | None = None
+    tuple_layer: str = "annotator"
 
 
 @dataclass(frozen=True)
