@@ -31,6 +31,7 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import NamedTuple
 
 import krippendorff
 import numpy as np
@@ -46,19 +47,19 @@ ALL = "(all)"
 UNSET = "∅"
 
 
-@dataclass(frozen=True)
-class SpanRow:
+class SpanRow(NamedTuple):
+    """One annotator-layer span (a tuple: tens of thousands are built per report)."""
+
     document_id: int
     span_id: int
     annotator_id: int
     label: str
     start: int
     end: int
-    attributes: dict = field(default_factory=dict)
+    attributes: dict = {}  # shared default, never mutated
 
 
-@dataclass(frozen=True)
-class LinkRow:
+class LinkRow(NamedTuple):
     document_id: int
     annotator_id: int
     type: str
@@ -103,7 +104,7 @@ def load_project(store: Store, actor: User, project_id: int) -> ProjectData:
     user = access.require_role(store, actor, "reviewer", "admin")
     access.require_project(store, user, project_id)
     spans = [
-        SpanRow(d, i, a, lab, s, e, json.loads(attrs) if attrs else {})
+        SpanRow(d, i, a, lab, s, e, json.loads(attrs) if attrs and attrs != "{}" else {})
         for d, i, a, lab, s, e, attrs in store.project_annotator_spans(project_id)
     ]
     links = [LinkRow(d, a, t, f, to) for d, _i, a, t, f, to in store.project_annotator_links(project_id)]
@@ -242,35 +243,56 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
 # ---- Krippendorff's alpha over tokens -----------------------------------------------------------------
 
 
-def token_tags(text: str, spans: list[tuple[int, int, int]]) -> np.ndarray:
-    """Per token of ``text``, the bit mask of the labels (bit index given per span) of the spans that
-    overlap it: ``spans`` holds (start, end, label bit)."""
-    tokens = tokenize(text)
+def token_tags(
+    text: str, spans: list[tuple[int, int, int]], tokens: list[tuple[int, int]] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """One annotator's tags for the tokens of ``text``: (the label of the innermost span overlapping each
+    token, as label index + 1 with 0 for none; the bit mask of every label overlapping it).
+
+    ``spans`` holds (start, end, label index); ``tokens`` are ``tokenize(text)`` when already known.
+    """
+    tokens = tokenize(text) if tokens is None else tokens
     starts = [s for s, _ in tokens]
     ends = [e for _, e in tokens]
-    tags = np.zeros(len(tokens), dtype=np.int64)
-    for start, end, bit in spans:
+    inner = np.zeros(len(tokens), dtype=np.int64)
+    masks = np.zeros(len(tokens), dtype=np.int64)
+    # longest first, so a nested (shorter) span overwrites its container: the innermost label wins
+    for start, end, index in sorted(spans, key=lambda s: (s[0] - s[1], s[2])):
         lo = bisect.bisect_right(ends, start)
         hi = bisect.bisect_left(starts, end)
-        tags[lo:hi] |= 1 << bit
-    return tags
+        inner[lo:hi] = index + 1
+        masks[lo:hi] |= 1 << index
+    return inner, masks
 
 
 def _alpha(matrix: np.ndarray) -> float:
-    """Nominal alpha of a coders × units matrix with NaN for missing; NaN when undefined."""
-    values = matrix[~np.isnan(matrix)]
-    domain = np.unique(values)
-    if len(domain) < 2 or matrix.shape[0] < 2:
+    """Nominal alpha (the ``krippendorff`` package) of a coders × units matrix of small non-negative
+    integers with NaN for missing; NaN when undefined (fewer than two values or coders)."""
+    present = ~np.isnan(matrix)
+    values = matrix[present].astype(np.int64)
+    if matrix.shape[0] < 2 or values.size == 0:
         return float("nan")
+    domain = np.unique(values)
+    if len(domain) < 2:
+        return float("nan")
+    # value counts (units × values) built directly: the package's own conversion compares every cell
+    # with every value, which dominates on 100,000 tokens
+    codes = np.searchsorted(domain, matrix[present].astype(np.int64))
+    units = np.nonzero(present)[1]
+    counts = np.zeros((matrix.shape[1], len(domain)), dtype=np.int64)
+    np.add.at(counts, (units, codes), 1)
     try:
-        return float(krippendorff.alpha(reliability_data=matrix, value_domain=domain, level_of_measurement="nominal"))
+        return float(krippendorff.alpha(value_counts=counts, level_of_measurement="nominal"))
     except (ValueError, ZeroDivisionError):
         return float("nan")
 
 
-def token_alpha(data: ProjectData) -> pd.DataFrame:
-    """Krippendorff's alpha (nominal) over tokens: for the project and per document over the label-set
-    tags (``label`` = ``(all)``), and per label (binary) for the project and per document."""
+def token_alpha(data: ProjectData, *, per_document_labels: bool = False) -> pd.DataFrame:
+    """Krippendorff's alpha (nominal) over tokens. ``label`` = ``(all)``: each token's tag is the label of
+    the innermost span over it, or none (one tag per token, as in BIO or PolNeAR's token-wise alpha), for
+    the project and per document. Per label: binary (inside a span of that label or not, whatever else
+    covers the token), for the project, and per document with ``per_document_labels`` (a few hundred
+    tokens each, so wide confidence intervals)."""
     coders = sorted({a for ids in data.annotators.values() for a in ids})
     row_of = {a: i for i, a in enumerate(coders)}
     bits = {label: i for i, label in enumerate(data.labels)}
@@ -278,18 +300,17 @@ def token_alpha(data: ProjectData) -> pd.DataFrame:
     for s in data.spans:
         if s.label in bits:
             by_doc[(s.document_id, s.annotator_id)].append((s.start, s.end, bits[s.label]))
-    blocks: list[np.ndarray] = []
-    doc_ids: list[int] = []
+    blocks: list[tuple[int, np.ndarray, np.ndarray]] = []
     for doc in sorted(data.annotators):
         ids = data.annotators[doc]
         if len(ids) < 2 or doc not in data.texts:
             continue
-        n_tokens = len(tokenize(data.texts[doc]))
-        block = np.full((len(coders), n_tokens), np.nan)
-        for a in ids:
-            block[row_of[a]] = token_tags(data.texts[doc], by_doc.get((doc, a), []))
-        blocks.append(block)
-        doc_ids.append(doc)
+        tokens = tokenize(data.texts[doc])
+        inner = np.full((len(ids), len(tokens)), np.nan)
+        masks = np.full((len(coders), len(tokens)), np.nan)
+        for i, a in enumerate(ids):
+            inner[i], masks[row_of[a]] = token_tags(data.texts[doc], by_doc.get((doc, a), []), tokens)
+        blocks.append((doc, inner, masks))
     rows = []
 
     def add(level: str, doc, label: str, matrix: np.ndarray) -> None:
@@ -308,16 +329,22 @@ def token_alpha(data: ProjectData) -> pd.DataFrame:
         return out
 
     if blocks:
-        whole = np.concatenate(blocks, axis=1)
-        add("project", None, ALL, whole)
+        whole_masks = np.concatenate([m for _d, _i, m in blocks], axis=1)
+        whole_inner = np.full(whole_masks.shape, np.nan)
+        col = 0
+        for doc, inner, _m in blocks:
+            for i, a in enumerate(data.annotators[doc]):
+                whole_inner[row_of[a], col : col + inner.shape[1]] = inner[i]
+            col += inner.shape[1]
+        add("project", None, ALL, whole_inner)
         for label, bit in bits.items():
-            add("project", None, label, per_label(whole, bit))
-        for doc, block in zip(doc_ids, blocks, strict=True):
-            rows_present = ~np.isnan(block).all(axis=1)
-            block = block[rows_present]
-            add("document", doc, ALL, block)
-            for label, bit in bits.items():
-                add("document", doc, label, per_label(block, bit))
+            add("project", None, label, per_label(whole_masks, bit))
+        for doc, inner, masks in blocks:
+            add("document", doc, ALL, inner)
+            if per_document_labels:
+                masks = masks[~np.isnan(masks).all(axis=1)]
+                for label, bit in bits.items():
+                    add("document", doc, label, per_label(masks, bit))
     frame = pd.DataFrame(rows, columns=["level", "document_id", "label", "alpha", "tokens", "annotators"])
     frame["document_id"] = frame["document_id"].astype("Int64")
     return frame

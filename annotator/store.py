@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -39,7 +41,8 @@ def now() -> str:
 
 
 def _loads(value: str | None):
-    return json.loads(value) if value else {}
+    # most spans have no attributes or origin: skip the JSON parser for them (review screens read thousands)
+    return json.loads(value) if value and value != "{}" else {}
 
 
 def _dumps(value) -> str:
@@ -85,6 +88,29 @@ def _link(r: dict) -> Link:
         id=r["id"], from_span_id=r["from_span_id"], to_span_id=r["to_span_id"], type=r["type"],
         annotator_id=r["annotator_id"], created_at=r["created_at"], version=r["version"],
     )  # fmt: skip
+
+
+def _begin_immediate(conn: sqlite3.Connection) -> None:
+    """``BEGIN IMMEDIATE``, waiting up to ``BUSY_TIMEOUT_MS`` while other connections write.
+
+    SQLite's own busy handler backs off to 100 ms sleeps, so with many writers a waiting one keeps losing
+    the lock to newcomers: with 20 writer processes some waited 29 s and gave up (benchmarks/bench_teams.py).
+    Polling every few milliseconds, with jitter, gives every waiter the same chance (issue 3, concurrency).
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    conn.execute("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                busy = "locked" in str(exc) or "busy" in str(exc)
+                if not busy or time.monotonic() >= deadline:
+                    raise
+                time.sleep(random.uniform(0.001, 0.004))
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 class Store:
@@ -136,7 +162,7 @@ class Store:
                 yield db
             return
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            _begin_immediate(conn)
         except sqlite3.OperationalError as exc:
             raise StorageError(f"The database is busy or cannot be written: {exc}") from exc
         try:

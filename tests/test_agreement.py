@@ -69,10 +69,26 @@ def test_token_alpha_matches_the_hand_computation():
 
 
 def test_token_tags_handle_nesting_and_partial_tokens():
-    # «وبحسب الصحيفة»: a CUE over part of the first token still tags it; a CLAIM over both nests the CUE
+    # «وبحسب الصحيفة»: a CUE (label 0) over part of the first token still tags it; a CLAIM (label 1) over
+    # both nests the CUE: the innermost label is the token's tag, the mask keeps both
     text = "وبحسب الصحيفة قال"
-    tags = agreement.token_tags(text, [(1, 5, 0), (0, 13, 1)])
-    assert tags.tolist() == [0b11, 0b10, 0]
+    inner, masks = agreement.token_tags(text, [(0, 13, 1), (1, 5, 0)])
+    assert inner.tolist() == [1, 2, 0]
+    assert masks.tolist() == [0b11, 0b10, 0]
+
+
+def test_nested_spans_count_once_per_token_in_the_overall_alpha():
+    # both annotators: a CLAIM over everything with a SOURCE inside; they differ only on the SOURCE's end
+    spans = [
+        SpanRow(1, 1, 1, "CLAIM", 0, 15), SpanRow(1, 2, 1, "SOURCE", 0, 3),
+        SpanRow(1, 3, 2, "CLAIM", 0, 15), SpanRow(1, 4, 2, "SOURCE", 0, 5),
+    ]  # fmt: skip
+    alpha = agreement.token_alpha(ProjectData(texts={1: TEXT}, spans=spans))
+    # tags: amal S S C C C C C C, badr S S S C C C C C -> o_SS=4, o_CC=10, o_SC=o_CS=1; n_S=5, n_C=11
+    # alpha = 1 - (n-1) * 2 / (2 * n_S * n_C) = 1 - 15 * 2 / 110 = 8/11
+    assert value(alpha, level="project", label=ALL).alpha == pytest.approx(8 / 11)
+    # CLAIM covers every token for both: a single value, undefined
+    assert math.isnan(value(alpha, level="project", label="CLAIM").alpha)
 
 
 def test_alpha_is_nan_when_undefined():
