@@ -9,6 +9,7 @@ import streamlit as st
 from annotator import review
 from annotator.errors import NisbaError
 from annotator.projects import document_overview, list_projects
+from annotator.ui.article_component import article_view
 from annotator.ui.review_layers import layers_html, legend_html
 from annotator.ui.session import current_user, get_store
 
@@ -172,6 +173,18 @@ for a in view.annotator_ids:
         lambda a=a: review.mark_reviewed(store, user, doc_id, a) or f"{names.get(a)}'s layer marked reviewed."))  # fmt: skip
 
 st.subheader("Gold layer")
-st.dataframe(pd.DataFrame([{"label": g.label, "text": g.text, "start": g.start, "end": g.end,
-                            "adopted from": names.get(g.origin.get("annotator_id"), "")} for g in view.gold]),
-             key="review_gold", hide_index=True)  # fmt: skip
+st.caption("Edit gold directly: select text and press a label key, click a highlight to relabel, link or delete it.")
+article_view(store, user, view.document, key="review_gold_article", layer="gold")
+gold_rows = [
+    {
+        "label": g.label,
+        "text": g.text,
+        "start": g.start,
+        "end": g.end,
+        "adopted from": names.get(g.origin.get("annotator_id"), ""),
+    }
+    for g in view.gold
+]
+st.dataframe(
+    pd.DataFrame(gold_rows, columns=["label", "text", "start", "end", "adopted from"]), key="review_gold", hide_index=True
+)

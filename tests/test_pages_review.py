@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -9,6 +11,7 @@ from annotator import review
 from annotator.annotations import add_span
 from annotator.demo import ensure_demo
 from annotator.store import Store
+from annotator.ui.article_component import apply_action
 
 
 @pytest.fixture
@@ -103,3 +106,22 @@ def test_annotator_gets_no_agreement_figures(db):
     assert not at.exception
     assert "for reviewers and admins" in at.info[0].value
     assert not at.dataframe
+
+
+def test_gold_layer_is_edited_with_the_annotation_component(db):
+    review.adopt_into_gold(db, db.users["rana"], db.spans["claim_a"].id)
+    at = page(db, "review.py", "rana")
+    gold_component = [c for c in at.get("bidi_component") if json.loads(c.proto.json)["doc_id"] == db.doc.id]
+    (payload,) = [json.loads(c.proto.json) for c in gold_component]
+    assert [(s["label"], s["start"]) for s in payload["spans"]] == [("CLAIM", db.spans["claim_a"].start_offset)]
+    # a tag sent by the component lands in gold for a reviewer, and is refused for an annotator
+    s = db.doc.text.index("ماركو روبيو")
+    action = {"type": "tag", "doc_id": db.doc.id, "label": "SOURCE", "start": s, "end": s + 11}
+    outcome = apply_action(db, db.users["rana"], db.doc, action, layer="gold")
+    assert outcome.kind == "saved"
+    refused = apply_action(db, db.users["amal"], db.doc, action, layer="gold")
+    assert refused.kind == "error" and "gold" in refused.message
+    assert [(g.label, g.annotator_id) for g in db.list_spans(db.doc.id, layer="gold")] == [
+        ("SOURCE", db.users["rana"].id),
+        ("CLAIM", db.users["rana"].id),
+    ]

@@ -500,7 +500,9 @@ def _short(text: str, n: int = 40) -> str:
     return text if len(text) <= n else text[:n] + "…"
 
 
-def apply_action(store: Store, user: User, document: Document, action: dict, *, snap_words: bool = True) -> Outcome:
+def apply_action(
+    store: Store, user: User, document: Document, action: dict, *, snap_words: bool = True, layer: str = "annotator"
+) -> Outcome:
     """Carry out one action sent by the component by calling the core; errors become an ``error`` outcome.
 
     ``tag`` re-snaps the offsets in Python (grapheme clusters always, whole words when ``snap_words``) before
@@ -518,7 +520,7 @@ def apply_action(store: Store, user: User, document: Document, action: dict, *, 
                 start, end = snap(document.text, start, end, words=snap_words)
                 if start >= end:
                     raise InvalidSpan("The selection holds no word to tag.")
-            span = add_span(store, user, document.id, str(action["label"]), start, end)
+            span = add_span(store, user, document.id, str(action["label"]), start, end, layer=layer)
             return Outcome("saved", f"Saved {span.label} «{_short(span.text)}»", selected=span.id)
         if kind == "relabel":
             span = update_span(
@@ -568,12 +570,14 @@ def article_view(
     key: str,
     snap_words: bool = True,
     on_nav: Callable[[int], None] | None = None,
+    layer: str = "annotator",
 ) -> ArticleView:
     """Show the article component for ``document`` and wire its actions to the core.
 
     Session state used (all prefixed with ``key``): ``{key}_selected`` (the selected span id, also set by the
     page's span table) and ``{key}_status`` (the last outcome ``{seq, kind, message}``, shown in the
     component). The component's result has ``.selection``, ``.selected`` (state) and ``.action`` (trigger).
+    ``layer="gold"`` shows and edits the gold layer (reviewers and admins; the core checks).
     """
     sel_key, status_key = f"{key}_selected", f"{key}_status"
     st.session_state.setdefault(sel_key, None)
@@ -583,7 +587,7 @@ def article_view(
         action = st.session_state[key].get("action")
         if not action:
             return
-        outcome = apply_action(store, user, document, action, snap_words=snap_words)
+        outcome = apply_action(store, user, document, action, snap_words=snap_words, layer=layer)
         if outcome.selected != "keep":
             st.session_state[sel_key] = outcome.selected
         seq = st.session_state[status_key]["seq"] + 1
@@ -598,7 +602,7 @@ def article_view(
     def on_selection() -> None:
         pass  # the selection travels with each "tag" action; keeping it as state lets Python show it
 
-    spans = list_spans(store, user, document.id)
+    spans = list_spans(store, user, document.id, layer=layer)
     links = list_links(store, user, document.id, {s.id for s in spans})
     payload = component_payload(
         document.id, document.text, spans, store.list_labels(document.project_id), links,
