@@ -13,6 +13,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -69,33 +71,39 @@ def prepare_db(path: Path, tricky: dict[str, dict]) -> dict[str, int]:
     return ids
 
 
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory, tricky):
-    """Start ``streamlit run serve.py`` (app.py behind the login gate) on a free port with ``NISBA_DB`` in a temporary directory.
-
-    Yields ``(base_url, db_path, doc_ids)``; the database is prepared before the server starts.
-    """
-    tmp = tmp_path_factory.mktemp("nisba-app")
-    db_path = tmp / "nisba.db"
-    doc_ids = prepare_db(db_path, tricky)
+@contextmanager
+def running_app(db_path: Path, log_path: Path) -> Iterator[str]:
+    """Run ``streamlit run serve.py`` (app.py behind the login gate) on a free port against ``db_path``; yields the base URL."""
     port = _free_port()
     env = {**os.environ, "NISBA_DB": str(db_path), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
     cmd = [str(ROOT / ".venv/bin/streamlit"), "run", "serve.py", "--server.port", str(port), "--server.headless", "true"]
     if not Path(cmd[0]).exists():
         cmd[0:1] = [sys.executable, "-m", "streamlit"]
-    log = open(tmp / "streamlit.log", "w")  # noqa: SIM115 - closed after the server stops
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(base_url, proc)
-        yield base_url, db_path, doc_ids
-    finally:
-        proc.terminate()
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        base_url = f"http://127.0.0.1:{port}"
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+            _wait_healthy(base_url, proc)
+            yield base_url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory, tricky):
+    """The real app for the whole session, on a database prepared before it starts (see :func:`prepare_db`).
+
+    Yields ``(base_url, db_path, doc_ids)``.
+    """
+    tmp = tmp_path_factory.mktemp("nisba-app")
+    db_path = tmp / "nisba.db"
+    doc_ids = prepare_db(db_path, tricky)
+    with running_app(db_path, tmp / "streamlit.log") as base_url:
+        yield base_url, db_path, doc_ids
 
 
 @pytest.fixture(scope="session")
