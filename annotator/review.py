@@ -390,6 +390,33 @@ def list_comments(
     ]
 
 
+def comment_threads(store: Store, actor: User, document_id: int) -> list[dict]:
+    """The comment threads the actor may see on a document (see :func:`list_comments`), one row per
+    comment with what it is about: ``entity``, ``entity_id``, ``about`` (label and text of the span or
+    link), ``author``, ``body``, ``at``. For the annotation screen: the annotator reads the reviewer's
+    questions on their spans there."""
+    comments = list_comments(store, actor, document_id)
+    if not comments:
+        return []
+    names = {u.id: u.name for u in store.list_users()}
+    spans = {s.id: s for s in store.list_spans(document_id)}
+    links = {k.id: k for k in store.list_links(document_id)}
+
+    def about(c: Comment) -> str:
+        if c.entity == "span" and c.entity_id in spans:
+            return f"{spans[c.entity_id].label} «{spans[c.entity_id].text}»"
+        link = links.get(c.entity_id) if c.entity == "link" else None
+        if link and link.from_span_id in spans and link.to_span_id in spans:
+            return f"{link.type}: «{spans[link.from_span_id].text}» → «{spans[link.to_span_id].text}»"
+        return f"deleted {c.entity}"
+
+    return [
+        {"entity": c.entity, "entity_id": c.entity_id, "about": about(c), "author": names.get(c.author_id, str(c.author_id)),
+         "body": c.body, "at": c.created_at}
+        for c in comments
+    ]  # fmt: skip
+
+
 # ---- the gold layer -----------------------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ import streamlit as st
 from annotator.errors import NisbaError
 from annotator.projects import document_overview, get_document, list_projects, set_document_status
 from annotator.render import document_choice, neighbour, span_rows
+from annotator.review import comment_threads
 from annotator.ui.article_component import article_view
 from annotator.ui.session import current_user, get_store
 
@@ -106,3 +107,10 @@ def annotation_area() -> None:
 
 
 annotation_area()
+
+# Reviewers' comments on this user's spans and links (issue 3): the annotator reads and answers them here.
+threads = comment_threads(store, user, doc_id)
+if threads:
+    with st.expander(f"Reviewer comments ({len(threads)})", expanded=True):
+        for c in threads:
+            st.markdown(f"**{c['author']}** on {c['about']}: {c['body']}")

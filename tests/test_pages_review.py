@@ -125,3 +125,13 @@ def test_gold_layer_is_edited_with_the_annotation_component(db):
         ("SOURCE", db.users["rana"].id),
         ("CLAIM", db.users["rana"].id),
     ]
+
+
+def test_annotator_reads_the_reviewers_comment_on_the_annotation_screen(db):
+    review.add_comment(db, db.users["rana"], "span", db.spans["source_a"].id, "هل روبيو هو المصدر؟")
+    at = page(db, "annotate.py", "amal")
+    assert not at.exception
+    assert any("هل روبيو هو المصدر؟" in m.value and "SOURCE «ماركو روبيو»" in m.value for m in at.markdown)
+    # badr's screen shows nothing of it: the comment is on amal's span
+    at = page(db, "annotate.py", "badr")
+    assert not any("هل روبيو" in m.value for m in at.markdown)
