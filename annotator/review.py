@@ -390,31 +390,63 @@ def list_comments(
     ]
 
 
+def _about(entity: str, entity_id: int, spans: dict[int, Span], links: dict[int, Link]) -> str:
+    """A span or link in words: ``CLAIM «…»`` or ``attributed_to: «…» → «…»``."""
+    if entity == "span" and entity_id in spans:
+        return f"{spans[entity_id].label} «{spans[entity_id].text}»"
+    link = links.get(entity_id) if entity == "link" else None
+    if link and link.from_span_id in spans and link.to_span_id in spans:
+        return f"{link.type}: «{spans[link.from_span_id].text}» → «{spans[link.to_span_id].text}»"
+    return f"deleted {entity}"
+
+
 def comment_threads(store: Store, actor: User, document_id: int) -> list[dict]:
     """The comment threads the actor may see on a document (see :func:`list_comments`), one row per
     comment with what it is about: ``entity``, ``entity_id``, ``about`` (label and text of the span or
-    link), ``author``, ``body``, ``at``. For the annotation screen: the annotator reads the reviewer's
-    questions on their spans there."""
+    link), ``author``, ``body``, ``at``."""
     comments = list_comments(store, actor, document_id)
     if not comments:
         return []
     names = {u.id: u.name for u in store.list_users()}
     spans = {s.id: s for s in store.list_spans(document_id)}
     links = {k.id: k for k in store.list_links(document_id)}
-
-    def about(c: Comment) -> str:
-        if c.entity == "span" and c.entity_id in spans:
-            return f"{spans[c.entity_id].label} «{spans[c.entity_id].text}»"
-        link = links.get(c.entity_id) if c.entity == "link" else None
-        if link and link.from_span_id in spans and link.to_span_id in spans:
-            return f"{link.type}: «{spans[link.from_span_id].text}» → «{spans[link.to_span_id].text}»"
-        return f"deleted {c.entity}"
-
     return [
-        {"entity": c.entity, "entity_id": c.entity_id, "about": about(c), "author": names.get(c.author_id, str(c.author_id)),
-         "body": c.body, "at": c.created_at}
+        {"entity": c.entity, "entity_id": c.entity_id, "about": _about(c.entity, c.entity_id, spans, links),
+         "author": names.get(c.author_id, str(c.author_id)), "body": c.body, "at": c.created_at}
         for c in comments
     ]  # fmt: skip
+
+
+def feedback(store: Store, actor: User, document_id: int) -> list[dict]:
+    """What reviewers said about the actor's own spans and links on a document, for the annotation screen:
+    the comment threads the actor may see and the decisions on their own work, oldest first, as rows
+    ``{kind: "comment" | "decision", about, who, text, at}``."""
+    user, _doc = access.require_document(store, actor, document_id)
+    rows = [
+        {"kind": "comment", "about": c["about"], "who": c["author"], "text": c["body"], "at": c["at"]}
+        for c in comment_threads(store, user, document_id)
+    ]
+    reviews = store.list_reviews(document_id)
+    if reviews:
+        names = {u.id: u.name for u in store.list_users()}
+        spans = {s.id: s for s in store.list_spans(document_id)}
+        links = {k.id: k for k in store.list_links(document_id)}
+        for r in reviews:
+            owner = spans[r.entity_id].annotator_id if r.entity == "span" and r.entity_id in spans else None
+            if r.entity == "link" and r.entity_id in links:
+                owner = links[r.entity_id].annotator_id
+            if owner == user.id:
+                about = _about(r.entity, r.entity_id, spans, links)
+                rows.append(
+                    {
+                        "kind": "decision",
+                        "about": about,
+                        "who": names.get(r.reviewer_id, ""),
+                        "text": r.decision,
+                        "at": r.updated_at,
+                    }
+                )
+    return sorted(rows, key=lambda row: row["at"])
 
 
 # ---- the gold layer -----------------------------------------------------------------------------------

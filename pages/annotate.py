@@ -6,7 +6,7 @@ import streamlit as st
 from annotator.errors import NisbaError
 from annotator.projects import document_overview, get_document, list_projects, set_document_status
 from annotator.render import document_choice, neighbour, span_rows
-from annotator.review import comment_threads
+from annotator.review import feedback
 from annotator.ui.article_component import article_view
 from annotator.ui.session import current_user, get_store
 
@@ -108,9 +108,10 @@ def annotation_area() -> None:
 
 annotation_area()
 
-# Reviewers' comments on this user's spans and links (issue 3): the annotator reads and answers them here.
-threads = comment_threads(store, user, doc_id)
-if threads:
-    with st.expander(f"Reviewer comments ({len(threads)})", expanded=True):
-        for c in threads:
-            st.markdown(f"**{c['author']}** on {c['about']}: {c['body']}")
+# What reviewers said about this user's spans and links (issue 3): decisions and comment threads.
+notes = feedback(store, user, doc_id)
+if notes:
+    with st.expander(f"Review of your work ({len(notes)})", expanded=True):
+        for n in notes:
+            verb = {"accepted": "✓ accepted", "rejected": "✗ rejected"}.get(n["text"]) if n["kind"] == "decision" else None
+            st.markdown(f"**{n['who']}** {verb} {n['about']}" if verb else f"**{n['who']}** on {n['about']}: {n['text']}")

@@ -8,7 +8,7 @@ import streamlit as st
 
 from annotator import review
 from annotator.errors import NisbaError
-from annotator.projects import document_overview, list_projects
+from annotator.projects import document_overview, get_document, list_projects
 from annotator.ui.article_component import article_view
 from annotator.ui.review_layers import layers_html, legend_html
 from annotator.ui.session import current_user, get_store
@@ -23,6 +23,14 @@ projects = {p.id: p for p in list_projects(store, user)}
 if not projects:
     st.info("You are not a member of any project yet.")
     st.stop()
+# ?doc=ID opens that document (and its project) when the session starts; afterwards the URL follows the
+# open document, so a reload or a shared link comes back to it.
+if "review_doc" not in st.session_state and st.query_params.get("doc", "").isdigit():
+    try:
+        linked = get_document(store, user, int(st.query_params["doc"]))
+        st.session_state["review_project"], st.session_state["review_doc"] = linked.project_id, linked.id
+    except NisbaError as exc:
+        st.warning(f"Could not open the linked document: {exc}")
 project_id = st.sidebar.selectbox("Project", list(projects), key="review_project", format_func=lambda p: projects[p].name)
 
 
@@ -57,7 +65,10 @@ docs = {row["id"]: row["title"] for row in document_overview(store, user, projec
 if not docs:
     st.info("This project has no documents yet.")
     st.stop()
+if st.session_state.get("review_doc") not in docs:
+    st.session_state["review_doc"] = next(iter(docs))
 doc_id = st.selectbox("Document", list(docs), key="review_doc", format_func=lambda d: docs[d])
+st.query_params["doc"] = str(doc_id)
 if "review_message" in st.session_state:
     kind, message = st.session_state.pop("review_message")
     (st.error if kind == "error" else st.success)(message)
@@ -68,6 +79,9 @@ if len(view.annotator_ids) < 2:
 
 only_disagreements = st.toggle("Step through disagreements only", value=True, key="review_only_disagreements")
 steps = view.disagreements() if only_disagreements else list(range(len(view.rows)))
+if st.session_state.get("review_row_doc") != doc_id:  # another document: start at its first disagreement
+    st.session_state["review_row_doc"] = doc_id
+    st.session_state["review_row"] = steps[0] if steps else 0
 current = st.session_state.get("review_row", 0)
 current = current if 0 <= current < len(view.rows) else (steps[0] if steps else 0)
 st.session_state["review_row"] = current

@@ -132,6 +132,9 @@ def test_annotator_reads_the_reviewers_comment_on_the_annotation_screen(db):
     at = page(db, "annotate.py", "amal")
     assert not at.exception
     assert any("هل روبيو هو المصدر؟" in m.value and "SOURCE «ماركو روبيو»" in m.value for m in at.markdown)
+    review.decide(db, db.users["rana"], "span", db.spans["source_a"].id, "rejected", 0)
+    at.run()
+    assert any("✗ rejected SOURCE «ماركو روبيو»" in m.value for m in at.markdown)
     # badr's screen shows nothing of it: the comment is on amal's span
     at = page(db, "annotate.py", "badr")
     assert not any("هل روبيو" in m.value for m in at.markdown)

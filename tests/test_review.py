@@ -252,3 +252,20 @@ def test_status_and_project_progress(demo, users, demo_doc, two_layers):
     }  # fmt: skip
     with pytest.raises(PermissionDenied):
         review.project_progress(demo, amal, demo_doc.project_id)
+
+
+def test_feedback_shows_an_annotator_the_decisions_and_comments_on_their_own_work(demo, users, demo_doc, two_layers):
+    s = two_layers
+    rana, amal, badr = users["rana"], users["amal"], users["badr"]
+    review.decide(demo, rana, "span", s["only_a"].id, "rejected", 0)
+    review.decide(demo, rana, "span", s["claim_b"].id, "accepted", 0)
+    link = demo.links_of_span(s["q_a"].id)[0]
+    review.decide(demo, rana, "link", link.id, "accepted", 0)
+    review.add_comment(demo, rana, "span", s["only_a"].id, "ليست إشارة")
+    rows = [(r["kind"], r["about"], r["who"], r["text"]) for r in review.feedback(demo, amal, demo_doc.id)]
+    assert rows == [
+        ("decision", "CUE «كشفت»", rana.name, "rejected"),
+        ("decision", "attributed_to: «لتقييد معظم أشكال الهجرة» → «حكوماتهم»", rana.name, "accepted"),
+        ("comment", "CUE «كشفت»", rana.name, "ليست إشارة"),
+    ]
+    assert [(r["kind"], r["text"]) for r in review.feedback(demo, badr, demo_doc.id)] == [("decision", "accepted")]
