@@ -163,14 +163,15 @@ export default function (component) {
       piece.classList.add('piece');
       piece.textContent = text;
       piece.style.backgroundColor = `color-mix(in srgb, ${inner.colour} 60%, transparent)`;
-      // stacked underlines, one track per overlapping span: a 1px gap then a 2px band per track
+      // stacked underlines, one track per overlapping span (a span keeps its track along its length):
+      // a 1px gap then a 3px band per track; the first shadow in the list is painted on top
       const byTrack = new Map(chain.map((s) => [s.track, s]));
       const maxTrack = Math.max(...chain.map((s) => s.track));
       const shadows = [];
       for (let t = 0; t <= maxTrack; t++) {
         const s = byTrack.get(t);
-        shadows.push(`0 ${3 * t + 1}px 0 0 ${BG}`);
-        shadows.push(`0 ${3 * t + 3}px 0 0 ${s ? `color-mix(in srgb, ${s.colour} 80%, #000)` : BG}`);
+        shadows.push(`0 ${4 * t + 1}px 0 0 ${BG}`);
+        shadows.push(`0 ${4 * t + 4}px 0 0 ${s ? `color-mix(in srgb, ${s.colour} 70%, #000)` : BG}`);
       }
       piece.style.boxShadow = shadows.join(',');
       const opens = chain.filter((s) => s.start === seg.start).map((s) => s.label);
