@@ -193,10 +193,10 @@ def verify_session(store: Store, secret: bytes, token: str | None, *, now: float
         raise AuthError("Your session is not valid; please log in.")
     if expires_at <= (time.time() if now is None else now):
         raise AuthError("Your session has expired; please log in again.")
+    if not user.active:  # before the generation, which deactivation also bumps: say why
+        raise AuthError(f"The account {user.username!r} is deactivated.")
     if generation != current_generation:
         raise AuthError("You have been logged out; please log in again.")
-    if not user.active:
-        raise AuthError(f"The account {user.username!r} is deactivated.")
     return Session(user=user, expires_at=expires_at)
 
 

@@ -210,7 +210,7 @@ def test_logout_ends_every_session_of_the_user(demo, users):
 def test_deactivation_ends_sessions_and_reactivation_does_not_revive_them(demo, users):
     token = auth.issue_session(demo, SECRET, users["amal"], now=T0)
     auth.deactivate(demo, users["admin"], users["amal"].id)
-    with pytest.raises(AuthError):
+    with pytest.raises(AuthError, match="deactivated"):
         auth.verify_session(demo, SECRET, token, now=T0 + 1)
     with pytest.raises(PermissionDenied):
         auth.issue_session(demo, SECRET, users["amal"], now=T0 + 1)
