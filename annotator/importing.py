@@ -163,44 +163,45 @@ def canonical(raw: str) -> CanonicalText:
 
 
 _GRAPHEME = regex.compile(r"\X")
-_PREPEND = frozenset("\u0600\u0601\u0602\u0603\u0604\u0605\u06dd\u070f\u0890\u0891\u08e2\u110bd\u110cd")
+
+
+# Characters that join the one before them (GB9, GB9a): an offset just before one is not a boundary
+# (unless a control character such as a newline precedes it).
+_JOINS = regex.compile(r"[\p{GCB=Extend}\p{GCB=SpacingMark}\p{GCB=ZWJ}]")
+# Characters under the rarer rules (prepend, regional-indicator pairs, Hangul syllables, emoji ZWJ sequences,
+# Indic conjuncts, CR LF): offsets next to them are checked with \X over a window.
+_RARE = regex.compile(
+    r"[\p{GCB=Prepend}\p{GCB=Regional_Indicator}\p{GCB=L}\p{GCB=V}\p{GCB=T}\p{GCB=LV}\p{GCB=LVT}"
+    r"\p{Extended_Pictographic}\p{ccc=9}\r\u0900-\u0dff\u1000-\u109f\u1780-\u17ff\u1a20-\u1aaf\U00011000-\U00011fff]"
+)
+_PLAIN, _JOINING, _RARE_KIND = 0, 1, 2
+_KIND: dict[str, int] = {}  # per character, filled as characters are met (imports check two offsets per span)
+
+
+def _kind(c: str) -> int:
+    k = _KIND.get(c)
+    if k is None:
+        k = _KIND[c] = _JOINING if _JOINS.match(c) else _RARE_KIND if _RARE.match(c) else _PLAIN
+    return k
 
 
 def is_grapheme_boundary(text: str, i: int) -> bool:
-    """True when offset ``i`` does not split a grapheme cluster (a letter from its marks, an emoji sequence)."""
+    """True when offset ``i`` does not split a grapheme cluster (a letter from its marks, an emoji sequence);
+    the same answer as the ``regex`` module's ``\\X``, mostly without running it."""
     if i <= 0 or i >= len(text):
         return True
-    c, p = text[i], text[i - 1]
-    # Common case: a letter, digit, punctuation or space never continues the cluster before it, unless that
-    # one is a "prepend" character, CR before LF, or a Hangul jamo sequence.
-    if (
-        unicodedata.category(c)[0] in "LNPZ"
-        and p not in _PREPEND
-        and p != "\r"
-        and not ("\u1100" <= c <= "\u11ff" or "\uac00" <= c <= "\ud7ff")
-    ):
+    kc = _kind(text[i])
+    if kc == _JOINING:
+        return text[i - 1] in "\n\t"
+    if kc == _PLAIN and _kind(text[i - 1]) != _RARE_KIND:
         return True
     lo = max(0, i - 32)
     return any(m.start() == i for m in _GRAPHEME.finditer(text, lo, min(len(text), i + 32)))
 
 
-_STARTS_CLUSTER: dict[str, bool] = {}
-
-
-def _boundary(text: str, i: int) -> bool:
-    """:func:`is_grapheme_boundary` with the common-case answer cached per character (called twice per span)."""
-    if i <= 0 or i >= len(text):
-        return True
-    c = text[i]
-    ok = _STARTS_CLUSTER.get(c)
-    if ok is None:
-        ok = _STARTS_CLUSTER[c] = unicodedata.category(c)[0] in "LNPZ" and not (
-            "\u1100" <= c <= "\u11ff" or "\uac00" <= c <= "\ud7ff"
-        )
-    p = text[i - 1]
-    if ok and p not in _PREPEND and p != "\r":
-        return True
-    return is_grapheme_boundary(text, i)
+def boundary_checker(text: str) -> Callable[[int], bool]:
+    """``is_grapheme_boundary`` bound to one text."""
+    return lambda i: is_grapheme_boundary(text, i)
 
 
 def _is_word_char(c: str) -> bool:
@@ -378,6 +379,7 @@ def prepare_record(rec: RawRecord, default_annotator: str | None, source: str) -
     seen: dict[tuple, int] = {}
     index_of_key: dict[tuple, int] = {}
     checked_users: set[str] = set()
+    boundary = boundary_checker(text)
     for k, (s, (a, b)) in enumerate(zip(rec.spans, pairs, strict=True), start=1):
         label = s.label
         if label.__class__ is not str or not label or label != label.strip():
@@ -400,7 +402,7 @@ def prepare_record(rec: RawRecord, default_annotator: str | None, source: str) -
                 raise _Reject(f"span {k} ({label}): {exc}") from None
             if span_text != expected:
                 raise _Reject(f"span {k} ({label}) is {span_text!r} after canonicalisation, not {expected!r}")
-        if not (_boundary(text, cs) and _boundary(text, ce)):
+        if not (boundary(cs) and boundary(ce)):
             raise _Reject(f"span {k} ({label}) [{a}, {b}) splits a letter from its marks")
         who = s.annotator or default_annotator
         if who not in checked_users:
@@ -478,6 +480,7 @@ def _prepare_tuples(rec: RawRecord, doc: PreparedDocument, notes: list[str], def
     spans = doc.spans
     seen: set = set()
     good: set = set()
+    boundary = boundary_checker(text)
     empty: dict = {}
     for k, item in enumerate(rec.label_tuples, start=1):
         if item.__class__ is list and len(item) == 3 and item[0].__class__ is int and item[1].__class__ is int:
@@ -492,7 +495,7 @@ def _prepare_tuples(rec: RawRecord, doc: PreparedDocument, notes: list[str], def
             good.add(label)
         if not 0 <= a < b <= n:
             _check_range(k, label, a, b, n)
-        if not (_boundary(text, a) and _boundary(text, b)):
+        if not (boundary(a) and boundary(b)):
             raise _Reject(f"span {k} ({label}) [{a}, {b}) splits a letter from its marks")
         ident = (label, a, b)
         if ident in seen:
@@ -728,9 +731,9 @@ def preview_import(
             by_sha[doc.sha256] = doc
             preview.documents.append(doc)
     for d in preview.documents + preview.attach:
-        for s in d.spans:
-            preview.spans_per_label[s.label] += 1
-            preview.annotators.setdefault(s.annotator, s.annotator in users)
+        preview.spans_per_label.update([s.label for s in d.spans])
+        for who in {s.annotator for s in d.spans}:
+            preview.annotators.setdefault(who, who in users)
         preview.links += len(d.links)
     if progress:
         progress(1.0)

@@ -18,6 +18,7 @@ from annotator.importing import (
     CsvOptions,
     ImportFile,
     ImportRejected,
+    boundary_checker,
     canonical,
     commit_import,
     file_from_path,
@@ -445,6 +446,17 @@ def test_canonical_shortcut_matches_canonicalize(tricky):
             assert fast.to_canonical[i] == full.to_canonical[i]
 
 
+def test_boundary_checker_matches_regex(tricky):
+    import regex
+
+    texts = [canonicalize(c["text"]).text for c in tricky.values()]
+    texts += ["ق\n\u064eا", "\u0600١٢ نص", "🇪🇬🇪🇬 x", "한국어 ok", "👨\u200d👩\u200d👧 ok", "a\u0301b\tc\u0301", "नमस्ते"]
+    for text in texts:
+        bounds = {m.start() for m in regex.finditer(r"\X", text)} | {len(text)}
+        check = boundary_checker(text)
+        assert [check(i) for i in range(len(text) + 1)] == [i in bounds for i in range(len(text) + 1)], text
+
+
 def test_grapheme_boundary_matches_regex(tricky):
     import regex
 
@@ -453,3 +465,34 @@ def test_grapheme_boundary_matches_regex(tricky):
         bounds = {m.start() for m in regex.finditer(r"\X", text)} | {len(text)}
         for i in range(len(text) + 1):
             assert is_grapheme_boundary(text, i) == (i in bounds), (case["id"], i)
+
+
+def test_grapheme_boundary_on_random_mixtures():
+    import random
+
+    import regex
+
+    pool = list("قال ًٌّـ\u200c\u200d\n\t.،aé") + [
+        "\u0301",
+        "👍",
+        "🏽",
+        "🇪",
+        "🇬",
+        "한",
+        "ᄀ",
+        "ᅡ",
+        "क",
+        "्",
+        "ष",
+        "\u0600",
+        "١",
+        "👨",
+        "\ufe0f",
+    ]
+    rng = random.Random(4)
+    for _ in range(300):
+        text = "".join(rng.choice(pool) for _ in range(rng.randint(1, 25)))
+        bounds = {m.start() for m in regex.finditer(r"\X", text)} | {len(text)}
+        assert [is_grapheme_boundary(text, i) for i in range(len(text) + 1)] == [i in bounds for i in range(len(text) + 1)], (
+            ascii(text)
+        )

@@ -63,7 +63,7 @@ def _stem(name: str) -> str:
 
 
 def _short_title(text: str, words: int = 8) -> str:
-    return " ".join(str(text).split()[:words])[:120]
+    return " ".join(str(text)[: 20 * words].split()[:words])[:120]
 
 
 # ---- plain text -------------------------------------------------------------------------------------------
