@@ -140,7 +140,7 @@ def baseline_export(path: Path, out: Path) -> float:
 
 
 EXPORT_CHILD = """
-import resource, sys, time
+import sys
 sys.path.insert(0, {root!r})
 from annotator.store import Store
 store = Store({db!r})
@@ -150,7 +150,8 @@ if {run!r}:
     export_to_path(store, admin, store.project_by_name("Bench").id, "csv", {out!r})
 else:
     store.query("SELECT count(*) FROM spans")
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+# VmHWM: this process's own peak (ru_maxrss would include the parent's size at fork)
+print(next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM")))
 """
 
 
