@@ -574,13 +574,15 @@ def read_files(
         try:
             text = decode(f.name, f.data, encoding)
             kind = detect_format(f, text) if fmt == "auto" else fmt
-            who = annotator or member_user
+            # doccano exports one <username>.jsonl per annotator: the file name names them, unless told otherwise
+            stem = PurePosixPath(f.name).stem
+            file_user = member_user or (stem if USERNAME.match(stem) else None)
             if kind == "txt":
                 items = list(read_txt(f.name, text))
             elif kind == "csv":
                 items = list(read_csv(f.name, text, csv_options))
             elif kind == "jsonl":
-                items = list(read_jsonl(f.name, text, who))
+                items = list(read_jsonl(f.name, text, annotator, file_user))
             else:
                 items = list(read_labelstudio(f.name, text, include_predictions))
             out.append(_FileRecords(f.name, kind, items))

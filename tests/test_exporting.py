@@ -293,3 +293,39 @@ def test_csv_lines_match_the_csv_module():
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\r\n").writerows(rows)
     assert csv_lines(rows) == buf.getvalue()
+
+
+def test_review_columns_and_filter(annotated, users):
+    from annotator import review
+
+    store, project, docs = annotated
+    doc = docs["emoji"]
+    spans = {s.text: s for s in store.list_spans(doc.id, annotator_ids=[users["amal"].id])}
+    review.decide(store, users["rana"], "span", spans["المغرد"].id, "accepted", 0)
+    review.decide(store, users["rana"], "span", spans["هذا خبر مهم 🇪🇬"].id, "rejected", 0)
+    zf = _zip(store, users["admin"], project, "csv", filters=ExportFilters(review_status="accepted"))
+    (row,) = list(csv.DictReader(io.StringIO(zf.read("spans.csv").decode(), newline="")))
+    assert (row["text"], row["review_status"], row["reviewer"]) == ("المغرد", "accepted", "rana")
+    zf = _zip(store, users["admin"], project, "csv", filters=ExportFilters(review_status="unreviewed"))
+    assert len(list(csv.DictReader(io.StringIO(zf.read("spans.csv").decode(), newline="")))) == 8
+
+
+def test_labelstudio_items_have_the_keys_label_studio_writes(annotated, users):
+    """Our result items carry the same keys as Label Studio 1.23's own export (tests/fixtures/peer-exports)."""
+    from pathlib import Path
+
+    store, project, _docs = annotated
+    peer = json.loads((Path(__file__).parent / "fixtures" / "peer-exports" / "labelstudio-1.23.json").read_text(encoding="utf-8"))
+    theirs = {}
+    for task in peer:
+        for ann in task["annotations"]:
+            for r in ann["result"]:
+                theirs.setdefault(r["type"], (set(r), set(r.get("value", {}))))
+    tasks = json.loads(_zip(store, users["admin"], project, "labelstudio").read("tasks.json"))
+    ours = {}
+    for task in tasks:
+        assert set(task) >= {"id", "data", "annotations", "predictions"} and "text" in task["data"]
+        for ann in task["annotations"]:
+            for r in ann["result"]:
+                ours.setdefault(r["type"], (set(r), set(r.get("value", {}))))
+    assert ours == theirs

@@ -496,3 +496,10 @@ def test_grapheme_boundary_on_random_mixtures():
         assert [is_grapheme_boundary(text, i) for i in range(len(text) + 1)] == [i in bounds for i in range(len(text) + 1)], (
             ascii(text)
         )
+
+
+def test_loose_doccano_user_file_named_after_its_user(demo, admin, project):
+    data = (PEER / "doccano-1.8.annotator2.jsonl").read_bytes()
+    preview, _ = import_files(demo, admin, project.id, [ImportFile("annotator2.jsonl", data)])
+    assert preview.summary()["new_users"] == ["annotator2"]
+    assert {demo.get_user(s.annotator_id).username for _d, s in _spans(demo, project.id)} == {"annotator2"}

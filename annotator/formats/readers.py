@@ -193,9 +193,12 @@ def _json_line(name: str, line: int, raw: str, last: bool):
         return Problem(name, line, f"not valid JSON: {exc.msg} at column {exc.colno}")
 
 
-def read_jsonl(name: str, text: str, annotator: str | None = None) -> Iterator[Item]:
+def read_jsonl(name: str, text: str, annotator: str | None = None, fallback_annotator: str | None = None) -> Iterator[Item]:
     """doccano's JSONL: ``text``; spans as ``label`` [[start, end, "LABEL"], …] or ``entities`` with
     ``relations``; ``meta`` and any other keys kept as metadata. Nisba's own JSONL export reads back the same way.
+
+    Who made the spans: ``annotator`` when given, else the line's ``meta.annotator`` (Nisba's export), else
+    ``fallback_annotator`` (doccano names each per-user file after its user).
     """
     lines = text.split("\n")
     # the last non-empty line of a file without a final newline may have been cut off in transfer
@@ -215,7 +218,7 @@ def read_jsonl(name: str, text: str, annotator: str | None = None) -> Iterator[I
         if not isinstance(obj, dict):
             yield Problem(name, line, "the line is not a JSON object")
             continue
-        item = _doccano_record(name, line, obj, annotator)
+        item = _doccano_record(name, line, obj, annotator, fallback_annotator)
         if isinstance(item, RawRecord):
             dup = ids.check(name, line, item.external_id, item.text)
             if dup:
@@ -226,13 +229,13 @@ def read_jsonl(name: str, text: str, annotator: str | None = None) -> Iterator[I
         raise FileRejected(f"{name} is empty.")
 
 
-def _doccano_record(name: str, line: int, obj: dict, annotator: str | None) -> Item:
+def _doccano_record(name: str, line: int, obj: dict, annotator: str | None, fallback: str | None = None) -> Item:
     if "text" not in obj and "data" in obj:
         obj = {**obj, "text": obj["data"]}
     if not isinstance(obj.get("text"), str):
         return Problem(name, line, "no 'text' string")
     meta = obj.get("meta") if isinstance(obj.get("meta"), dict) else {}
-    who = annotator or meta.get("annotator")
+    who = annotator or meta.get("annotator") or fallback
     layer = meta.get("layer") if meta.get("layer") in ("annotator", "gold") else "annotator"
     spans: list[RawSpan] = []
     links: list[RawLink] = []
