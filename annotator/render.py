@@ -104,7 +104,9 @@ def label_payload(labels: Sequence[Label]) -> list[dict]:
 
 
 def span_payload(spans: Sequence[Span], links: Sequence[Link], labels: Sequence[Label], *, ordered: bool = False) -> list[dict]:
-    """Spans in reading order with label, colour, attributes, track, and the ids they are linked to."""
+    """Spans in reading order with label, colour, offsets, attributes, track, and the ids they are linked to.
+
+    No span text: the component slices it from the document text, which keeps the payload small."""
     order = list(spans) if ordered else reading_order(spans)
     colour = {lab.id: lab.colour for lab in labels}
     track = tracks(order, ordered=True)
@@ -115,7 +117,7 @@ def span_payload(spans: Sequence[Span], links: Sequence[Link], labels: Sequence[
     return [
         {
             "id": s.id, "label": s.label, "colour": colour.get(s.label_id, "#cccccc"), "start": s.start_offset,
-            "end": s.end_offset, "text": s.text, "attributes": s.attributes, "version": s.version,
+            "end": s.end_offset, "attributes": s.attributes, "version": s.version,
             "track": min(track[s.id], last), "links": out_links.get(s.id, {}),
         }
         for s in order

@@ -132,6 +132,7 @@ export default function (component) {
   const spans = new Map(data.spans.map((s) => [s.id, s]));
   const labels = new Map(data.labels.map((l) => [l.name, l]));
   const kindOf = (span) => (labels.get(span.label) || {}).kind;
+  const spanText = (span) => S.cps.slice(span.start, span.end).join('');
 
   if (S.text !== data.text) { S.text = data.text; S.cps = Array.from(data.text); S.bounds = null; }
   const cps = S.cps;
@@ -369,7 +370,7 @@ export default function (component) {
     const lab = labels.get(sp.label) || { attributes: {} };
     const kids = [
       el('span', { className: 'chip', style: `background:${sp.colour}` }, sp.label),
-      el('span', { className: 'quote', dir: 'rtl', lang: 'ar' }, '«' + sp.text + '»'),   // text node, never HTML
+      el('span', { className: 'quote', dir: 'rtl', lang: 'ar' }, '«' + spanText(sp) + '»'),   // text node, never HTML
     ];
     for (const [name, values] of Object.entries(lab.attributes || {})) {
       const sel = el('select', { data: { nisbaAttr: name }, title: name },
@@ -394,7 +395,7 @@ export default function (component) {
       if (!other) continue;
       const x = el('button', { type: 'button', title: 'Remove this link', data: { nisba: 'unlink', linkId: k.id } },
         `${k.from === sp.id ? '→' : '←'} ${k.type === 'cue' ? 'cue' : 'source'} ${other.label} `,
-        el('span', { className: 'quote', dir: 'rtl' }, '«' + other.text + '»'), ' ×');
+        el('span', { className: 'quote', dir: 'rtl' }, '«' + spanText(other) + '»'), ' ×');
       x.onclick = () => send({ type: 'unlink', link_id: k.id });
       kids.push(x);
     }
@@ -478,6 +479,7 @@ export default function (component) {
     return false;
   };
   keys.handler = handler;
+  box.dataset.snapWords = data.snap_words ? '1' : '0';   // test hook: which snapping the next tag uses
   box.dataset.ready = '1';
   return () => { if (keys.handler === handler) keys.handler = null; };
 }

@@ -52,9 +52,16 @@ def cluster_rect(page, text: str, offset: int) -> dict:
     return article(page).evaluate(_RECT_JS, [offset, b.graphemes[i + 1]])
 
 
+def fonts_settled(page) -> None:
+    """Wait until the bundled Arabic face is loaded: glyphs move when it swaps in (font-display: swap)."""
+    page.evaluate("""async () => { await document.fonts.load('1em "Noto Naskh Arabic"'); await document.fonts.ready; }""")
+
+
 def drag_rtl(page, text: str, start: int, end: int) -> None:
     """Drag with the real mouse over ``text[start:end]`` on one line of right-to-left text: from the right
-    edge of the first cluster (the logical start in RTL) to the left edge of the last one."""
+    edge of the first cluster (the logical start in RTL) to the left edge of the last one; returns when
+    the component has read the selection."""
+    fonts_settled(page)
     article(page).scroll_into_view_if_needed()
     b = Boundaries(text)
     last = b.graphemes[b.graphemes.index(end) - 1]
@@ -65,6 +72,7 @@ def drag_rtl(page, text: str, start: int, end: int) -> None:
     page.mouse.down()
     page.mouse.move(last_rect["left"] + 1, (last_rect["top"] + last_rect["bottom"]) / 2, steps=12)
     page.mouse.up()
+    page.wait_for_selector(f'[data-nisba="status"]:has-text("{start}–{end}")')
 
 
 def select_offsets(page, start: int, end: int) -> None:

@@ -106,7 +106,7 @@ def test_word_with_harakat_is_never_split(page, base_url, app_db, doc_ids):
     assert span.text == word
     # without word snapping, a selection ending between a letter and its marks still takes the marks
     page.get_by_text("Snap to whole words").click()
-    wait_ready(page)
+    page.wait_for_selector('[data-nisba="article"][data-snap-words="0"]')
     start = text.index(word)
     dal = start + word.index("د")
     select_offsets(page, start, dal + 1)
@@ -189,3 +189,21 @@ def test_markup_in_article_text_is_shown_as_text(page, base_url, app_db, doc_ids
     assert article(page).text_content() == text
     assert page.locator('[data-nisba="article"] img, [data-nisba="article"] script').count() == 0
     assert page.locator("img[src=x]").count() == 0
+
+
+def test_next_and_previous_document_keys(page, base_url, app_db, doc_ids):
+    first, second = doc_ids["emoji"], doc_ids["harakat-tatweel"]
+    open_app(page, base_url, doc=first)
+    page.keyboard.press("n")
+    page.wait_for_url(f"**/?doc={second}")
+    wait_ready(page)
+    page.wait_for_function(
+        "([box, text]) => box.textContent === text",
+        arg=[article(page).element_handle(), doc_text(app_db, second)],
+    )
+    page.keyboard.press("PageUp")
+    page.wait_for_url(f"**/?doc={first}")
+    page.wait_for_function(
+        "([box, text]) => box.textContent === text",
+        arg=[article(page).element_handle(), doc_text(app_db, first)],
+    )
