@@ -129,6 +129,7 @@ class ImportPreview:
             "annotators": sorted(self.annotators),
             "new_users": sorted(u for u, exists in self.annotators.items() if not exists),
             "new_labels": list(self.new_labels),
+            "new_attribute_values": self.new_attribute_values,
         }
 
 
@@ -795,8 +796,8 @@ def commit_import(
                 clean = validate_label({"name": name, "kind": "other"}, list(labels.values()))
                 clean["position"] = position
                 position += 1
-                store.insert_label(pid, clean)
-                store.record_event(user.id, "create", "label", None, after={**clean, "via": "import"})
+                label_id = store.insert_label(pid, clean)
+                store.record_event(user.id, "create", "label", label_id, after={**clean, "via": "import"})
         labels = {lab.name: lab for lab in store.list_labels(pid)}
         for label_name, attrs in preview.new_attribute_values.items():
             lab = labels[label_name]
@@ -806,6 +807,14 @@ def commit_import(
                 merged[name] += [v for v in values if v not in merged[name]]
             if merged != lab.attributes:
                 store.update_label(lab.id, attributes=merged)
+                store.record_event(
+                    user.id,
+                    "update",
+                    "label",
+                    lab.id,
+                    before={"attributes": lab.attributes},
+                    after={"attributes": merged, "via": "import"},
+                )
         labels = {lab.name: lab for lab in store.list_labels(pid)}
         label_ids = {name: lab.id for name, lab in labels.items()}
         user_ids: dict[str, int] = {}

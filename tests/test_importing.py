@@ -325,6 +325,9 @@ def test_new_labels_and_attribute_values_join_the_scheme(demo, admin, project):
     assert preview.new_labels == ["SPEAKER"]
     lab = next(lab for lab in demo.list_labels(project.id) if lab.name == "SPEAKER")
     assert lab.kind == "other" and lab.attributes == {"rank": ["high"]}
+    events = [(e["action"], e["entity"], e["entity_id"]) for e in demo.iter_events()][-4:]
+    assert ("create", "label", lab.id) in events and ("update", "label", lab.id) in events
+    assert events[-1][:2] == ("import", "project")
 
 
 # ---- bad input ---------------------------------------------------------------------------------------------
