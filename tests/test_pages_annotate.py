@@ -221,3 +221,32 @@ def test_another_annotators_span_cannot_be_deleted(db_env, actor, doc):
 def test_nav_action_asks_for_the_neighbour(db_env, actor, doc):
     assert apply_action(db_env, actor, doc, {"type": "nav", "step": 1}).nav == 1
     assert apply_action(db_env, actor, doc, {"type": "nav", "step": -1}).nav == -1
+
+
+def test_a_refused_save_is_shown_as_an_error(db_env):
+    at = _page(db_env)
+    at.session_state["annotate_article_status"] = {"seq": 1, "kind": "error", "message": "Not saved: the database is busy"}
+    at.run()
+    assert [e.value for e in at.error] == ["Not saved: the database is busy"]
+    assert _payload(at)["status"]["kind"] == "error"
+    assert db_env.list_spans(_docs(db_env)[0].id) == []
+
+
+def test_a_locked_database_refuses_the_tag_with_a_reason(db_env, actor, doc, monkeypatch):
+    import sqlite3
+
+    import annotator.store as store_module
+
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 50)
+    impatient = Store(db_env.path, migrate_schema=False)
+    blocker = sqlite3.connect(db_env.path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # a colleague's long write holds the lock
+    try:
+        out = apply_action(impatient, actor, doc, {"type": "tag", "label": "CLAIM", "start": 0, "end": 4})
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+        impatient.close()
+    assert out.kind == "error"
+    assert "not saved" in out.message.lower() or "busy" in out.message.lower()
+    assert db_env.list_spans(doc.id) == []
