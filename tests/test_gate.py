@@ -60,7 +60,8 @@ def http(app, method, target, *, headers=None, form=None, client="127.0.0.1"):
 
         body = urlencode(form).encode()
         hdrs["content-type"] = "application/x-www-form-urlencoded"
-        hdrs["content-length"] = str(len(body))
+    if method == "POST":
+        hdrs.setdefault("content-length", str(len(body)))  # as browsers send it
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
         "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
@@ -210,6 +211,13 @@ def test_login_sets_a_strict_httponly_cookie_and_opens_the_app(app, users):
 def test_cross_site_or_unsigned_posts_are_refused(app, headers):
     reply = http(app, "POST", "/login", headers=headers, form={"username": "amal", "password": "nisba-amal"})
     assert reply.status == 403 and reply.header("set-cookie") is None
+
+
+def test_oversized_or_unsized_form_posts_are_refused(app):
+    big = {"username": "amal", "password": "x" * 20_000}
+    assert http(app, "POST", "/login", headers={"origin": ORIGIN}, form=big).status == 413
+    unsized = http(app, "POST", "/login", headers={"origin": ORIGIN, "content-length": ""}, form={"username": "amal"})
+    assert unsized.status == 413
 
 
 def test_referer_from_this_site_is_accepted_without_origin(app):

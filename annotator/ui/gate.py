@@ -31,6 +31,7 @@ from annotator.store import Store, default_db_path
 
 # Paths an anonymous visitor may reach: the login pages and the health probe (it reveals nothing).
 OPEN_PATHS = ("/login", "/logout", "/setup", "/_stcore/health")
+MAX_FORM_BYTES = 16 * 1024  # the login forms are tiny; anonymous visitors must not make us buffer more
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
@@ -121,8 +122,8 @@ class LoginGate:
                 return RedirectResponse("/", status_code=303)
             notice = '<p class="ok">You have logged out.</p>' if request.query_params.get("bye") else ""
             return await self._login_page(notice)
-        if not same_origin(request):
-            return PlainTextResponse("Cross-site form posts are refused.", status_code=403, headers=SECURITY_HEADERS)
+        if refusal := refuse_post(request):
+            return refusal
         form = await request.form(max_files=0, max_fields=10)
         username, password = str(form.get("username", ""))[:100], str(form.get("password", ""))
         client = request.client.host if request.client else ""
@@ -147,8 +148,8 @@ class LoginGate:
 
     async def setup(self, request: Request) -> Response:
         """First start: create the admin account (only while no active admin has a password)."""
-        if not same_origin(request):
-            return PlainTextResponse("Cross-site form posts are refused.", status_code=403, headers=SECURITY_HEADERS)
+        if refusal := refuse_post(request):
+            return refusal
         form = await request.form(max_files=0, max_fields=10)
         username, display = str(form.get("username", ""))[:100], str(form.get("display_name", ""))[:100]
         password, again = str(form.get("password", "")), str(form.get("password_again", ""))
@@ -169,8 +170,8 @@ class LoginGate:
         prefetch must not log anyone out)."""
         if request.method == "GET":
             return page(LOGOUT_FORM, title="Log out")
-        if not same_origin(request):
-            return PlainTextResponse("Cross-site form posts are refused.", status_code=403, headers=SECURITY_HEADERS)
+        if refusal := refuse_post(request):
+            return refusal
         session = await run_in_threadpool(self.session_of, request.headers.get("cookie"))
         if session is not None:
             await run_in_threadpool(auth.logout, self.store, session.user)
@@ -198,8 +199,12 @@ class GateMiddleware:
                 return
             return await self._refuse(scope, receive, send, has_cookie=bool(read_cookie(cookie, auth.COOKIE_NAME)))
         if scope["type"] == "http" and session.expires_at - time.time() < self.gate.ttl / 2:
-            token = await run_in_threadpool(self.gate.issue, session.user)
-            send = _with_cookie(send, self.gate, token, scope.get("scheme") == "https")
+            try:
+                token = await run_in_threadpool(self.gate.issue, session.user)
+            except NisbaError:  # deactivated a moment ago: no renewal; the next request is refused
+                token = None
+            if token:
+                send = _with_cookie(send, self.gate, token, scope.get("scheme") == "https")
         return await self.app(scope, receive, send)
 
     async def _refuse(self, scope, receive, send, *, has_cookie: bool):
@@ -242,6 +247,16 @@ def read_cookie(cookie_header: str | None, name: str) -> str | None:
     except Exception:  # a malformed header from any client must not crash the gate
         return None
     return jar[name].value if name in jar else None
+
+
+def refuse_post(request: Request) -> Response | None:
+    """A 403 for a form posted from another site, a 413 for an oversized or unsized body; None when fine."""
+    if not same_origin(request):
+        return PlainTextResponse("Cross-site form posts are refused.", status_code=403, headers=SECURITY_HEADERS)
+    length = request.headers.get("content-length", "")
+    if not length.isdigit() or int(length) > MAX_FORM_BYTES:
+        return PlainTextResponse("The form is too large.", status_code=413, headers=SECURITY_HEADERS)
+    return None
 
 
 def same_origin(request: Request) -> bool:
