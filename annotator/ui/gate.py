@@ -288,7 +288,7 @@ PAGE = """<!doctype html>
   main {{ background: #fff; padding: 2rem 2.25rem; border-radius: 12px; width: min(24rem, 90vw);
           box-shadow: 0 2px 14px rgba(0, 0, 0, .08); }}
   h1 {{ margin: 0 0 .25rem; font-size: 1.5rem; }}
-  h1 .ar {{ font-weight: 400; color: #8a6d3b; margin-inline-start: .4rem; }}
+  h1 .ar {{ font-weight: 400; color: #8a6d3b; margin-left: .6rem; }}
   .sub {{ margin: 0 0 1.5rem; color: #666; font-size: .95rem; }}
   label {{ display: block; font-size: .9rem; margin: .9rem 0 .3rem; }}
   input {{ width: 100%; box-sizing: border-box; padding: .6rem .7rem; font-size: 1rem;
