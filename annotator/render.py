@@ -193,6 +193,15 @@ def document_choice(row: dict, label_names: Sequence[str]) -> str:
     return f"{done}{row['title']}" + (f"  ·  {' · '.join(parts)}" if parts else "")
 
 
+def document_rows(overview: Sequence[dict], label_names: Sequence[str]) -> list[dict]:
+    """The document list as table rows: title, this user's spans per label, and whether it is marked done."""
+    return [
+        {"title": row["title"], **{name: row.get("counts", {}).get(name, 0) for name in label_names},
+         "done": row.get("status") in ("submitted", "reviewed")}
+        for row in overview
+    ]  # fmt: skip
+
+
 def neighbour(ids: Sequence[int], current: int | None, step: int) -> int | None:
     """The document ``step`` places after ``current`` in ``ids`` (clamped to the list), or None if empty."""
     if not ids:

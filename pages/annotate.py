@@ -5,7 +5,7 @@ import streamlit as st
 
 from annotator.errors import NisbaError
 from annotator.projects import document_overview, get_document, list_projects, set_document_status
-from annotator.render import document_choice, neighbour, span_rows
+from annotator.render import document_choice, document_rows, neighbour, span_rows
 from annotator.review import feedback
 from annotator.ui.article_component import article_view
 from annotator.ui.session import current_user, get_store
@@ -78,6 +78,8 @@ opt_done.toggle(
 )  # fmt: skip
 if "annotate_error" in st.session_state:
     st.error(st.session_state.pop("annotate_error"))
+with st.expander(f"All documents of the project ({len(doc_ids)})"):
+    st.dataframe(pd.DataFrame(document_rows(list(overview.values()), label_names)), hide_index=True, key="annotate_documents")
 
 
 def select_row() -> None:

@@ -11,6 +11,7 @@ from annotator.models import Label, Link, Span
 from annotator.render import (
     component_payload,
     document_choice,
+    document_rows,
     neighbour,
     reading_order,
     segments,
@@ -161,3 +162,14 @@ def test_document_choice_and_neighbour():
     assert neighbour([4, 5, 9], 4, -1) == 4
     assert neighbour([4, 5, 9], 77, 1) == 4
     assert neighbour([], 1, 1) is None
+
+
+def test_document_rows_count_every_label():
+    overview = [
+        {"id": 1, "title": "أ", "counts": {"CLAIM": 2}, "status": "in_progress"},
+        {"id": 2, "title": "ب", "counts": {}, "status": "submitted"},
+    ]
+    assert document_rows(overview, ["CLAIM", "CUE"]) == [
+        {"title": "أ", "CLAIM": 2, "CUE": 0, "done": False},
+        {"title": "ب", "CLAIM": 0, "CUE": 0, "done": True},
+    ]
