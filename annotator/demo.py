@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from annotator.models import User
 from annotator.projects import add_document, create_project
 from annotator.store import Store
 
@@ -82,11 +81,3 @@ def _ensure_demo_project(store: Store) -> bool:
             store.add_member(project.id, uid)
         add_document(store, admin, project.id, DEMO_TITLE, DEMO_ARTICLE.read_text(encoding="utf-8"), source="demo")
     return True
-
-
-def default_user(store: Store) -> User:
-    """The demo annotator used before accounts exist."""
-    user = store.user_by_username("amal")
-    if user is None:
-        raise LookupError("no demo user")
-    return user
