@@ -481,7 +481,7 @@ def _prepare_tuples(rec: RawRecord, doc: PreparedDocument, notes: list[str], def
     spans = doc.spans
     seen: set = set()
     good: set = set()
-    boundary = boundary_checker(text)
+    kget = _KIND.get
     empty: dict = {}
     for k, item in enumerate(rec.label_tuples, start=1):
         if item.__class__ is list and len(item) == 3 and item[0].__class__ is int and item[1].__class__ is int:
@@ -496,7 +496,15 @@ def _prepare_tuples(rec: RawRecord, doc: PreparedDocument, notes: list[str], def
             good.add(label)
         if not 0 <= a < b <= n:
             _check_range(k, label, a, b, n)
-        if not (boundary(a) and boundary(b)):
+        # is_grapheme_boundary's common case inlined (plain character after a non-rare one): the hot loop
+        if not (
+            (a == 0 or (kget(text[a]) == _PLAIN and kget(text[a - 1], _RARE_KIND) != _RARE_KIND) or is_grapheme_boundary(text, a))
+            and (
+                b == n
+                or (kget(text[b]) == _PLAIN and kget(text[b - 1], _RARE_KIND) != _RARE_KIND)
+                or is_grapheme_boundary(text, b)
+            )
+        ):
             raise _Reject(f"span {k} ({label}) [{a}, {b}) splits a letter from its marks")
         ident = (label, a, b)
         if ident in seen:
