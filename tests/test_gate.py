@@ -250,8 +250,9 @@ def test_forged_cookie_is_refused_and_dropped(app):
     cookie = cookie_header(login(app))
     forged = cookie[:-1] + ("0" if cookie[-1] != "0" else "1")
     reply = http(app, "GET", "/", headers={"cookie": forged, "accept": "text/html"})
-    assert reply.status == 303 and reply.header("location") == "/login"
+    assert reply.status == 303 and reply.header("location") == "/login?ended=1"
     assert reply.cookie().value == ""  # cleared
+    assert "Your session has ended" in http(app, "GET", "/login?ended=1").body.decode()
     assert [m["type"] for m in websocket(app, cookie=forged)] == ["websocket.close"]
 
 

@@ -120,7 +120,11 @@ class LoginGate:
         if request.method == "GET":
             if await run_in_threadpool(self.session_of, request.headers.get("cookie")):
                 return RedirectResponse("/", status_code=303)
-            notice = '<p class="ok">You have logged out.</p>' if request.query_params.get("bye") else ""
+            notice = ""
+            if request.query_params.get("bye"):
+                notice = '<p class="ok">You have logged out.</p>'
+            elif request.query_params.get("ended"):
+                notice = '<p class="ok">Your session has ended (expired, logged out elsewhere, or the account changed). Please log in again.</p>'
             return await self._login_page(notice)
         if refusal := refuse_post(request):
             return refusal
@@ -210,7 +214,8 @@ class GateMiddleware:
     async def _refuse(self, scope, receive, send, *, has_cookie: bool):
         accepts_html = "text/html" in (_header(scope, b"accept") or "")
         if scope["method"] in ("GET", "HEAD") and accepts_html:
-            response = RedirectResponse("/login", status_code=303, headers={"Cache-Control": "no-store"})
+            target = "/login?ended=1" if has_cookie else "/login"
+            response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
         else:
             response = PlainTextResponse("Login required.", status_code=401, headers={"Cache-Control": "no-store"})
         if has_cookie:  # an expired, forged or logged-out cookie: drop it

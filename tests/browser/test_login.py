@@ -94,7 +94,8 @@ def test_login_survives_reload_and_logout_ends_it(page, base_url, doc_ids, brows
         thief.add_cookies([{k: cookie[k] for k in ("name", "value", "domain", "path")}])
         other = thief.new_page()
         other.goto(base_url + "/")
-        assert other.url.endswith("/login")
+        assert other.url.endswith("/login?ended=1")
+        assert other.get_by_text("Your session has ended").is_visible()
     finally:
         thief.close()
 
@@ -110,7 +111,7 @@ def test_deactivation_ends_an_open_session(page, base_url, app_db, doc_ids):
         page.wait_for_selector("text=The account 'badr' is deactivated.", timeout=15_000)
         assert page.locator('[data-nisba="login-link"]').is_visible()
         page.reload()
-        assert page.url.endswith("/login")
+        assert page.url.endswith("/login?ended=1")
     finally:
         auth.reactivate(store, admin, badr.id)
         store.close()
