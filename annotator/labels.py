@@ -43,7 +43,9 @@ LINK_TYPES: dict[str, tuple[set[str], set[str]]] = {
 
 _NAME = re.compile(r"^[^\s,;\"'<>&]{1,40}$")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-RESERVED_KEYS = {"n", "p", "z", "escape", "delete", "backspace", "w", "l", "a"}
+# j k y d g: the review screen's keys (next, previous, accept = yes, reject = decline, adopt into gold),
+# which the gold editor on that screen must let through; r is Streamlit's own (rerun).
+RESERVED_KEYS = {"n", "p", "z", "escape", "delete", "backspace", "w", "l", "a", "j", "k", "y", "d", "g", "r"}
 
 
 def install_default_scheme(store: Store, project_id: int) -> list[int]:

@@ -1,7 +1,7 @@
 """Review screen: every annotator's layer over the article, the aligned table of agreements and
 disagreements, accept / reject / comment, adoption into gold, per-annotator status and project progress.
 
-Keys: J next, K previous (disagreement), A accept, X reject, G adopt into gold."""
+Keys: J next, K previous (disagreement), Y accept, D reject (decline), G adopt into gold (label hotkeys cannot take them)."""
 
 import pandas as pd
 import streamlit as st
@@ -105,9 +105,9 @@ nav = st.columns(6)
 nav[0].button("◀ Previous", key="review_prev", on_click=move, args=(-1,), shortcut="K", disabled=row is None)
 nav[1].button("Next ▶", key="review_next", on_click=move, args=(1,), shortcut="J", disabled=row is None)
 nav[2].button(
-    "Accept", key="review_accept", on_click=decide_row, args=("accepted",), shortcut="A", type="primary", disabled=row is None
+    "Accept", key="review_accept", on_click=decide_row, args=("accepted",), shortcut="Y", type="primary", disabled=row is None
 )
-nav[3].button("Reject", key="review_reject", on_click=decide_row, args=("rejected",), shortcut="X", disabled=row is None)
+nav[3].button("Reject", key="review_reject", on_click=decide_row, args=("rejected",), shortcut="D", disabled=row is None)
 
 
 @reported

@@ -56,8 +56,8 @@ def test_reviewer_sees_layers_and_the_aligned_table(db):
 
 def test_keyboard_buttons_accept_and_adopt(db):
     at = page(db, "review.py", "rana")
-    # the first disagreement is the SOURCE only amal made: accept it (A), then it is decided
-    assert at.button(key="review_accept").proto.shortcut.lower() == "a"
+    # the first disagreement is the SOURCE only amal made: accept it (Y), then it is decided
+    assert at.button(key="review_accept").proto.shortcut.lower() == "y"
     at.button(key="review_accept").click().run()
     assert not at.exception
     assert db.get_review("span", db.spans["source_a"].id).decision == "accepted"

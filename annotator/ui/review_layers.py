@@ -24,6 +24,18 @@ def annotator_mark(index: int) -> str:
     return ANNOTATOR_MARKS[index] if index < len(ANNOTATOR_MARKS) else f"({index + 1})"
 
 
+def _bands(spans: list[Span | None], colour: dict[str, str]) -> str:
+    """Stacked ``box-shadow`` bands: annotator i's band is BAND_PX - 1 pixels at depth i, in the colour of
+    their label there, with a one-pixel white gap below each band; an annotator without a span there gets a
+    white band, so the deeper bands never show through at the wrong depth (earlier shadows paint on top)."""
+    last = max(i for i, s in enumerate(spans) if s is not None)
+    out = []
+    for i, s in enumerate(spans[: last + 1]):
+        out.append(f"0 {BAND_PX * i + BAND_PX - 1}px 0 0 {colour.get(s.label, '#999') if s else '#fff'}")
+        out.append(f"0 {BAND_PX * (i + 1)}px 0 0 #fff")
+    return ",".join(out[:-1])
+
+
 def layers_html(
     text: str,
     spans: Sequence[Span],
@@ -60,17 +72,14 @@ def layers_html(
                 gold_here = s
             elif s.annotator_id in band:
                 inner[s.annotator_id] = s
-        shadows = [
-            f"0 {BAND_PX * (band[a] + 1)}px 0 0 {colour.get(s.label, '#999')}"
-            for a, s in sorted(inner.items(), key=lambda kv: band[kv[0]])
-        ]
         style = []
-        if shadows:
-            style.append("box-shadow:" + ",".join(shadows))
+        if inner:
+            style.append("box-shadow:" + _bands([inner.get(a) for a in annotator_ids], colour))
         if gold_here is not None:
-            style.append(f"background:{colour.get(gold_here.label, '#ccc')}66")
+            style.append(f"background-color:{colour.get(gold_here.label, '#ccc')}66")
         if focus and start < focus[1] and focus[0] < end:
-            style.append("outline:2px solid #d32f2f;outline-offset:1px")
+            # a tint, not an outline, so the bands under the focused row stay visible
+            style.append("background-image:linear-gradient(#d32f2f2e,#d32f2f2e);border-radius:.15rem")
         tip = " · ".join(
             f"{annotator_mark(band[a])} {names.get(a, a)}: {s.label}"
             for a, s in sorted(inner.items(), key=lambda kv: band[kv[0]])
