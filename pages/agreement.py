@@ -35,8 +35,9 @@ c1.metric("Span F1, exact (mean over pairs)", f"{project_f1['exact_f1'].mean():.
 c2.metric("Span F1, overlap (mean over pairs)", f"{project_f1['overlap_f1'].mean():.3f}")
 c3.metric("Token alpha (all labels)", f"{project_alpha['alpha'].iloc[0]:.3f}" if not project_alpha.empty else "n/a")
 st.caption(
-    "Alpha: Krippendorff's alpha, nominal, over tokens (each token's tag is the set of labels covering it); "
-    "per label it is binary, the way PolNeAR reports token-wise alpha for source, cue and content."
+    "Alpha: Krippendorff's alpha, nominal, over tokens; overall, each token's tag is the label of the innermost "
+    "span over it (or none); per label it is binary (inside a span of that label or not), as PolNeAR reports "
+    "token-wise alpha for source, cue and content. F1 counts an exact match when start, end and label are equal."
 )
 
 left, right = st.columns(2)
@@ -52,8 +53,13 @@ left.altair_chart(
         tooltip=["annotator_a_name", "annotator_b_name", alt.Tooltip("value:Q", format=".3f")],
     )
     + alt.Chart(heat)
-    .mark_text(color="white")
-    .encode(x="annotator_a_name:N", y="annotator_b_name:N", text=alt.Text("value:Q", format=".2f")),
+    .mark_text()
+    .encode(
+        x="annotator_a_name:N",
+        y="annotator_b_name:N",
+        text=alt.Text("value:Q", format=".2f"),
+        color=alt.condition("datum.value > 0.6", alt.value("black"), alt.value("white")),  # readable on viridis
+    ),
     key="agreement_heatmap",
 )
 bars = agreement.label_summary(report)
