@@ -31,7 +31,6 @@ from annotator.formats.decoding import FIELD_LIMIT, MAX_FILE_BYTES, ImportFile, 
 from annotator.formats.readers import (
     READER_FORMATS,
     CsvOptions,
-    is_labelstudio_csv,
     read_csv,
     read_jsonl,
     read_labelstudio,
@@ -46,9 +45,6 @@ from annotator.text import CanonicalText, canonicalize, codepoint_to_utf16, text
 FORMATS = ("auto", *READER_FORMATS)
 MAX_JSON_DEPTH = 32
 USERNAME = re.compile(r"^[\w.@:+-]{1,80}$")
-
-__all__ = ["FORMATS", "MAX_FILE_BYTES", "FIELD_LIMIT", "ImportFile", "CsvOptions", "ImportPreview", "ImportResult",
-           "ImportRejected", "preview_import", "commit_import", "import_files", "read_files"]  # fmt: skip
 
 
 class ImportRejected(NisbaError):
@@ -91,6 +87,29 @@ class PreparedDocument:
     links: list[tuple[int, int, str, str]] = field(default_factory=list)  # from index, to index, type, annotator
     existing_id: int | None = None  # set when the text is already in the project (duplicate)
     duplicate_of: str | None = None  # "project" or "import"
+    metadata_json: str = "{}"
+    # doccano label tuples, checked, as (label, start, end) of one annotator layer: large imports skip building
+    # a PreparedSpan per span; :meth:`materialize` builds them when a document has to be merged.
+    compact: list[tuple[str, int, int]] | None = None
+    compact_annotator: str = ""
+    compact_layer: str = "annotator"
+
+    def materialize(self) -> None:
+        """Turn :attr:`compact` into :attr:`spans`."""
+        if self.compact is not None:
+            t, empty, who, layer = self.text, {}, self.compact_annotator, self.compact_layer
+            self.spans = [
+                PreparedSpan(lab, a, b, t[a:b], empty, who, layer, empty, None) for lab, a, b in self.compact
+            ] + self.spans
+            self.compact = None
+
+    def span_labels(self) -> list[str]:
+        return [c[0] for c in self.compact] if self.compact is not None else [s.label for s in self.spans]
+
+    def span_annotators(self) -> set[str]:
+        if self.compact is not None:
+            return {self.compact_annotator} if self.compact else set()
+        return {s.annotator for s in self.spans}
 
 
 @dataclass
@@ -367,7 +386,7 @@ def prepare_record(rec: RawRecord, default_annotator: str | None, source: str) -
         raise _Reject(str(exc)) from None
     doc = PreparedDocument(
         file=rec.file, line=rec.line, title=title, text=text, raw_text=raw, sha256=text_sha256(text), source=source,
-        metadata=json.loads(meta_json) if metadata else {},
+        metadata=metadata, metadata_json=meta_json if metadata else "{}",
     )  # fmt: skip
     fast = isinstance(canon.to_canonical, _Identity)
     if rec.label_tuples is not None:
@@ -478,11 +497,10 @@ def _prepare_tuples(rec: RawRecord, doc: PreparedDocument, notes: list[str], def
         if not USERNAME.match(who):
             raise _Reject(f"annotator name {who!r} is not a valid username")
     layer = "gold" if rec.tuple_layer == "gold" else "annotator"
-    spans = doc.spans
+    spans: list[tuple[str, int, int]] = []
     seen: set = set()
     good: set = set()
     kget = _KIND.get
-    empty: dict = {}
     for k, item in enumerate(rec.label_tuples, start=1):
         if item.__class__ is list and len(item) == 3 and item[0].__class__ is int and item[1].__class__ is int:
             a, b, label = item
@@ -511,7 +529,9 @@ def _prepare_tuples(rec: RawRecord, doc: PreparedDocument, notes: list[str], def
             notes.append(f"span {k} repeats an earlier {label} span «{text[a:b]}»; kept once")
             continue
         seen.add(ident)
-        spans.append(PreparedSpan(label, a, b, text[a:b], empty, who, layer, empty, None))
+        spans.append(ident)
+    if spans:
+        doc.compact, doc.compact_annotator, doc.compact_layer = spans, who, layer
     return doc, notes
 
 
@@ -678,14 +698,15 @@ def preview_import(
             preview.warnings += [Problem(item.file, item.line, n) for n in notes]
             # labels and attribute values the project does not have yet are added (reported here)
             bad = None
-            for s in doc.spans:
-                if s.label not in labels and s.label not in preview.new_labels:
+            for label in dict.fromkeys(doc.span_labels()):
+                if label not in labels and label not in preview.new_labels:
                     try:
-                        validate_label({"name": s.label}, [])
+                        validate_label({"name": label}, [])
                     except NisbaError as exc:
-                        bad = f"label {s.label!r}: {exc}"
+                        bad = f"label {label!r}: {exc}"
                         break
-                    preview.new_labels.append(s.label)
+                    preview.new_labels.append(label)
+            for s in doc.spans:
                 allowed = labels[s.label].attributes if s.label in labels else {}
                 for name, value in s.attributes.items():
                     if value not in allowed.get(name, []):
@@ -725,8 +746,9 @@ def preview_import(
                 where = (
                     "earlier in this import" if earlier is not None and earlier.existing_id is None else "already in the project"
                 )
+                doc.materialize()
                 if target is None:
-                    target = PreparedDocument(**{**doc.__dict__, "spans": [], "links": []})
+                    target = PreparedDocument(**{**doc.__dict__, "spans": [], "links": [], "compact": None})
                     target.existing_id = existing
                     target.duplicate_of = "project"
                     by_sha[doc.sha256] = target
@@ -742,8 +764,8 @@ def preview_import(
             by_sha[doc.sha256] = doc
             preview.documents.append(doc)
     for d in preview.documents + preview.attach:
-        preview.spans_per_label.update([s.label for s in d.spans])
-        for who in {s.annotator for s in d.spans}:
+        preview.spans_per_label.update(d.span_labels())
+        for who in d.span_annotators():
             preview.annotators.setdefault(who, who in users)
         preview.links += len(d.links)
     if progress:
@@ -754,6 +776,7 @@ def preview_import(
 def _merge(target: PreparedDocument, doc: PreparedDocument, already: set, preview: ImportPreview, item: RawRecord) -> None:
     """Add ``doc``'s spans to ``target`` for each annotator layer that has none there yet (``already`` holds the
     (username, layer) pairs with spans on the existing document); the others are skipped, not doubled."""
+    target.materialize()
     have = {(s.annotator, s.layer) for s in target.spans} | already
     keep: dict[int, int] = {}
     skipped = set()
@@ -845,7 +868,7 @@ def commit_import(
             if d.sha256 in existing_sha and preview.skip_duplicates:
                 targets.append((existing_sha[d.sha256], True, d))
                 continue
-            doc_rows.append((doc_id, pid, d.title, d.text, d.raw_text, d.sha256, d.source, _dump(d.metadata), position, t))
+            doc_rows.append((doc_id, pid, d.title, d.text, d.raw_text, d.sha256, d.source, d.metadata_json, position, t))
             new_doc_ids.append(doc_id)
             targets.append((doc_id, False, d))
             doc_id += 1
@@ -853,6 +876,18 @@ def commit_import(
         targets += [(d.existing_id, True, d) for d in preview.attach]
         n_spans = 0
         for k, (did, existed, d) in enumerate(targets):
+            if d.compact is not None and not existed:
+                # a new document with one layer of checked label tuples: rows straight from the tuples
+                uid, layer, text = user_ids[d.compact_annotator], d.compact_layer, d.text
+                span_rows += [
+                    (span_id + i, did, label_ids[lab], uid, layer, a, b, text[a:b], "{}", "{}", t, t)
+                    for i, (lab, a, b) in enumerate(d.compact)
+                ]
+                span_id += len(d.compact)
+                n_spans += len(d.compact)
+                status.add((did, uid))
+                continue
+            d.materialize()
             ids = []
             for s in d.spans:
                 uid = user_ids[s.annotator]
@@ -910,10 +945,6 @@ def file_from_path(path) -> ImportFile:
     p = Path(path)
     check_size(p.name, p.stat().st_size)
     return ImportFile(p.name, p.read_bytes())
-
-
-def is_labelstudio_header(header: list[str]) -> bool:
-    return is_labelstudio_csv(header)
 
 
 def csv_header(file: ImportFile, encoding: str | None = None) -> list[str]:
