@@ -59,7 +59,7 @@ def timed(fn, repeat: int) -> list[float]:
 
 
 def show(name: str, times: list[float], target: str) -> None:
-    print(f"{name:<58} median {statistics.median(times):7.1f} ms   min {min(times):7.1f} ms   (n={len(times)}, target {target})")
+    print(f"{name:<58} median {statistics.median(times):7.1f} ms   min {min(times):7.1f} ms   (n={len(times)}, target {target})", flush=True)
 
 
 def bench_payload(store: Store, doc_id: int) -> None:

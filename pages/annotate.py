@@ -7,7 +7,7 @@ from annotator.errors import NisbaError
 from annotator.projects import document_overview, get_document, list_projects, set_document_status
 from annotator.render import document_choice, document_rows, neighbour, span_rows
 from annotator.review import feedback
-from annotator.ui.article_component import article_view
+from annotator.ui.article_component import article_view, select_span
 from annotator.ui.session import current_user, get_store
 
 store = get_store()
@@ -50,7 +50,7 @@ label_names = [lab.name for lab in store.list_labels(project_id)]
 def go(step: int) -> None:
     """Open the previous (-1) or next (+1) document of the project."""
     st.session_state["annotate_doc"] = neighbour(doc_ids, st.session_state["annotate_doc"], step)
-    st.session_state["annotate_article_selected"] = None
+    select_span("annotate_article", None)
     st.session_state["annotate_rerun_app"] = True
 
 
@@ -70,7 +70,7 @@ doc_id = st.session_state["annotate_doc"]
 st.query_params["doc"] = str(doc_id)
 document = get_document(store, user, doc_id)
 
-opt_snap, opt_done, _ = st.columns([2, 2, 6])
+opt_snap, opt_done, _ = st.columns([3, 2, 5])
 opt_snap.toggle("Snap to whole words", value=True, key="annotate_snap_words")
 opt_done.toggle(
     "Mark as done", value=overview[doc_id]["status"] in ("submitted", "reviewed"),
@@ -87,7 +87,7 @@ def select_row() -> None:
     rows = st.session_state["annotate_spans_table"].selection.rows
     ids = st.session_state.get("annotate_span_ids", [])
     if rows and rows[0] < len(ids):
-        st.session_state["annotate_article_selected"] = ids[rows[0]]
+        select_span("annotate_article", ids[rows[0]])
 
 
 @st.fragment
@@ -103,7 +103,7 @@ def annotation_area() -> None:
         st.error(status["message"])
     rows = span_rows(view.spans, view.links)
     st.session_state["annotate_span_ids"] = [r["id"] for r in rows]
-    st.caption(f"{len(rows)} spans, in reading order — click a row to select its highlight")
+    st.caption(f"{len(rows)} span{'' if len(rows) == 1 else 's'}, in reading order — click a row to select its highlight")
     table = pd.DataFrame(rows, columns=["id", "label", "text", "attributes", "source", "cue"]).drop(columns="id")
     st.dataframe(table, key="annotate_spans_table", on_select=select_row, selection_mode="single-row", hide_index=True)
 

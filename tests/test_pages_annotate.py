@@ -90,9 +90,12 @@ def test_selected_span_from_session_reaches_the_component(db_env):
     doc = _docs(db_env)[0]
     span = add_span(db_env, amal, doc.id, "CLAIM", 0, 4)
     at = _page(db_env)
+    seq = _payload(at)["select_seq"]
     at.session_state["annotate_article_selected"] = span.id
+    at.session_state["annotate_article_select_seq"] = seq + 1
     at.run()
     assert _payload(at)["selected"] == span.id
+    assert _payload(at)["select_seq"] == seq + 1
 
 
 def test_next_previous_and_snap_toggle(db_env):

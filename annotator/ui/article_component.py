@@ -128,7 +128,7 @@ export default function (component) {
 
   // state that must survive re-invocations of this function (it runs again whenever `data` changes)
   const S = (root.__nisba ??= { rev: null, text: null, cps: null, bounds: null, selected: null,
-    dataSelected: undefined, link: null, pending: null, statusSeq: -1, sentSel: null, t0: null });
+    selectSeq: undefined, link: null, pending: null, statusSeq: -1, sentSel: null, t0: null });
   const spans = new Map(data.spans.map((s) => [s.id, s]));
   const labels = new Map(data.labels.map((l) => [l.name, l]));
   const kindOf = (span) => (labels.get(span.label) || {}).kind;
@@ -409,7 +409,9 @@ export default function (component) {
   }
 
   // ---- Python's view of the selected span wins when it changed there (a table row was clicked)
-  if (data.selected !== S.dataSelected) { S.dataSelected = data.selected; S.selected = data.selected; S.link = null; }
+  // a selection made in Python (a table row, a new span) arrives with a new select_seq; the browser's own
+  // clicks keep theirs until then (state that did not change is not sent back, so ids alone are ambiguous)
+  if (data.select_seq !== S.selectSeq) { S.selectSeq = data.select_seq; S.selected = data.selected; S.link = null; }
   paintSelected();
   renderPanel();
   if (data.status && data.status.seq !== S.statusSeq) {
@@ -556,6 +558,13 @@ def apply_action(
         return Outcome("error", f"Malformed action ({exc!r}); nothing was saved.")
 
 
+def select_span(key: str, span_id: int | None) -> None:
+    """Select a span in the article component ``key`` from Python (e.g. a click on a table row); call it in a
+    callback or before the component is drawn."""
+    st.session_state[f"{key}_selected"] = span_id
+    st.session_state[f"{key}_select_seq"] = st.session_state.get(f"{key}_select_seq", 0) + 1
+
+
 @dataclass
 class ArticleView:
     """What :func:`article_view` drew: the component's result and the spans and links it showed."""
@@ -584,6 +593,7 @@ def article_view(
     """
     sel_key, status_key = f"{key}_selected", f"{key}_status"
     st.session_state.setdefault(sel_key, None)
+    st.session_state.setdefault(f"{key}_select_seq", 0)
     st.session_state.setdefault(status_key, {"seq": 0, "kind": "", "message": ""})
 
     def on_action() -> None:
@@ -592,7 +602,7 @@ def article_view(
             return
         outcome = apply_action(store, user, document, action, snap_words=snap_words, layer=layer)
         if outcome.selected != "keep":
-            st.session_state[sel_key] = outcome.selected
+            select_span(key, outcome.selected)
         seq = st.session_state[status_key]["seq"] + 1
         st.session_state[status_key] = {"seq": seq, "kind": outcome.kind, "message": outcome.message}
         if outcome.nav and on_nav is not None:
@@ -612,6 +622,7 @@ def article_view(
         text_sha256=document.text_sha256, selected=st.session_state[sel_key], snap_words=snap_words,
         status=st.session_state[status_key],
     )  # fmt: skip
+    payload["select_seq"] = st.session_state[f"{key}_select_seq"]
     payload["font_base"] = FONT_BASE
     result = _article(
         key=key,

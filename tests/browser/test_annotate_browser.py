@@ -207,3 +207,25 @@ def test_next_and_previous_document_keys(page, base_url, app_db, doc_ids):
         "([box, text]) => box.textContent === text",
         arg=[article(page).element_handle(), doc_text(app_db, first)],
     )
+
+
+def test_clicking_a_table_row_selects_its_highlight(page, base_url, app_db, doc_ids):
+    doc_id = doc_ids["emoji"]
+    text = doc_text(app_db, doc_id)
+    open_app(page, base_url, doc=doc_id)
+    start = text.index("التغريدة")
+    select_offsets(page, start, start + len("التغريدة"))
+    page.keyboard.press("c")
+    span = wait_for_span(app_db, doc_id, "CLAIM", "التغريدة")
+    highlight(page, span.id).first.wait_for()
+    page.keyboard.press("Escape")
+    page.wait_for_function("(box) => box.dataset.selected === ''", arg=article(page).element_handle())
+    wait_ready(page)
+    row = [s.id for s in sorted(spans_of(app_db, doc_id), key=lambda s: (s.start_offset, -s.end_offset, s.id))].index(span.id)
+    grid = page.locator('[data-testid="stDataFrame"]').last
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    # the grid is a canvas: click the row's selection cell (header and rows are 35 px high)
+    page.mouse.click(box["x"] + 15, box["y"] + 35 + 35 * row + 17)
+    page.wait_for_function(f"(box) => box.dataset.selected === '{span.id}'", arg=article(page).element_handle())
+    assert highlight(page, span.id).first.get_attribute("class").count("sel") == 1
