@@ -137,9 +137,10 @@ class ReviewView:
                     item[self.names.get(a, str(a))] = ""
                 else:
                     r = self.reviews.get(("span", span.id))
-                    item[self.names.get(a, str(a))] = {"accepted": "✓ accepted", "rejected": "✗ rejected"}.get(
-                        r.decision if r else "", "● tagged"
-                    )
+                    mark = {"accepted": "✓ accepted", "rejected": "✗ rejected"}.get(r.decision if r else "", "● tagged")
+                    if r is not None and r.entity_version != span.version:
+                        mark += " (changed since)"  # the annotator edited the span after the decision
+                    item[self.names.get(a, str(a))] = mark
             item["disagreement"] = "; ".join(ISSUE_NAMES[i] for i in row.issues)
             item["gold"] = "★" if row.key in gold else ""
             item["comments"] = sum(len(self.comments.get(("span", s.id), [])) for s in row.spans.values())

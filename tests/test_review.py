@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from annotator import review
-from annotator.annotations import add_link, add_span
+from annotator.annotations import add_link, add_span, update_span
 from annotator.audit import verify_chain
 from annotator.errors import Conflict, InvalidReview, NotFound, PermissionDenied
 
@@ -269,3 +269,18 @@ def test_feedback_shows_an_annotator_the_decisions_and_comments_on_their_own_wor
         ("comment", "CUE «كشفت»", rana.name, "ليست إشارة"),
     ]
     assert [(r["kind"], r["text"]) for r in review.feedback(demo, badr, demo_doc.id)] == [("decision", "accepted")]
+
+
+def test_the_table_shows_decisions_and_spans_changed_since(demo, users, demo_doc, two_layers):
+    s = two_layers
+    rana, amal = users["rana"], users["amal"]
+    review.decide(demo, rana, "span", s["only_a"].id, "rejected", 0)
+    review.decide(demo, rana, "span", s["attr_a"].id, "accepted", 0)
+    update_span(demo, amal, s["attr_a"].id, attributes={"type": "organisation"})
+    view = review.load_review(demo, rana, demo_doc.id)
+    table = {(r["text"], r["label"]): r for r in view.span_table()}
+    assert table[("كشفت", "CUE")][amal.name] == "✗ rejected"
+    attr = table[("الدبلوماسيين", "SOURCE")]
+    assert attr[amal.name] == "✓ accepted (changed since)" and attr[users["badr"].name] == "● tagged"
+    # now both say organisation: the attributes agree
+    assert attr["disagreement"] == ""
