@@ -7,6 +7,7 @@ time for a document with 3 × 500 spans < 200 ms; write latency p50/p95 under 20
 
 from __future__ import annotations
 
+import argparse
 import multiprocessing as mp
 import os
 import random
@@ -39,7 +40,9 @@ def ms(seconds: float) -> str:
 def show(name: str, times: list[float], target: str = "") -> None:
     times = sorted(times)
     p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
-    print(f"{name}: median {ms(statistics.median(times))}, p95 {ms(p95)}, min {ms(times[0])}  (n={len(times)}{', target ' + target if target else ''})")
+    print(
+        f"{name}: median {ms(statistics.median(times))}, p95 {ms(p95)}, min {ms(times[0])}  (n={len(times)}{', target ' + target if target else ''})"
+    )
 
 
 def team(store: Store, name: str, n_annotators: int) -> tuple[int, list[int], object]:
@@ -56,7 +59,9 @@ def team(store: Store, name: str, n_annotators: int) -> tuple[int, list[int], ob
     return project.id, ids, store.get_user(reviewer_id)
 
 
-def layers(store: Store, doc_id: int, text: str, annotators: list[int], n_spans: int, rng: random.Random, label_ids: dict) -> None:
+def layers(
+    store: Store, doc_id: int, text: str, annotators: list[int], n_spans: int, rng: random.Random, label_ids: dict
+) -> None:
     """``n_spans`` word-aligned spans per annotator: mostly shared, some moved, relabelled or only one's.
     Inserted directly (one transaction): this is benchmark setup, not the code measured."""
     words = Boundaries(text).words
@@ -194,22 +199,32 @@ def bench_write_load(tmp: Path, writers: int = 20, spans_each: int = 200, reader
     retries = sum(r for _lat, r in results)
     print(f"write load: {writers} writer processes × {spans_each} spans + {readers} readers (review screen data) on one file:")
     show("  add_span latency (check, insert, audit event, commit)", latencies)
-    print(f"  throughput {len(latencies) / wall:.0f} spans/s, wall {wall:.1f} s, busy retries {retries}, max {ms(max(latencies))}")
+    print(
+        f"  throughput {len(latencies) / wall:.0f} spans/s, wall {wall:.1f} s, busy retries {retries}, max {ms(max(latencies))}"
+    )
     store = Store(path)
     n = store.query("SELECT count(*) AS n FROM spans WHERE document_id = ?", [doc_id])[0]["n"]
-    print(f"  spans stored {n} of {writers * spans_each}; integrity_check {store.query('PRAGMA integrity_check')[0]['integrity_check']}")
+    print(
+        f"  spans stored {n} of {writers * spans_each}; integrity_check {store.query('PRAGMA integrity_check')[0]['integrity_check']}"
+    )
 
 
 def main() -> None:
-    print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=["agreement", "review", "load"], action="append", help="run only these parts")
+    parts = set(parser.parse_args().only or ["agreement", "review", "load"])
+    print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as tmp:
         db_path = str(Path(tmp) / "bench.db")
         store = Store(db_path)
         ensure_demo(store)
-        bench_agreement(store)
-        bench_review_screen(store, db_path)
+        if "agreement" in parts:
+            bench_agreement(store)
+        if "review" in parts:
+            bench_review_screen(store, db_path)
         store.close()
-        bench_write_load(Path(tmp))
+        if "load" in parts:
+            bench_write_load(Path(tmp))
 
 
 if __name__ == "__main__":
