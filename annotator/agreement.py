@@ -121,6 +121,14 @@ def load_project(store: Store, actor: User, project_id: int) -> ProjectData:
     )
 
 
+def data_version(store: Store, actor: User, project_id: int) -> int:
+    """A number that changes whenever the database changes (the latest audit event id), after checking that
+    the actor may see the project's agreement figures: pages cache :func:`compute` on it."""
+    user = access.require_role(store, actor, "reviewer", "admin")
+    access.require_project(store, user, project_id)
+    return store.head_event_id()
+
+
 def agreement_report(store: Store, actor: User, project_id: int) -> AgreementReport:
     """All agreement tables for a project (reviewers and admins)."""
     return compute(load_project(store, actor, project_id))

@@ -9,7 +9,7 @@ from annotator.errors import Conflict, InvalidLabel, InvalidLink, InvalidSpan, N
 from annotator.labels import LINK_TYPES
 from annotator.models import Label, Link, Span, User
 from annotator.store import Store
-from annotator.text import Boundaries
+from annotator.text import boundaries
 
 
 def check_offsets(text: str, start, end, snapshot: str | None = None) -> None:
@@ -27,7 +27,7 @@ def check_offsets(text: str, start, end, snapshot: str | None = None) -> None:
         raise InvalidSpan(
             f"Span text {snapshot!r} does not equal the document's characters {text[start:end]!r} at [{start}, {end})."
         )
-    b = Boundaries(text)
+    b = boundaries(text)  # cached: a long document is scanned once, not on every save
     if b.snap_grapheme(start, end) != (start, end):
         raise InvalidSpan(f"Span [{start}, {end}) splits a letter from its marks; select whole letters.")
 

@@ -659,6 +659,11 @@ class Store:
         """Document id → canonical text, for every document of the project."""
         return dict(self.db.conn.execute("SELECT id, text FROM documents WHERE project_id = ?", (project_id,)).fetchall())
 
+    def head_event_id(self) -> int:
+        """The id of the latest audit event: every write records one, so it changes whenever the data does
+        (a cache key for figures computed from the whole project)."""
+        return self.db.conn.execute("SELECT coalesce(max(id), 0) FROM audit_events").fetchone()[0]
+
     # ---- import/export (issue 4): bulk writes for imports, streaming reads for exports ------------------
     # Imports write thousands of rows in one transaction, so they use executemany with ids assigned up
     # front (safe: the caller holds the BEGIN IMMEDIATE write lock). Exports stream rows from a cursor.

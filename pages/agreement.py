@@ -19,8 +19,16 @@ if not projects:
     st.info("You are not a member of any project yet.")
     st.stop()
 project_id = st.sidebar.selectbox("Project", list(projects), key="agreement_project", format_func=lambda p: projects[p].name)
+
+
+@st.cache_data(max_entries=16, show_spinner="Computing agreement…")
+def cached_report(db_path: str, project_id: int, version: int, _user) -> agreement.AgreementReport:
+    """The report, recomputed only when the data changed (``version``); access is checked before the cache."""
+    return agreement.agreement_report(store, _user, project_id)
+
+
 try:
-    report = agreement.agreement_report(store, user, project_id)
+    report = cached_report(store.path, project_id, agreement.data_version(store, user, project_id), user)
 except NisbaError as exc:
     st.error(str(exc))
     st.stop()

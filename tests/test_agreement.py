@@ -165,3 +165,12 @@ def test_charts_and_download():
     frame = report.span_f1.head(1).assign(annotator_a_name="=HYPERLINK(1)", annotator_b_name="أمل")
     csv = agreement.to_csv(frame)
     assert "'=HYPERLINK(1)" in csv and ",أمل," in csv
+
+
+def test_data_version_moves_with_every_write_and_checks_access(demo, users, demo_doc):
+    rana = users["rana"]
+    before = agreement.data_version(demo, rana, demo_doc.project_id)
+    add_span(demo, users["amal"], demo_doc.id, "CUE", 0, 4)
+    assert agreement.data_version(demo, rana, demo_doc.project_id) > before
+    with pytest.raises(PermissionDenied):
+        agreement.data_version(demo, users["amal"], demo_doc.project_id)

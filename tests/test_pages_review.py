@@ -138,3 +138,13 @@ def test_annotator_reads_the_reviewers_comment_on_the_annotation_screen(db):
     # badr's screen shows nothing of it: the comment is on amal's span
     at = page(db, "annotate.py", "badr")
     assert not any("هل روبيو" in m.value for m in at.markdown)
+
+
+def test_agreement_page_follows_new_spans(db):
+    at = page(db, "agreement.py", "rana")
+    s = db.doc.text.index("ماركو روبيو")
+    add_span(db, db.users["badr"], db.doc.id, "SOURCE", s, s + 11)
+    at.run()
+    f1 = at.dataframe[0].value
+    whole = f1[(f1["level"] == "project") & (f1["label"] == "(all)")].iloc[0]
+    assert (whole["n_a"], whole["n_b"], whole["exact_f1"]) == (2, 2, 1.0)
