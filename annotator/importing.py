@@ -167,7 +167,9 @@ class ImportResult:
 _NEEDS_WORK = re.compile("[\x00-\x08\x0b-\x1f\x7f\r\u200b\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
 
 
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")  # where UTF-16 units and code points part ways
+def _has_astral(text: str) -> bool:
+    """Characters outside the BMP, where UTF-16 units and code points part ways (an encode is faster than a scan)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) != 2 * len(text)
 
 
 class _Identity:
@@ -298,7 +300,7 @@ def _resolve_offsets(rec: RawRecord, raw: str, notes: list[str]) -> list[tuple[i
         if a is None or b is None:
             raise _Reject(f"span {k} ({s.label}): offsets must be whole numbers, got {s.start!r} and {s.end!r}")
         pairs.append((a, b))
-    astral = bool(rec.spans) and _ASTRAL.search(raw) is not None
+    astral = bool(rec.spans) and _has_astral(raw)
     unit = rec.offset_unit
     if unit == "utf16" or (unit == "auto" and astral):
         conv: list[tuple[int, int] | None] = []
@@ -390,7 +392,7 @@ def prepare_record(rec: RawRecord, default_annotator: str | None, source: str) -
     )  # fmt: skip
     fast = isinstance(canon.to_canonical, _Identity)
     if rec.label_tuples is not None:
-        if fast and rec.offset_unit != "utf16" and _ASTRAL.search(raw) is None:
+        if fast and rec.offset_unit != "utf16" and not _has_astral(raw):
             # the common large-import case: the text is already canonical and code points equal UTF-16 units
             return _prepare_tuples(rec, doc, notes, default_annotator)
         rec.spans = _tuples_to_spans(rec)
