@@ -221,6 +221,19 @@ def _count_failure(store: Store, key: str, now: float) -> dict | None:
     return row
 
 
+def _forgive(store: Store, key: str, before: dict | None, now: float) -> None:
+    """Take back the failure :func:`_count_failure` counted at ``now`` for a login that succeeded."""
+    row = store.login_attempt(key)
+    if row is None or row["failures"] <= 1:
+        store.clear_login_attempt(key)
+        return
+    if row["last_failure_at"] == now:  # ours is still the latest failure: the block goes back to what it was
+        last, blocked = (before["last_failure_at"], before["blocked_until"]) if before else (0.0, 0.0)
+    else:  # someone failed after us: their block stands
+        last, blocked = row["last_failure_at"], row["blocked_until"]
+    store.save_login_attempt(key, row["failures"] - 1, last, blocked)
+
+
 def authenticate(store: Store, username: str, password: str, *, client: str = "", now: float | None = None) -> User:
     """Check a user name and password and return the user; record ``login`` or ``failed_login`` in the audit log.
 
@@ -261,12 +274,8 @@ def authenticate(store: Store, username: str, password: str, *, client: str = ""
             )  # fmt: skip
         else:
             store.clear_login_attempt(keys[0])
-            for key in keys[1:]:  # forgive this attempt for the address; earlier failures stand
-                row = previous[key]
-                if row is None:
-                    store.clear_login_attempt(key)
-                else:
-                    store.save_login_attempt(key, row["failures"], row["last_failure_at"], row["blocked_until"])
+            for key in keys[1:]:  # forgive this attempt for the address; other failures (even concurrent) stand
+                _forgive(store, key, previous[key], t)
             if rehashed:  # the parameters were raised since this password was set
                 store.update_user(user.id, password_hash=rehashed)
             store.record_event(user.id, "login", "user", user.id, after={"client": client})
