@@ -160,14 +160,28 @@ def _overlap_f1(found_a: int, found_b: int, n_a: int, n_b: int) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
+def _matches(a: list, b: list) -> int:
+    """Items of ``a`` and ``b`` that pair up exactly (a multiset intersection; sets when nothing repeats)."""
+    if not a or not b:
+        return 0
+    sa, sb = set(a), set(b)
+    if len(sa) == len(a) and len(sb) == len(b):
+        return len(sa & sb)
+    return sum((Counter(a) & Counter(b)).values())
+
+
 def _found(mine: list[tuple[int, int]], theirs: list[tuple[int, int]]) -> int:
     """How many of ``mine`` share at least one character with one of ``theirs`` (both sorted by start)."""
     if not mine or not theirs:
         return 0
     starts = [s for s, _ in theirs]
     longest = max(e - s for s, e in theirs)
+    exact = set(theirs)
     n = 0
     for s, e in mine:
+        if (s, e) in exact:  # the common case, without a search
+            n += 1
+            continue
         lo = bisect.bisect_left(starts, s - longest)
         hi = bisect.bisect_left(starts, e)
         if any(te > s for _ts, te in theirs[lo:hi]):
@@ -219,7 +233,7 @@ def span_f1(data: ProjectData) -> pd.DataFrame:
         for a, b in pairs:
             for label in data.labels:
                 sa, sb = by.get((doc, a, label), []), by.get((doc, b, label), [])
-                exact = sum((Counter(sa) & Counter(sb)).values())
+                exact = _matches(sa, sb)
                 c = [len(sa), len(sb), exact, _found(sa, sb), _found(sb, sa)]
                 for scope in ((doc, label), (doc, ALL), (None, label), (None, ALL)):
                     acc = counts[scope][(a, b)]
@@ -251,23 +265,32 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
 # ---- Krippendorff's alpha over tokens -----------------------------------------------------------------
 
 
+def token_bounds(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end offsets of the tokens of ``text`` (:func:`annotator.text.tokenize`) as arrays."""
+    tokens = np.array(tokenize(text), dtype=np.int64).reshape(-1, 2)
+    return tokens[:, 0], tokens[:, 1]
+
+
 def token_tags(
-    text: str, spans: list[tuple[int, int, int]], tokens: list[tuple[int, int]] | None = None
+    text: str, spans: list[tuple[int, int, int]], bounds: tuple[np.ndarray, np.ndarray] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """One annotator's tags for the tokens of ``text``: (the label of the innermost span overlapping each
     token, as label index + 1 with 0 for none; the bit mask of every label overlapping it).
 
-    ``spans`` holds (start, end, label index); ``tokens`` are ``tokenize(text)`` when already known.
+    ``spans`` holds (start, end, label index); ``bounds`` is ``token_bounds(text)`` when already known.
     """
-    tokens = tokenize(text) if tokens is None else tokens
-    starts = [s for s, _ in tokens]
-    ends = [e for _, e in tokens]
-    inner = np.zeros(len(tokens), dtype=np.int64)
-    masks = np.zeros(len(tokens), dtype=np.int64)
+    starts, ends = token_bounds(text) if bounds is None else bounds
+    inner = np.zeros(len(starts), dtype=np.int64)
+    masks = np.zeros(len(starts), dtype=np.int64)
+    if not spans:
+        return inner, masks
     # longest first, so a nested (shorter) span overwrites its container: the innermost label wins
-    for start, end, index in sorted(spans, key=lambda s: (s[0] - s[1], s[2])):
-        lo = bisect.bisect_right(ends, start)
-        hi = bisect.bisect_left(starts, end)
+    order = sorted(spans, key=lambda s: (s[0] - s[1], s[2]))
+    span_starts = np.array([s for s, _e, _i in order])
+    span_ends = np.array([e for _s, e, _i in order])
+    first = np.searchsorted(ends, span_starts, side="right").tolist()  # first token ending after the start
+    stop = np.searchsorted(starts, span_ends, side="left").tolist()  # first token starting at or after the end
+    for lo, hi, (_s, _e, index) in zip(first, stop, order, strict=True):
         inner[lo:hi] = index + 1
         masks[lo:hi] |= 1 << index
     return inner, masks
@@ -313,11 +336,12 @@ def token_alpha(data: ProjectData, *, per_document_labels: bool = False) -> pd.D
         ids = data.annotators[doc]
         if len(ids) < 2 or doc not in data.texts:
             continue
-        tokens = tokenize(data.texts[doc])
-        inner = np.full((len(ids), len(tokens)), np.nan)
-        masks = np.full((len(coders), len(tokens)), np.nan)
+        bounds = token_bounds(data.texts[doc])
+        n_tokens = len(bounds[0])
+        inner = np.full((len(ids), n_tokens), np.nan)
+        masks = np.full((len(coders), n_tokens), np.nan)
         for i, a in enumerate(ids):
-            inner[i], masks[row_of[a]] = token_tags(data.texts[doc], by_doc.get((doc, a), []), tokens)
+            inner[i], masks[row_of[a]] = token_tags(data.texts[doc], by_doc.get((doc, a), []), bounds)
         blocks.append((doc, inner, masks))
     rows = []
 
