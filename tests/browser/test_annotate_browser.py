@@ -155,6 +155,14 @@ def test_link_a_quote_to_its_source(page, base_url, app_db, doc_ids):
     panel = page.locator('[data-nisba="panel"] [data-nisba="unlink"]')
     panel.first.wait_for()
     assert "البرقية" in panel.first.text_content()
+    # attributes come from the label's allowed values
+    page.locator('[data-nisba="panel"] select[data-nisba-attr="form"]').select_option("direct")
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and next(x for x in spans_of(app_db, doc_id) if x.id == quote.id).attributes != {
+        "form": "direct"
+    }:
+        time.sleep(0.1)
+    assert next(x for x in spans_of(app_db, doc_id) if x.id == quote.id).attributes == {"form": "direct"}
 
 
 def test_delete_then_undo_with_ctrl_z(page, base_url, app_db, doc_ids):
@@ -163,12 +171,15 @@ def test_delete_then_undo_with_ctrl_z(page, base_url, app_db, doc_ids):
     open_app(page, base_url, doc=doc_id)
     cue = tag_by_drag(page, app_db, doc_id, text, "وأوضحت", "u", "CUE")
     assert article(page).get_attribute("data-selected") == str(cue.id)  # a new span is selected
+    page.keyboard.press("s")  # a label key with a span selected (and no text selected) changes its label
+    page.wait_for_selector(f'[data-nisba="article"] mark[data-span-id="{cue.id}"][data-label="SOURCE"]')
     page.keyboard.press("Delete")
     highlight(page, cue.id).first.wait_for(state="detached")
     assert cue.id not in {s.id for s in spans_of(app_db, doc_id)}
     page.keyboard.press("Control+z")
     highlight(page, cue.id).first.wait_for()
-    assert next(s for s in spans_of(app_db, doc_id) if s.id == cue.id).text == "وأوضحت"
+    restored = next(s for s in spans_of(app_db, doc_id) if s.id == cue.id)
+    assert (restored.text, restored.label) == ("وأوضحت", "SOURCE")
 
 
 def test_markup_in_article_text_is_shown_as_text(page, base_url, app_db, doc_ids):
