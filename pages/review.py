@@ -98,7 +98,8 @@ def decide_row(decision: str) -> None:
     targets = [("span", s.id, view.seen_version("span", s.id)) for s in row.spans.values()]
     done, refused = review.decide_many(store, user, targets, decision)
     say("error" if refused else "success", " ".join(refused) or f"{decision.capitalize()} {done} span(s).")
-    move(1)
+    if not refused:  # on a conflict, stay: the rerun shows the colleague's decision on this row
+        move(1)
 
 
 nav = st.columns(6)
@@ -132,6 +133,8 @@ if row is not None:
                 + ("; ".join(review.ISSUE_NAMES[i] for i in row.issues) or "all annotators agree"))  # fmt: skip
     for other in row.others:
         st.caption(f"{names.get(other.annotator_id)} tagged «{other.text}» as {other.label} instead")
+    decided = [(names.get(a), view.decision("span", s.id)) for a, s in row.spans.items()]
+    st.caption(" · ".join(f"{who}: {r.decision if r else 'undecided'}" for who, r in decided))
     with st.container(border=True):
         for span in row.spans.values():
             for c in view.comments.get(("span", span.id), []):
@@ -173,7 +176,7 @@ if links:
         say("error" if refused else "success", " ".join(refused) or f"{decision.capitalize()} {done} link(s).")
 
     for col, decision in zip(st.columns(2), review.DECISIONS, strict=True):
-        col.button(f"{decision.capitalize()} selected links", key=f"review_links_{decision}", disabled=not targets,
+        col.button(f"{decision[:-2].capitalize()} selected links", key=f"review_links_{decision}", disabled=not targets,
                    on_click=decide_links, args=(decision,))  # fmt: skip
 else:
     st.caption("No links on this document.")
