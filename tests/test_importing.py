@@ -506,3 +506,29 @@ def test_loose_doccano_user_file_named_after_its_user(demo, admin, project):
     preview, _ = import_files(demo, admin, project.id, [ImportFile("annotator2.jsonl", data)])
     assert preview.summary()["new_users"] == ["annotator2"]
     assert {demo.get_user(s.annotator_id).username for _d, s in _spans(demo, project.id)} == {"annotator2"}
+
+
+def test_canonical_shortcut_on_every_removed_or_refused_character():
+    for ch in [
+        "\r",
+        "\x00",
+        "\x07",
+        "\x7f",
+        "\u200b",
+        "\u200e",
+        "\u200f",
+        "\u061c",
+        "\u202a",
+        "\u202e",
+        "\u2066",
+        "\u2069",
+        "\ufeff",
+    ]:
+        raw = f"قال\n{ch}الوزير"
+        try:
+            full = canonicalize(raw)
+        except Exception as exc:  # refused: the shortcut must refuse too
+            with pytest.raises(type(exc)):
+                canonical(raw)
+            continue
+        assert canonical(raw).text == full.text and canonical(raw).metadata() == full.metadata()
