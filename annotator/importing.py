@@ -912,14 +912,15 @@ def commit_import(
                     link_rows.append((ids[a], ids[b], type_, user_ids[who], t))
             if progress and k % 500 == 0:
                 progress(0.5 * k / max(1, len(targets)))
-        store.bulk_insert_documents(doc_rows)
-        if progress:
-            progress(0.6)
-        store.bulk_insert_spans(span_rows)
-        if progress:
-            progress(0.9)
-        store.bulk_insert_links(link_rows)
-        store.bulk_set_status([(d, u, "in_progress", t) for d, u in status])
+        with store.bulk_cache():
+            store.bulk_insert_documents(doc_rows)
+            if progress:
+                progress(0.6)
+            store.bulk_insert_spans(span_rows)
+            if progress:
+                progress(0.9)
+            store.bulk_insert_links(link_rows)
+            store.bulk_set_status([(d, u, "in_progress", t) for d, u in status])
         summary = {**preview.summary(), "documents": len(new_doc_ids), "spans": n_spans, "links": len(link_rows)}
         if new_doc_ids:
             summary["document_ids"] = [new_doc_ids[0], new_doc_ids[-1]]
