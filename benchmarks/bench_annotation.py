@@ -167,7 +167,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium figure")
     args = parser.parse_args()
-    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load} (figures are wall times)")
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         store = Store(tmp / "bench.db")
