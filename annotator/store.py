@@ -853,6 +853,12 @@ class Store:
         )
         return [tuple(r) for r in rows]
 
+    def project_span_count(self, project_id: int) -> int:
+        """How many spans the project holds (for export progress bars)."""
+        return self.db.conn.execute(
+            "SELECT count(*) FROM spans s JOIN documents d ON d.id = s.document_id WHERE d.project_id = ?", (project_id,)
+        ).fetchone()[0]
+
     def first_active_admin(self) -> User | None:
         """The active admin with the lowest id (the command line acts as this user)."""
         rows = self.query("SELECT * FROM users WHERE role = 'admin' AND active = 1 ORDER BY id LIMIT 1")
