@@ -707,4 +707,5 @@ def export_choices(store: Store, actor: User | None, project_id: int) -> dict:
         "annotators": [name for _uid, name in store.project_annotators(project_id)],
         "labels": [lab.name for lab in store.list_labels(project_id)],
         "documents": {row[0]: row[1] for row in store.iter_export_documents(project_id)},
+        "spans": store.project_span_count(project_id),
     }

@@ -64,7 +64,7 @@ if st.button("Prepare export", key="export_run", type="primary"):
     try:
         result = exporting.export_zip(
             store, user, project.id, fmt, buf, filters, excel=excel,
-            progress=lambda n: bar.progress(min(1.0, (n % 10_000) / 10_000), text=f"{n} rows…"),
+            progress=lambda n: bar.progress(min(1.0, n / max(1, choices["spans"])), text=f"{n} rows…"),
         )  # fmt: skip
     except NisbaError as exc:
         st.error(str(exc))
