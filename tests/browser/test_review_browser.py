@@ -105,6 +105,9 @@ def test_annotate_in_two_browsers_review_adopt_and_annotator_sees_it(browser, ba
             "the CUE to be accepted",
             page=page_r,
         )
+        # the rerun after the decision has drawn the next disagreement (only then do keys act on it)
+        page_r.get_by_text("Accepted 1 span(s).").wait_for()
+        page_r.get_by_text("CLAIM · «وزير الخارجية»").wait_for()
         page_r.wait_for_selector(APP_READY)
         page_r.wait_for_selector(GOLD_READY)
         page_r.locator("h1").first.click()
@@ -115,6 +118,7 @@ def test_annotate_in_two_browsers_review_adopt_and_annotator_sees_it(browser, ba
             "the CLAIM to be rejected",
             page=page_r,
         )
+        page_r.get_by_text("Rejected 1 span(s).").wait_for()
         page_r.wait_for_selector(APP_READY)
         page_r.get_by_role("button", name="Adopt all agreed").click()
         gold = poll(app_db, lambda s: s.list_spans(doc.id, layer="gold"), "the agreed SOURCE in gold", page=page_r)
