@@ -182,7 +182,7 @@ def bench_write_load(tmp: Path, writers: int = 20, spans_each: int = 200, reader
     pid, annotators, reviewer = team(store, "load-bench", writers)
     doc_id = add_document(store, store.user_by_username("admin"), pid, "article", ARTICLE).id
     store.close()
-    ctx = mp.get_context("fork")
+    ctx = mp.get_context("forkserver")  # children forked from a fresh single-threaded server
     start, stop, out = ctx.Barrier(writers + readers + 1), ctx.Event(), ctx.Queue()
     procs = [ctx.Process(target=_writer, args=(path, uid, doc_id, i, spans_each, start, out)) for i, uid in enumerate(annotators)]
     procs += [ctx.Process(target=_reader, args=(path, doc_id, reviewer.id, start, stop)) for _ in range(readers)]
@@ -220,11 +220,11 @@ def main() -> None:
         ensure_demo(store)
         if "agreement" in parts:
             bench_agreement(store)
+        if "load" in parts:  # before the AppTest run, which replaces __main__ (the writers are pickled by name)
+            bench_write_load(Path(tmp))
         if "review" in parts:
             bench_review_screen(store, db_path)
         store.close()
-        if "load" in parts:
-            bench_write_load(Path(tmp))
 
 
 if __name__ == "__main__":

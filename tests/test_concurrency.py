@@ -21,7 +21,7 @@ SPANS_EACH = 200
 READERS = 3
 REVIEWERS = 10
 LABELS = ("CLAIM", "QUOTE", "SOURCE", "CUE")
-CTX = mp.get_context("fork")
+CTX = mp.get_context("forkserver")  # children forked from a fresh single-threaded server, not from pytest
 
 pytestmark = pytest.mark.slow
 
