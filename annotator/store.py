@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -37,7 +37,7 @@ def default_db_path() -> str:
 
 def now() -> str:
     """UTC timestamp, ISO 8601 with microseconds, sortable as text."""
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def _loads(value: str | None):
@@ -357,7 +357,9 @@ class Store:
         source: str = "", metadata: dict | None = None,
     ) -> int:  # fmt: skip
         conn = self.db.conn
-        pos = conn.execute("SELECT coalesce(max(position), 0) + 1 FROM documents WHERE project_id = ?", (project_id,)).fetchone()[0]
+        pos = conn.execute("SELECT coalesce(max(position), 0) + 1 FROM documents WHERE project_id = ?", (project_id,)).fetchone()[
+            0
+        ]
         cur = conn.execute(
             "INSERT INTO documents (project_id, title, text, raw_text, text_sha256, source, metadata, position, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -372,10 +374,15 @@ class Store:
         return _document(rows[0])
 
     def list_documents(self, project_id: int) -> list[Document]:
-        return [_document(r) for r in self.query("SELECT * FROM documents WHERE project_id = ? ORDER BY position, id", [project_id])]
+        return [
+            _document(r) for r in self.query("SELECT * FROM documents WHERE project_id = ? ORDER BY position, id", [project_id])
+        ]
 
     def document_ids_by_sha(self, project_id: int) -> dict[str, int]:
-        return {r["text_sha256"]: r["id"] for r in self.query("SELECT id, text_sha256 FROM documents WHERE project_id = ?", [project_id])}
+        return {
+            r["text_sha256"]: r["id"]
+            for r in self.query("SELECT id, text_sha256 FROM documents WHERE project_id = ?", [project_id])
+        }
 
     def document_overview(self, project_id: int, user_id: int | None, layer: str = "annotator") -> list[dict]:
         """Per document: id, title, position, span counts per label (for ``user_id``'s layer, or all), status."""
@@ -446,9 +453,7 @@ class Store:
             raise NotFound(f"There is no span {span_id}.")
         return _span(row)
 
-    def list_spans(
-        self, document_id: int, *, annotator_ids: Iterable[int] | None = None, layer: str | None = None
-    ) -> list[Span]:
+    def list_spans(self, document_id: int, *, annotator_ids: Iterable[int] | None = None, layer: str | None = None) -> list[Span]:
         """Spans of a document in reading order, optionally for some annotators or one layer."""
         sql = _SPAN_SELECT + " WHERE s.document_id = ?"
         params: list = [document_id]
@@ -664,6 +669,80 @@ class Store:
         (a cache key for figures computed from the whole project)."""
         return self.db.conn.execute("SELECT coalesce(max(id), 0) FROM audit_events").fetchone()[0]
 
+    # ---- accounts: sessions, failed-login throttling, admins, membership, audit listing (issue 3) ---------
+
+    def session_generation(self, user_id: int) -> int:
+        """The user's session generation: tokens signed with an older value are no longer valid."""
+        rows = self.query("SELECT session_generation FROM users WHERE id = ?", [user_id])
+        if not rows:
+            raise NotFound(f"There is no user {user_id}.")
+        return rows[0]["session_generation"]
+
+    def bump_session_generation(self, user_id: int) -> None:
+        self.db.conn.execute("UPDATE users SET session_generation = session_generation + 1 WHERE id = ?", (user_id,))
+
+    def login_attempt(self, key: str) -> dict | None:
+        """The failure count of ``key`` ("user:NAME" / "client:ADDRESS"): failures, last_failure_at, blocked_until."""
+        rows = self.query("SELECT failures, last_failure_at, blocked_until FROM login_attempts WHERE key = ?", [key])
+        return rows[0] if rows else None
+
+    def save_login_attempt(self, key: str, failures: int, last_failure_at: float, blocked_until: float) -> None:
+        self.db.conn.execute(
+            "INSERT INTO login_attempts (key, failures, last_failure_at, blocked_until) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, last_failure_at = excluded.last_failure_at,"
+            " blocked_until = excluded.blocked_until",
+            (key, failures, last_failure_at, blocked_until),
+        )
+
+    def clear_login_attempt(self, key: str) -> None:
+        self.db.conn.execute("DELETE FROM login_attempts WHERE key = ?", (key,))
+
+    def count_active_admins(self) -> int:
+        """Active admins that can log in (have a password)."""
+        return self.db.conn.execute(
+            "SELECT count(*) FROM users WHERE role = 'admin' AND active = 1 AND password_hash IS NOT NULL"
+        ).fetchone()[0]
+
+    def remove_member(self, project_id: int, user_id: int) -> bool:
+        cur = self.db.conn.execute("DELETE FROM project_members WHERE project_id = ? AND user_id = ?", (project_id, user_id))
+        return cur.rowcount == 1
+
+    def member_project_ids(self, user_id: int) -> list[int]:
+        rows = self.query("SELECT project_id FROM project_members WHERE user_id = ? ORDER BY project_id", [user_id])
+        return [r["project_id"] for r in rows]
+
+    def filter_events(
+        self,
+        *,
+        user_id: int | None = None,
+        action: str | None = None,
+        entity: str | None = None,
+        document_id: int | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int = 500,
+    ) -> list[dict]:
+        """Audit events matching every given filter, newest first (``since``/``until``: ISO timestamps)."""
+        clauses, params = [], []
+        for column, value in (("user_id", user_id), ("action", action), ("entity", entity), ("document_id", document_id)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if since:
+            clauses.append("at >= ?")
+            params.append(since)
+        if until:
+            clauses.append("at < ?")
+            params.append(until)
+        return list(self.iter_events(" AND ".join(clauses), params, order=f"id DESC LIMIT {int(limit)}"))
+
+    def event_vocabulary(self) -> dict[str, list[str]]:
+        """The distinct actions and entities in the audit log (for filter menus)."""
+        return {
+            col: [r[col] for r in self.query(f"SELECT DISTINCT {col} FROM audit_events ORDER BY {col}")]
+            for col in ("action", "entity")
+        }
+
     # ---- import/export (issue 4): bulk writes for imports, streaming reads for exports ------------------
     # Imports write thousands of rows in one transaction, so they use executemany with ids assigned up
     # front (safe: the caller holds the BEGIN IMMEDIATE write lock). Exports stream rows from a cursor.
@@ -865,77 +944,3 @@ class Store:
         return _user(rows[0]) if rows else None
 
     # ---- end of import/export section ----------------------------------------------------------------
-
-    # ---- accounts: sessions, failed-login throttling, admins, membership, audit listing (issue 3) ---------
-
-    def session_generation(self, user_id: int) -> int:
-        """The user's session generation: tokens signed with an older value are no longer valid."""
-        rows = self.query("SELECT session_generation FROM users WHERE id = ?", [user_id])
-        if not rows:
-            raise NotFound(f"There is no user {user_id}.")
-        return rows[0]["session_generation"]
-
-    def bump_session_generation(self, user_id: int) -> None:
-        self.db.conn.execute("UPDATE users SET session_generation = session_generation + 1 WHERE id = ?", (user_id,))
-
-    def login_attempt(self, key: str) -> dict | None:
-        """The failure count of ``key`` ("user:NAME" / "client:ADDRESS"): failures, last_failure_at, blocked_until."""
-        rows = self.query("SELECT failures, last_failure_at, blocked_until FROM login_attempts WHERE key = ?", [key])
-        return rows[0] if rows else None
-
-    def save_login_attempt(self, key: str, failures: int, last_failure_at: float, blocked_until: float) -> None:
-        self.db.conn.execute(
-            "INSERT INTO login_attempts (key, failures, last_failure_at, blocked_until) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, last_failure_at = excluded.last_failure_at,"
-            " blocked_until = excluded.blocked_until",
-            (key, failures, last_failure_at, blocked_until),
-        )
-
-    def clear_login_attempt(self, key: str) -> None:
-        self.db.conn.execute("DELETE FROM login_attempts WHERE key = ?", (key,))
-
-    def count_active_admins(self) -> int:
-        """Active admins that can log in (have a password)."""
-        return self.db.conn.execute(
-            "SELECT count(*) FROM users WHERE role = 'admin' AND active = 1 AND password_hash IS NOT NULL"
-        ).fetchone()[0]
-
-    def remove_member(self, project_id: int, user_id: int) -> bool:
-        cur = self.db.conn.execute("DELETE FROM project_members WHERE project_id = ? AND user_id = ?", (project_id, user_id))
-        return cur.rowcount == 1
-
-    def member_project_ids(self, user_id: int) -> list[int]:
-        rows = self.query("SELECT project_id FROM project_members WHERE user_id = ? ORDER BY project_id", [user_id])
-        return [r["project_id"] for r in rows]
-
-    def filter_events(
-        self,
-        *,
-        user_id: int | None = None,
-        action: str | None = None,
-        entity: str | None = None,
-        document_id: int | None = None,
-        since: str | None = None,
-        until: str | None = None,
-        limit: int = 500,
-    ) -> list[dict]:
-        """Audit events matching every given filter, newest first (``since``/``until``: ISO timestamps)."""
-        clauses, params = [], []
-        for column, value in (("user_id", user_id), ("action", action), ("entity", entity), ("document_id", document_id)):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        if since:
-            clauses.append("at >= ?")
-            params.append(since)
-        if until:
-            clauses.append("at < ?")
-            params.append(until)
-        return list(self.iter_events(" AND ".join(clauses), params, order=f"id DESC LIMIT {int(limit)}"))
-
-    def event_vocabulary(self) -> dict[str, list[str]]:
-        """The distinct actions and entities in the audit log (for filter menus)."""
-        return {
-            col: [r[col] for r in self.query(f"SELECT DISTINCT {col} FROM audit_events ORDER BY {col}")]
-            for col in ("action", "entity")
-        }
