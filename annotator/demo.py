@@ -14,9 +14,9 @@ DEMO_TITLE = "روبيو: برقية عن الهجرة"
 # username, role, display name. Passwords (set by annotator.auth when present) are in the README.
 DEMO_USERS = [
     ("admin", "admin", "Demo admin"),
-    ("amal", "annotator", "أمل (annotator)"),
-    ("badr", "annotator", "بدر (annotator)"),
-    ("rana", "reviewer", "رنا (reviewer)"),
+    ("amal", "annotator", "أمل"),
+    ("badr", "annotator", "بدر"),
+    ("rana", "reviewer", "رنا"),
 ]
 # The demo passwords are public (README): "nisba-<username>". Their Argon2id hashes are computed once here,
 # with annotator.auth's parameters, so creating a demo database (every test fixture does) costs no hashing.

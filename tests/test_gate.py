@@ -4,6 +4,7 @@ the cookie's flags, logout, the slowdown, first start. The real server is covere
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from http.cookies import SimpleCookie
 
@@ -27,6 +28,24 @@ async def _stream(websocket):
     await websocket.accept()
     await websocket.send_text("APP DATA over the websocket")
     await websocket.close()
+
+
+def run_in_fresh_loop(coro) -> None:
+    """Run ``coro`` on a new event loop in its own thread: Playwright's sync API (browser tests in the same
+    pytest process) keeps a loop running in the main thread, where ``asyncio.run`` refuses to start."""
+    errors = []
+
+    def target():
+        try:
+            asyncio.run(coro)
+        except BaseException as exc:  # re-raised in the test's thread
+            errors.append(exc)
+
+    t = threading.Thread(target=target)
+    t.start()
+    t.join()
+    if errors:
+        raise errors[0]
 
 
 def make_app(gate: LoginGate) -> Starlette:
@@ -85,7 +104,7 @@ def http(app, method, target, *, headers=None, form=None, client="127.0.0.1"):
 
         await app(scope, receive, send)
 
-    asyncio.run(run())
+    run_in_fresh_loop(run())
     start = next(m for m in messages if m["type"] == "http.response.start")
     headers_out = [(k.decode().lower(), v.decode()) for k, v in start["headers"]]
     return Reply(
@@ -116,7 +135,7 @@ def websocket(app, *, cookie=None):
 
         await app(scope, receive, send)
 
-    asyncio.run(run())
+    run_in_fresh_loop(run())
     return sent
 
 
