@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from annotator import access
-from annotator.errors import NisbaError
+from annotator.errors import InvalidText, NisbaError
 from annotator.labels import install_default_scheme
 from annotator.models import Document, Project, User
 from annotator.store import Store
@@ -36,6 +36,8 @@ def add_document(
     Raises InvalidText for NUL and other control characters; nothing is written then.
     """
     canon = canonicalize(raw_text)
+    if not canon.text.strip():
+        raise InvalidText("The text is empty.")
     meta = {**(metadata or {}), **canon.metadata()}
     with store.write():
         user = access.require_admin(store, actor)

@@ -1,15 +1,30 @@
-"""Project settings: the label scheme (names, colours, hotkeys, attributes) and blind annotation."""
+"""Projects: create one, paste an article into it, edit its label scheme (names, colours, hotkeys, attributes)
+and blind annotation."""
 
 import streamlit as st
 
 from annotator.errors import NisbaError
 from annotator.labels import KINDS, delete_label, format_attributes, list_labels, parse_attributes, save_label
-from annotator.projects import list_projects, update_settings
+from annotator.projects import add_document, create_project, list_projects, update_settings
 from annotator.ui.session import current_project_id, current_user, get_store
 
 store = get_store()
 user = current_user(store)
 st.title("Project settings")
+
+if user.role == "admin":
+    with st.expander("New project"):
+        with st.form("settings_new_project", clear_on_submit=True):
+            new_name = st.text_input("Name", key="settings_new_project_name")
+            new_description = st.text_input("Description", key="settings_new_project_description")
+            if st.form_submit_button("Create project (with the default attribution labels)"):
+                try:
+                    created = create_project(store, user, new_name, new_description)
+                    st.session_state["nisba_project_id"] = created.id
+                    st.session_state.pop("settings_project", None)
+                    st.success(f"Created {created.name}.")
+                except NisbaError as exc:
+                    st.error(str(exc))
 
 project_id = current_project_id(store, user)
 if project_id is None:
@@ -53,6 +68,19 @@ def label_form(label=None):
             except NisbaError as exc:
                 st.error(str(exc))
 
+
+if user.role == "admin":
+    with st.expander("Add an article by pasting its text"):
+        with st.form("settings_paste", clear_on_submit=True):
+            title = st.text_input("Title", key="settings_paste_title")
+            body = st.text_area("Text (stored canonical: NFC, LF, bidi controls removed)", height=200, key="settings_paste_text")
+            source = st.text_input("Source (URL or outlet, optional)", key="settings_paste_source")
+            if st.form_submit_button("Add article"):
+                try:
+                    doc = add_document(store, user, project.id, title, body, source=source)
+                    st.success(f"Added «{doc.title}» ({len(doc.text):,} characters). Open it on the Annotate page.")
+                except NisbaError as exc:
+                    st.error(str(exc))
 
 st.subheader("Labels")
 for lab in list_labels(store, user, project.id):

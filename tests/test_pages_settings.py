@@ -60,3 +60,34 @@ def test_blind_annotation_toggle(db_env):
     at = _settings(db_env, "admin")
     at.toggle(key="settings_show_others").set_value(True).run()
     assert db_env.get_project(1).settings["show_others"] is True
+
+
+def test_admin_creates_a_project_and_pastes_an_article(db_env):
+    store = db_env
+    at = _settings(store, "admin")
+    at.text_input(key="settings_new_project_name").set_value("Gaza coverage")
+    at.button(key="FormSubmitter:settings_new_project-Create project (with the default attribution labels)").click().run()
+    assert not at.exception and not at.error
+    project = store.project_by_name("Gaza coverage")
+    assert [lab.name for lab in store.list_labels(project.id)] == ["CLAIM", "QUOTE", "SOURCE", "CUE"]
+    assert at.selectbox(key="settings_project").value == project.id
+    at.text_input(key="settings_paste_title").set_value("بيان")
+    at.text_area(key="settings_paste_text").set_value("قال\u200f المتحدث\r\nإن الوضع هادئ.")
+    at.button(key="FormSubmitter:settings_paste-Add article").click().run()
+    assert not at.exception and not at.error
+    [doc] = store.list_documents(project.id)
+    assert (doc.title, doc.text) == ("بيان", "قال المتحدث\nإن الوضع هادئ.")
+
+
+def test_empty_or_nul_article_is_refused_with_a_message(db_env):
+    at = _settings(db_env, "admin")
+    at.text_input(key="settings_paste_title").set_value("فارغ")
+    at.text_area(key="settings_paste_text").set_value("   ")
+    at.button(key="FormSubmitter:settings_paste-Add article").click().run()
+    assert "empty" in at.error[0].value
+    assert len(db_env.list_documents(1)) == 1
+
+
+def test_annotator_has_no_project_creation(db_env):
+    at = _settings(db_env, "amal")
+    assert not any(e.label == "New project" for e in at.expander)
