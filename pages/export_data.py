@@ -7,8 +7,8 @@ import streamlit as st
 
 from annotator import exporting
 from annotator.errors import NisbaError
-from annotator.projects import list_projects
 from annotator.ui.session import current_user, get_store
+from annotator.ui.widgets import admin_project_picker
 
 FORMAT_NAMES = {
     "csv": "CSV, one row per span (spreadsheets)",
@@ -22,15 +22,9 @@ FORMAT_NAMES = {
 store = get_store()
 user = current_user(store)
 st.title("Export")
-if user.role != "admin":  # the core refuses anyway; this avoids a page of errors
-    st.error("Only admins export.")
-    st.stop()
-
-projects = list_projects(store, user)
-if not projects:
-    st.info("There is no project yet.")
-    st.stop()
-project = st.selectbox("Project", projects, format_func=lambda p: p.name, key="export_project")
+project = admin_project_picker(
+    store, user, refusal="Only admins export.", empty="There is no project yet.", label="Project", key="export_project"
+)
 fmt = st.selectbox("Format", exporting.FORMATS, format_func=FORMAT_NAMES.get, key="export_format")
 choices = exporting.export_choices(store, user, project.id)
 

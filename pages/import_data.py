@@ -5,21 +5,16 @@ import streamlit as st
 
 from annotator import importing
 from annotator.errors import NisbaError
-from annotator.projects import list_projects
 from annotator.ui.session import current_user, get_store
+from annotator.ui.widgets import admin_project_picker
 
 store = get_store()
 user = current_user(store)
 st.title("Import")
-if user.role != "admin":  # the core refuses anyway; this avoids a page of errors
-    st.error("Only admins import documents and annotations.")
-    st.stop()
-
-projects = list_projects(store, user)
-if not projects:
-    st.info("Create a project first.")
-    st.stop()
-project = st.selectbox("Into project", projects, format_func=lambda p: p.name, key="import_project")
+project = admin_project_picker(
+    store, user, refusal="Only admins import documents and annotations.", empty="Create a project first (Project settings).",
+    label="Into project", key="import_project",
+)  # fmt: skip
 limit_mb = importing.MAX_FILE_BYTES // (1024 * 1024)
 st.caption(
     f"Plain text (one document per file, titled by the file name), CSV, doccano JSONL or zip, Label Studio JSON. "
