@@ -7,13 +7,14 @@ from annotator import agreement
 from annotator.errors import NisbaError
 from annotator.projects import list_projects
 from annotator.ui.session import current_user, get_store
+from annotator.ui.widgets import require_page_role
 
 store = get_store()
 user = current_user(store)
 st.title("Agreement")
-if user.role not in ("reviewer", "admin"):
-    st.info("Agreement figures are for reviewers and admins (annotation is blind).")
-    st.stop()
+require_page_role(
+    user, ("reviewer", "admin"), "Agreement figures are for reviewers and admins (annotation is blind).", as_error=False
+)
 projects = {p.id: p for p in list_projects(store, user)}
 if not projects:
     st.info("You are not a member of any project yet.")

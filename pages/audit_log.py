@@ -8,13 +8,12 @@ import streamlit as st
 
 from annotator import audit_log, auth
 from annotator.ui.session import current_user, get_store
+from annotator.ui.widgets import require_page_role
 
 store = get_store()
 user = current_user(store)
 st.title("Audit log")
-if user.role != "admin":  # the core refuses anyway; this avoids a page of errors
-    st.error("Only admins read the audit log.")
-    st.stop()
+require_page_role(user, ("admin",), "Only admins read the audit log.")
 
 # ---- chain status: verifying reads every event, so it runs on request -------------------------------------
 if st.button("Verify the hash chain", key="audit_verify"):

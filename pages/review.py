@@ -12,13 +12,12 @@ from annotator.projects import document_overview, get_document, list_projects
 from annotator.ui.article_component import article_view
 from annotator.ui.review_layers import layers_html, legend_html
 from annotator.ui.session import current_user, get_store
+from annotator.ui.widgets import require_page_role
 
 store = get_store()
 user = current_user(store)
 st.title("Review")
-if user.role not in review.REVIEWER_ROLES:
-    st.info("The review screen is for reviewers and admins.")
-    st.stop()
+require_page_role(user, review.REVIEWER_ROLES, "The review screen is for reviewers and admins.", as_error=False)
 projects = {p.id: p for p in list_projects(store, user)}
 if not projects:
     st.info("You are not a member of any project yet.")

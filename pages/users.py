@@ -8,13 +8,12 @@ from annotator.errors import NisbaError
 from annotator.models import ROLES
 from annotator.projects import add_member, list_projects, member_project_ids, remove_member
 from annotator.ui.session import current_user, get_store
+from annotator.ui.widgets import require_page_role
 
 store = get_store()
 user = current_user(store)
 st.title("Users")
-if user.role != "admin":  # the core refuses anyway; this avoids a page of errors
-    st.error("Only admins manage accounts.")
-    st.stop()
+require_page_role(user, ("admin",), "Only admins manage accounts.")
 
 
 def attempt(action, success: str) -> None:

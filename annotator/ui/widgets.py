@@ -9,12 +9,18 @@ from annotator.projects import list_projects
 from annotator.store import Store
 
 
-def admin_project_picker(store: Store, user: User, *, refusal: str, empty: str, label: str, key: str) -> Project:
-    """For admin-only pages: stop with ``refusal`` for others (the core refuses them anyway; this avoids a page
-    of errors), stop with ``empty`` when there is no project, else return the project chosen in a selectbox."""
-    if user.role != "admin":
-        st.error(refusal)
+def require_page_role(user: User, roles: tuple[str, ...], refusal: str, *, as_error: bool = True) -> None:
+    """Stop the page with ``refusal`` unless the user has one of ``roles``. The core refuses them anyway;
+    this only spares them a page of errors."""
+    if user.role not in roles:
+        (st.error if as_error else st.info)(refusal)
         st.stop()
+
+
+def admin_project_picker(store: Store, user: User, *, refusal: str, empty: str, label: str, key: str) -> Project:
+    """For admin-only pages: stop with ``refusal`` for others, stop with ``empty`` when there is no project,
+    else return the project chosen in a selectbox."""
+    require_page_role(user, ("admin",), refusal)
     projects = list_projects(store, user)
     if not projects:
         st.info(empty)
