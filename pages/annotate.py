@@ -7,7 +7,7 @@ from annotator.errors import NisbaError
 from annotator.projects import document_overview, get_document, list_projects, set_document_status
 from annotator.render import document_choice, document_rows, neighbour, span_rows
 from annotator.review import feedback
-from annotator.ui.article_component import article_view, select_span
+from annotator.ui.article_component import article_view, data_token, select_span
 from annotator.ui.session import current_user, get_store
 
 store = get_store()
@@ -101,17 +101,28 @@ def annotation_area() -> None:
     status = st.session_state["annotate_article_status"]
     if status["kind"] == "error":
         st.error(status["message"])
-    rows = span_rows(view.spans, view.links)
-    st.session_state["annotate_span_ids"] = [r["id"] for r in rows]
-    st.caption(f"{len(rows)} span{'' if len(rows) == 1 else 's'}, in reading order — click a row to select its highlight")
-    table = pd.DataFrame(rows, columns=["id", "label", "text", "attributes", "source", "cue"]).drop(columns="id")
+    # the table is rebuilt only when the drawn data changed (same token: same spans and links)
+    cached = st.session_state.get("annotate_spans_table_data")
+    if cached is None or cached[0] != view.token:
+        rows = span_rows(view.spans, view.links)
+        table = pd.DataFrame(rows, columns=["id", "label", "text", "attributes", "source", "cue"]).drop(columns="id")
+        cached = (view.token, [r["id"] for r in rows], table)
+        st.session_state["annotate_spans_table_data"] = cached
+    _token, span_ids, table = cached
+    st.session_state["annotate_span_ids"] = span_ids
+    n = len(span_ids)
+    st.caption(f"{n} span{'' if n == 1 else 's'}, in reading order — click a row to select its highlight")
     st.dataframe(table, key="annotate_spans_table", on_select=select_row, selection_mode="single-row", hide_index=True)
 
 
 annotation_area()
 
-# What reviewers said about this user's spans and links (issue 3): decisions and comment threads.
-notes = feedback(store, user, doc_id)
+# What reviewers said about this user's spans and links (issue 3): decisions and comment threads. Read again
+# only when the data changed (it reads every span of the document: tens of ms on a long article).
+feedback_token = data_token(store, user, document, "annotator")
+if st.session_state.get("annotate_feedback", (None,))[0] != feedback_token:
+    st.session_state["annotate_feedback"] = (feedback_token, feedback(store, user, doc_id))
+notes = st.session_state["annotate_feedback"][1]
 if notes:
     with st.expander(f"Review of your work ({len(notes)})", expanded=True):
         for n in notes:

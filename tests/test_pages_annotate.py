@@ -41,7 +41,13 @@ def _page(store, username="amal"):
 
 def _payload(at) -> dict:
     (component,) = at.get("bidi_component")
-    return json.loads(component.proto.json)
+    return _parse(component)
+
+
+def _parse(component) -> dict:
+    """The component's payload as one dict: the light fields and the pre-serialised ``drawn`` part."""
+    data = json.loads(component.proto.json)
+    return {**json.loads(data.pop("drawn")), **data}
 
 
 def _spans_table(at):

@@ -8,11 +8,13 @@ next render, built from the database, shows exactly that. Offsets are Python cod
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import streamlit as st
 
+from annotator import access
 from annotator.annotations import add_link, add_span, delete_link, delete_span, list_links, list_spans, undo_last, update_span
 from annotator.errors import InvalidSpan, NisbaError
 from annotator.models import Document, Link, Span, User
@@ -117,18 +119,24 @@ function keyIs(e, ch) {   // the key as typed, or the physical key (analysts typ
 }
 
 export default function (component) {
-  const { data, parentElement, setStateValue, setTriggerValue } = component;
+  const { data: wire, parentElement, setStateValue, setTriggerValue } = component;
   const root = parentElement;
   const box = root.querySelector('[data-nisba="article"]');
   const status = root.querySelector('[data-nisba="status"]');
   const panel = root.querySelector('[data-nisba="panel"]');
   const labelBar = root.querySelector('[data-nisba="labels"]');
   const undoBtn = root.querySelector('[data-nisba="undo"]');
-  registerFont(data.font_base);
+  registerFont(wire.font_base);
 
   // state that must survive re-invocations of this function (it runs again whenever `data` changes)
   const S = (root.__nisba ??= { rev: null, text: null, cps: null, bounds: null, selected: null,
-    selectSeq: undefined, link: null, pending: null, statusSeq: -1, sentSel: null, t0: null });
+    selectSeq: undefined, link: null, pending: null, statusSeq: -1, sentSel: null, t0: null,
+    drawnRev: null, drawn: null });
+  // what is drawn (text, segments, spans, labels, links) arrives as one JSON string, parsed only when its
+  // `rev` changed: a rerun for a selection or a status message costs no parse of a long article
+  if (S.drawnRev !== wire.rev || S.drawn === null) { S.drawn = JSON.parse(wire.drawn); S.drawnRev = wire.rev; }
+  const data = Object.assign({}, S.drawn, wire);
+  delete data.drawn;
   const spans = new Map(data.spans.map((s) => [s.id, s]));
   const labels = new Map(data.labels.map((l) => [l.name, l]));
   const kindOf = (span) => (labels.get(span.label) || {}).kind;
@@ -567,11 +575,64 @@ def select_span(key: str, span_id: int | None) -> None:
 
 @dataclass
 class ArticleView:
-    """What :func:`article_view` drew: the component's result and the spans and links it showed."""
+    """What :func:`article_view` drew: the component's result and the spans and links it showed.
+
+    ``token`` names the data drawn (see :func:`data_token`): equal tokens mean equal spans and links, so a
+    page can keep what it derived from them (the span table) until the token changes."""
 
     result: object
     spans: list[Span]
     links: list[Link]
+    token: tuple = ()
+
+
+@dataclass
+class _Drawn:
+    """The spans, links and serialised payload of one document for one user, valid while ``token`` holds."""
+
+    token: tuple
+    spans: list[Span]
+    links: list[Link]
+    span_ids: frozenset[int]
+    rev: str
+    payload_json: str
+
+
+# Payload keys that change without any data change (a click, a toggle, a save's message): sent as plain
+# fields next to the pre-serialised rest, so the long part is built and serialised only when the data changed.
+_LIGHT_KEYS = ("doc_id", "selected", "snap_words", "status")
+
+
+def data_token(store: Store, user: User, document: Document, layer: str) -> tuple:
+    """A cheap key that changes whenever what the component shows could change.
+
+    Every write records an audit event in its own transaction, so the latest event id moves with any change
+    of spans, links, labels, memberships or roles; the user's id and role keep one user's layer from ever
+    being served to another, and the database path keeps two stores apart."""
+    return (store.path, document.id, document.text_sha256, layer, user.id, user.role, store.head_event_id())
+
+
+def _drawn(store: Store, user: User, document: Document, *, key: str, layer: str) -> _Drawn:
+    """Spans, links and payload of ``document``, rebuilt only when :func:`data_token` changed.
+
+    Kept in this session's state (one entry per component key), never shared between sessions."""
+    token = data_token(store, user, document, layer)
+    cache_key = f"{key}_drawn"
+    cached = st.session_state.get(cache_key)
+    if isinstance(cached, _Drawn) and cached.token == token:
+        access.require_document(store, user, document.id)  # the read is still checked, as list_spans would
+        return cached
+    spans = list_spans(store, user, document.id, layer=layer)
+    links = list_links(store, user, document.id, {s.id for s in spans})
+    payload = component_payload(
+        document.id, document.text, spans, store.list_labels(document.project_id), links,
+        text_sha256=document.text_sha256,
+    )  # fmt: skip
+    for k in _LIGHT_KEYS:
+        del payload[k]
+    drawn = _Drawn(token, spans, links, frozenset(s.id for s in spans), payload["rev"], json.dumps(payload))
+    st.session_state[cache_key] = drawn
+    return drawn
 
 
 def article_view(
@@ -587,9 +648,12 @@ def article_view(
     """Show the article component for ``document`` and wire its actions to the core.
 
     Session state used (all prefixed with ``key``): ``{key}_selected`` (the selected span id, also set by the
-    page's span table) and ``{key}_status`` (the last outcome ``{seq, kind, message}``, shown in the
-    component). The component's result has ``.selection``, ``.selected`` (state) and ``.action`` (trigger).
-    ``layer="gold"`` shows and edits the gold layer (reviewers and admins; the core checks).
+    page's span table), ``{key}_status`` (the last outcome ``{seq, kind, message}``, shown in the
+    component) and ``{key}_drawn`` (the last spans and payload, see :func:`_drawn`). The component's
+    ``data`` is the payload of :func:`~annotator.render.component_payload` split in two: ``drawn``, a JSON
+    string of everything but the light keys, and the light keys themselves next to ``rev``, ``select_seq``
+    and ``font_base``. The component's result has ``.selection``, ``.selected`` (state) and ``.action``
+    (trigger). ``layer="gold"`` shows and edits the gold layer (reviewers and admins; the core checks).
     """
     sel_key, status_key = f"{key}_selected", f"{key}_status"
     st.session_state.setdefault(sel_key, None)
@@ -615,21 +679,24 @@ def article_view(
     def on_selection() -> None:
         pass  # the selection travels with each "tag" action; keeping it as state lets Python show it
 
-    spans = list_spans(store, user, document.id, layer=layer)
-    links = list_links(store, user, document.id, {s.id for s in spans})
-    payload = component_payload(
-        document.id, document.text, spans, store.list_labels(document.project_id), links,
-        text_sha256=document.text_sha256, selected=st.session_state[sel_key], snap_words=snap_words,
-        status=st.session_state[status_key],
-    )  # fmt: skip
-    payload["select_seq"] = st.session_state[f"{key}_select_seq"]
-    payload["font_base"] = FONT_BASE
+    drawn = _drawn(store, user, document, key=key, layer=layer)
+    selected = st.session_state[sel_key]
+    data = {
+        "rev": drawn.rev,
+        "drawn": drawn.payload_json,
+        "doc_id": document.id,
+        "selected": selected if selected in drawn.span_ids else None,
+        "snap_words": bool(snap_words),
+        "status": st.session_state[status_key],
+        "select_seq": st.session_state[f"{key}_select_seq"],
+        "font_base": FONT_BASE,
+    }
     result = _article(
         key=key,
-        data=payload,
+        data=data,
         default={"selection": None, "selected": None},
         on_action_change=on_action,
         on_selected_change=on_selected,
         on_selection_change=on_selection,
     )
-    return ArticleView(result, spans, links)
+    return ArticleView(result, drawn.spans, drawn.links, drawn.token)
