@@ -266,3 +266,32 @@ def test_a_locked_database_refuses_the_tag_with_a_reason(db_env, actor, doc, mon
     assert out.kind == "error"
     assert "not saved" in out.message.lower() or "busy" in out.message.lower()
     assert db_env.list_spans(doc.id) == []
+
+
+def test_rerun_reuses_the_drawn_data_until_a_save_changes_it(db_env):
+    amal = db_env.user_by_username("amal")
+    doc = _docs(db_env)[0]
+    at = _page(db_env)
+    drawn = at.session_state["annotate_article_drawn"]
+    at.toggle(key="annotate_snap_words").set_value(False).run()  # no data change: the same spans and payload
+    assert at.session_state["annotate_article_drawn"].token == drawn.token
+    assert _payload(at)["snap_words"] is False
+    span = add_span(db_env, amal, doc.id, "CLAIM", 0, 4)  # a write through the core: a new audit event
+    at.run()
+    assert at.session_state["annotate_article_drawn"].token != drawn.token
+    assert [s["id"] for s in _payload(at)["spans"]] == [span.id]
+    assert list(_spans_table(at)["text"]) == [doc.text[0:4]]
+
+
+def test_another_user_in_the_same_session_never_sees_the_previous_layer(db_env):
+    amal, badr = db_env.user_by_username("amal"), db_env.user_by_username("badr")
+    doc = _docs(db_env)[0]
+    add_span(db_env, amal, doc.id, "CLAIM", 0, 4)
+    at = _page(db_env)
+    assert len(_payload(at)["spans"]) == 1
+    at.session_state["nisba_user_id"] = badr.id  # nothing was written in between: only the user differs
+    at.run()
+    assert not at.exception
+    assert _payload(at)["spans"] == []
+    assert _spans_table(at).empty
+    assert _payload(at)["doc_id"] == doc.id

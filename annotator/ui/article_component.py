@@ -630,7 +630,9 @@ def _drawn(store: Store, user: User, document: Document, *, key: str, layer: str
     )  # fmt: skip
     for k in _LIGHT_KEYS:
         del payload[k]
-    drawn = _Drawn(token, spans, links, frozenset(s.id for s in spans), payload["rev"], json.dumps(payload))
+    drawn = _Drawn(
+        token, spans, links, frozenset(s.id for s in spans), payload["rev"], json.dumps(payload, separators=(",", ":"))
+    )
     st.session_state[cache_key] = drawn
     return drawn
 
