@@ -5,8 +5,15 @@ routes and the middleware that refuses anonymous HTTP requests and websockets (a
 """
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from annotator.ui.gate import LoginGate
+
+# app.py navigates with st.navigation; the pages/ folder only holds its page files. Streamlit otherwise guesses
+# from that folder that this is an old-style multipage app and, on the first visit after a start that asks for
+# a page's address (/review), runs that file without app.py: no login sidebar, every file listed in the
+# navigation (tests/browser/test_first_visit_browser.py). The flag is only guessed while it is None.
+PagesManager.uses_pages_directory = False
 
 gate = LoginGate()
 app = st.App("app.py", routes=gate.routes(), middleware=[gate.middleware()])

@@ -529,3 +529,22 @@ def to_csv(frame: pd.DataFrame) -> str:
     buf = io.StringIO()
     safe.to_csv(buf, index=False)
     return buf.getvalue()
+
+
+# ---- wording for the screens ------------------------------------------------------------------------
+
+# Measure column names -> how the charts' legends and the heatmap switch name them.
+MEASURE_NAMES = {"exact_f1": "exact F1", "overlap_f1": "overlap F1", "token_alpha": "token alpha"}
+
+
+def display_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """An agreement table as shown on screen: annotator names instead of their ids, no empty id columns,
+    and column names in words (``exact_f1`` -> "exact f1"). The downloads keep the full table."""
+    shown = frame.copy()
+    if {"annotator_a_name", "annotator_a"} <= set(shown.columns):
+        shown = shown.drop(columns=["annotator_a", "annotator_b"], errors="ignore")
+    if "document_id" in shown.columns and shown["document_id"].isna().all():
+        shown = shown.drop(columns=["document_id"])
+    renames = {"annotator_a_name": "annotator A", "annotator_b_name": "annotator B", "document_id": "document", "n_a": "spans A",
+               "n_b": "spans B"}  # fmt: skip
+    return shown.rename(columns=lambda c: renames.get(c, c.replace("_", " ")))

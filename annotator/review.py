@@ -581,3 +581,16 @@ def progress_summary(progress: pd.DataFrame) -> dict[str, int]:
         "spans": int(progress["spans"].sum()) if not progress.empty else 0,
         "decided": int(progress["decided"].sum()) if not progress.empty else 0,
     }
+
+
+# ---- wording for the screens ------------------------------------------------------------------------
+
+# Work statuses as stored (annotator.projects.set_status) -> as a reviewer reads them on screen.
+STATUS_LABELS = {"in_progress": "in progress", "submitted": "submitted", "reviewed": "reviewed"}
+
+
+def status_label(status: str | None) -> str:
+    """A work status as shown to people: ``in_progress`` reads "in progress"; no status yet is "not started"."""
+    if not status:
+        return "not started"
+    return STATUS_LABELS.get(status, status.replace("_", " "))

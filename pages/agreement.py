@@ -7,7 +7,7 @@ from annotator import agreement
 from annotator.errors import NisbaError
 from annotator.projects import list_projects
 from annotator.ui.session import current_user, get_store
-from annotator.ui.widgets import require_page_role
+from annotator.ui.widgets import mixed_script_columns, require_page_role
 
 store = get_store()
 user = current_user(store)
@@ -50,15 +50,22 @@ st.caption(
 )
 
 left, right = st.columns(2)
-measure = left.radio("Heatmap measure", ["exact_f1", "overlap_f1"], key="agreement_measure", horizontal=True)
+measure = left.radio(
+    "Heatmap measure",
+    ["exact_f1", "overlap_f1"],
+    key="agreement_measure",
+    horizontal=True,
+    format_func=agreement.MEASURE_NAMES.get,
+)
 heat = agreement.pair_matrix(report.span_f1, measure)
 left.altair_chart(
     alt.Chart(heat)
     .mark_rect()
     .encode(
-        x=alt.X("annotator_a_name:N", title=None),
+        # slanted, not vertical: Arabic names stay readable (vertical Arabic reads as a column of letters)
+        x=alt.X("annotator_a_name:N", title=None, axis=alt.Axis(labelAngle=-40, labelLimit=160, labelOverlap=False)),
         y=alt.Y("annotator_b_name:N", title=None),
-        color=alt.Color("value:Q", scale=alt.Scale(domain=[0, 1], scheme="viridis"), title=measure),
+        color=alt.Color("value:Q", scale=alt.Scale(domain=[0, 1], scheme="viridis"), title=agreement.MEASURE_NAMES[measure]),
         tooltip=["annotator_a_name", "annotator_b_name", alt.Tooltip("value:Q", format=".3f")],
     )
     + alt.Chart(heat)
@@ -71,7 +78,9 @@ left.altair_chart(
     ),
     key="agreement_heatmap",
 )
+left.caption("A blank cell: those two annotators have no document in common.")
 bars = agreement.label_summary(report)
+bars["measure"] = bars["measure"].map(agreement.MEASURE_NAMES)
 right.altair_chart(
     alt.Chart(bars)
     .mark_bar()
@@ -79,7 +88,7 @@ right.altair_chart(
         x=alt.X("label:N", title=None),
         xOffset="measure:N",
         y=alt.Y("value:Q", title="agreement"),
-        color="measure:N",
+        color=alt.Color("measure:N", title=None),
         tooltip=["label", "measure", alt.Tooltip("value:Q", format=".3f")],
     ),
     key="agreement_bars",
@@ -94,7 +103,12 @@ tables = {
 }
 for tab, (name, frame) in zip(st.tabs(list(tables)), tables.values(), strict=True):
     shown = frame[frame["level"] == level] if "level" in frame else frame
-    tab.dataframe(shown, key=f"agreement_{name}", hide_index=True)
+    tab.dataframe(
+        agreement.display_table(shown),
+        key=f"agreement_{name}",
+        hide_index=True,
+        column_config=mixed_script_columns("annotator A", "annotator B"),
+    )
     tab.download_button(
         f"Download {name}.csv (all rows)",
         agreement.to_csv(frame),

@@ -68,5 +68,5 @@ if st.button("Prepare export", key="export_run", type="primary"):
 
 if ready := st.session_state.get("export_result"):
     name, data, counts = ready
-    st.success("Ready: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    st.success("Ready: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     st.download_button("Download " + name, data, file_name=name, mime="application/zip", key="export_download")

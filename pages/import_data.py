@@ -100,7 +100,10 @@ if preview is not None and preview.project_id == project.id:
     skip_rejected = False
     if preview.rejected:
         skip_rejected = st.checkbox("Import the accepted rows anyway (leave the rejected ones out)", key="import_skip_rejected")
-    if st.button("Import", key="import_confirm", disabled=bool(preview.rejected) and not skip_rejected):
+    nothing_new = not (summary["documents"] or summary["spans"] or summary["links"])
+    if nothing_new:
+        st.info("Nothing new to import: these texts and their annotations are already in the project.")
+    if st.button("Import", key="import_confirm", disabled=nothing_new or (bool(preview.rejected) and not skip_rejected)):
         bar = st.progress(0.0, text="Writing…")
         try:
             result = importing.commit_import(

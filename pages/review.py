@@ -54,10 +54,11 @@ with st.expander("Project progress", expanded=False):
     summary = review.progress_summary(progress)
     cols = st.columns(5)
     for col, name in zip(cols, ("documents", "in_progress", "submitted", "reviewed", "decided"), strict=True):
-        col.metric(name.replace("_", " "), summary[name])
+        col.metric(review.status_label(name), summary[name])
     if not progress.empty:
+        statuses = progress.assign(status=progress["status"].map(review.status_label))
         st.dataframe(
-            progress.pivot_table(index="title", columns="annotator", values="status", aggfunc="first"), key="review_progress"
+            statuses.pivot_table(index="title", columns="annotator", values="status", aggfunc="first"), key="review_progress"
         )
 
 docs = {row["id"]: row["title"] for row in document_overview(store, user, project_id)}
@@ -184,7 +185,7 @@ st.subheader("Status per annotator")
 for a in view.annotator_ids:
     status = progress[(progress["document_id"] == doc_id) & (progress["annotator_id"] == a)]["status"]
     c1, c2 = st.columns([3, 1])
-    c1.write(f"{names.get(a)}: **{status.iloc[0] if len(status) else 'in_progress'}**")
+    c1.write(f"{names.get(a)}: **{review.status_label(status.iloc[0] if len(status) else 'in_progress')}**")
     c2.button("Mark reviewed", key=f"review_mark_{a}", on_click=reported(
         lambda a=a: review.mark_reviewed(store, user, doc_id, a) or f"{names.get(a)}'s layer marked reviewed."))  # fmt: skip
 

@@ -26,3 +26,9 @@ def admin_project_picker(store: Store, user: User, *, refusal: str, empty: str, 
         st.info(empty)
         st.stop()
     return st.selectbox(label, projects, format_func=lambda p: p.name, key=key)
+
+
+def mixed_script_columns(*columns: str) -> dict:
+    """``column_config`` for table columns that hold names or text in Arabic and Latin script mixed: all
+    cells aligned to the right, as the Arabic ones already are, so the column does not zigzag."""
+    return {c: st.column_config.TextColumn(alignment="right") for c in columns}

@@ -1,0 +1,44 @@
+"""The first visit after the server starts, straight to a page's address (a bookmarked /review, a tab that
+reloads after a restart), still runs app.py: its navigation, the signed-in sidebar, the role's pages.
+
+Streamlit decides once per process whether an app with a ``pages/`` folder is an old-style (v1) multipage app
+and, until app.py calls ``st.navigation``, ran the requested page file without app.py. serve.py settles it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from annotator.demo import DEMO_PASSWORDS, ensure_demo
+from annotator.store import Store
+
+from .conftest import running_app, wait_ready
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def fresh_server(tmp_path):
+    """A server that no browser has talked to yet (the session-wide one has served many)."""
+    store = Store(tmp_path / "fresh.db")
+    ensure_demo(store)
+    store.close()
+    with running_app(tmp_path / "fresh.db", tmp_path / "streamlit.log") as base_url:
+        yield base_url
+
+
+def test_first_visit_to_a_page_address_runs_the_app_navigation(page, fresh_server):
+    # log in over HTTP only: no app page is opened before the one under test
+    response = page.context.request.post(
+        fresh_server + "/login",
+        form={"username": "rana", "password": DEMO_PASSWORDS["rana"]},
+        headers={"Origin": fresh_server},
+        max_redirects=0,
+    )
+    assert response.status == 303
+    page.goto(fresh_server + "/agreement")
+    wait_ready(page)
+    nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    assert "Agreement" in nav and "Review" in nav
+    assert "Users" not in nav and "audit" not in nav.lower()  # a reviewer's pages, not the whole folder
+    assert "Signed in as" in page.locator('[data-testid="stSidebar"]').inner_text()
