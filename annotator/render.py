@@ -79,15 +79,16 @@ def tracks(spans: Iterable[Span], *, ordered: bool = False) -> dict[int, int]:
 
 
 def _revision(document_id: int, text_sha: str, spans: Sequence[Span], links: Sequence[Link], labels: Sequence[Label]) -> str:
-    """A fingerprint of what is drawn: the component rebuilds its DOM only when this changes, so a rerun for
-    another reason (a selection, the table) never wipes the analyst's text selection. Python's ``hash`` is
+    """A fingerprint of what is drawn: the component rebuilds its DOM (and parses the drawn payload) only when
+    this changes, so a rerun for another reason (a selection, the table) never wipes the analyst's text
+    selection; it must cover every field of the payload but the light ones. Python's ``hash`` is
     enough: the fingerprint is only compared with the previous one from the same server."""
     # every change of a span bumps its version (undo too), so id and version say enough
     drawn = (
         document_id, text_sha,
         tuple((s.id, s.version, s.start_offset, s.end_offset) for s in spans),
         tuple((k.id, k.from_span_id, k.to_span_id, k.type) for k in links),
-        tuple((lab.id, lab.name, lab.colour, lab.hotkey, lab.kind, repr(lab.attributes)) for lab in labels),
+        tuple((lab.id, lab.name, lab.colour, lab.hotkey, lab.kind, lab.description, repr(lab.attributes)) for lab in labels),
     )  # fmt: skip
     return format(hash(drawn) & 0xFFFFFFFFFFFFFFFF, "016x")
 

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from annotator.annotations import add_span  # noqa: E402
+from annotator.annotations import add_span, list_links, list_spans  # noqa: E402
 from annotator.demo import ensure_demo  # noqa: E402
 from annotator.models import Span  # noqa: E402
 from annotator.projects import add_document  # noqa: E402
@@ -80,6 +80,17 @@ def bench_payload(store: Store, doc_id: int) -> None:
         doc.id, doc.text, spans, labels, links, text_sha256=doc.text_sha256)), 30), "-")  # fmt: skip
     show("  + reading the spans from SQLite first (list_spans)", timed(lambda: component_payload(
         doc.id, doc.text, store.list_spans(doc_id), labels, store.list_links(doc_id), text_sha256=doc.text_sha256), 15), "-")  # fmt: skip
+    amal = store.user_by_username("amal")
+
+    def rebuild() -> str:  # what the page rebuilds after a change (annotator.ui.article_component._drawn)
+        own = list_spans(store, amal, doc_id)
+        own_links = list_links(store, amal, doc_id, {s.id for s in own})
+        payload = component_payload(
+            doc.id, doc.text, own, store.list_labels(doc.project_id), own_links, text_sha256=doc.text_sha256
+        )
+        return json.dumps(payload, separators=(",", ":"))
+
+    show("  the page's rebuild after a change (list_spans, links, payload, JSON)", timed(rebuild, 15), "-")
     # in-memory spans, no database: the pure function alone
     mem = [Span(id=s.id, document_id=1, label_id=s.label_id, label=s.label, annotator_id=1, start_offset=s.start_offset,
                 end_offset=s.end_offset, text=s.text) for s in spans]  # fmt: skip

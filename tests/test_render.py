@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -115,6 +116,9 @@ def test_revision_changes_with_what_is_drawn_only():
     assert component_payload(1, text, spans, LABELS, [], selected=1, snap_words=False)["rev"] == base
     assert component_payload(1, text, [span(1, 0, 2, version=2)], LABELS, [])["rev"] != base
     assert component_payload(1, text, spans + [span(2, 3, 7)], LABELS, [])["rev"] != base
+    # the browser parses the drawn payload again only when rev changes: a label's tooltip text counts too
+    described = [dataclasses.replace(LABELS[0], description="a claim"), *LABELS[1:]]
+    assert component_payload(1, text, spans, described, [])["rev"] != base
 
 
 def test_segments_slice_the_tricky_texts_exactly(tricky):
