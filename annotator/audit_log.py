@@ -51,3 +51,8 @@ def verify_database(store: Store) -> ChainReport:
     hash or ``prev_hash`` does not match (an edited event names itself; a deleted one names the next).
     """
     return verify_chain(store.iter_events())
+
+
+def short_time(at: str) -> str:
+    """An event's stored ISO time (UTC, microseconds) as the table shows it: ``2026-11-29 18:27:32``."""
+    return at[:19].replace("T", " ")

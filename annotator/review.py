@@ -594,3 +594,10 @@ def status_label(status: str | None) -> str:
     if not status:
         return "not started"
     return STATUS_LABELS.get(status, status.replace("_", " "))
+
+
+# What "Adopt all agreed" says when it found nothing: the rule is strict (every annotator, identical span).
+NOTHING_AGREED = (
+    "Nothing adopted: no span is marked identically (same offsets, label and attributes) by all {n} annotators "
+    "of this document, or those spans are in gold already. Adopt spans one at a time with G."
+)

@@ -50,13 +50,13 @@ def as_text(value) -> str:
 table = pd.DataFrame(
     [
         {
-            "id": e["id"], "at": e["at"], "user": "—" if e["user_id"] is None else names.get(e["user_id"], str(e["user_id"])),
+            "id": e["id"], "at (UTC)": audit_log.short_time(e["at"]), "user": "—" if e["user_id"] is None else names.get(e["user_id"], str(e["user_id"])),
             "action": e["action"], "entity": e["entity"], "entity_id": e["entity_id"], "document": e["document_id"],
             "before": as_text(e["before"]), "after": as_text(e["after"]), "hash": e["hash"][:12],
         }
         for e in events
     ],
-    columns=["id", "at", "user", "action", "entity", "entity_id", "document", "before", "after", "hash"],
+    columns=["id", "at (UTC)", "user", "action", "entity", "entity_id", "document", "before", "after", "hash"],
 )  # fmt: skip
 st.caption(f"{len(table)} events, newest first.")
 st.dataframe(table, hide_index=True, key="audit_table", width="stretch")

@@ -42,7 +42,9 @@ def reported(action):
 
     def callback(*args) -> None:
         try:
-            say("success", action(*args))
+            result = action(*args)  # a message, or (kind, message) when it is not a success
+            kind, message = result if isinstance(result, tuple) else ("success", result)
+            say(kind, message)
         except NisbaError as exc:
             say("error", str(exc))
 
@@ -71,7 +73,7 @@ doc_id = st.selectbox("Document", list(docs), key="review_doc", format_func=lamb
 st.query_params["doc"] = str(doc_id)
 if "review_message" in st.session_state:
     kind, message = st.session_state.pop("review_message")
-    (st.error if kind == "error" else st.success)(message)
+    {"error": st.error, "info": st.info}.get(kind, st.success)(message)
 view = review.load_review(store, user, doc_id)
 names = view.names
 if len(view.annotator_ids) < 2:
@@ -118,12 +120,16 @@ def adopt_row() -> str:
 
 
 @reported
-def adopt_agreed() -> str:
-    return f"Adopted {len(review.adopt_agreed(store, user, doc_id))} agreed span(s) into gold."
+def adopt_agreed() -> str | tuple[str, str]:
+    adopted = review.adopt_agreed(store, user, doc_id)
+    if not adopted:  # not a success: say why, so the button does not seem broken
+        return "info", review.NOTHING_AGREED.format(n=len(view.annotator_ids))
+    return f"Adopted {len(adopted)} agreed span(s) into gold."
 
 
 nav[4].button("Adopt into gold", key="review_adopt", on_click=adopt_row, shortcut="G", disabled=row is None)
-nav[5].button("Adopt all agreed", key="review_adopt_agreed", on_click=adopt_agreed)
+nav[5].button("Adopt all agreed", key="review_adopt_agreed", on_click=adopt_agreed,
+              help="Copy into gold every span that all annotators of this document made identically")  # fmt: skip
 st.html(legend_html(view.annotator_ids, names, view.labels))
 st.html(layers_html(view.document.text, view.spans, view.annotator_ids, view.labels, gold=view.gold, names=names,
                     focus=(row.start, row.end) if row else None))  # fmt: skip

@@ -8,7 +8,7 @@ from annotator.errors import NisbaError
 from annotator.models import ROLES
 from annotator.projects import add_member, list_projects, member_project_ids, remove_member
 from annotator.ui.session import current_user, get_store
-from annotator.ui.widgets import require_page_role
+from annotator.ui.widgets import mixed_script_columns, require_page_role
 
 store = get_store()
 user = current_user(store)
@@ -31,7 +31,8 @@ if notice := st.session_state.pop("users_notice", None):
     st.success(notice)
 
 rows = auth.account_overview(store, user)
-st.dataframe(pd.DataFrame(rows), hide_index=True, key="users_table", width="stretch")
+st.dataframe(pd.DataFrame(rows), hide_index=True, key="users_table", width="stretch",
+             column_config=mixed_script_columns("display_name"))  # fmt: skip
 
 with st.expander("Create an account", expanded=not rows):
     with st.form("users_create", clear_on_submit=True):
@@ -41,10 +42,12 @@ with st.expander("Create an account", expanded=not rows):
         role = cols[2].selectbox("Role", ROLES, key="users_new_role")
         password = st.text_input("Password (at least 8 characters)", type="password", key="users_new_password")
         if st.form_submit_button("Create account"):
-            attempt(
-                lambda: auth.create_user(store, user, username, role, password, display_name),
-                f"Created {username.strip().lower()}.",
-            )
+
+            def create() -> None:
+                created = auth.create_user(store, user, username, role, password, display_name)
+                st.session_state["users_target"] = created.id  # "Change an account" opens on them
+
+            attempt(create, f"Created {username.strip().lower()}. Add them to a project under Projects below.")
 
 st.subheader("Change an account")
 accounts = {r["id"]: r for r in rows}

@@ -97,7 +97,7 @@ def test_agreement_page_shows_tables_and_download(db):
     assert not at.exception, at.exception
     f1 = at.dataframe[0].value  # the first tab: span F1
     whole = f1[(f1["level"] == "project") & (f1["label"] == "(all)")].iloc[0]
-    assert (whole["n_a"], whole["n_b"], whole["exact_f1"]) == (2, 1, pytest.approx(2 / 3))
+    assert (whole["spans A"], whole["spans B"], whole["exact f1"]) == (2, 1, pytest.approx(2 / 3))
     assert at.get("download_button")
 
 
@@ -147,4 +147,4 @@ def test_agreement_page_follows_new_spans(db):
     at.run()
     f1 = at.dataframe[0].value
     whole = f1[(f1["level"] == "project") & (f1["label"] == "(all)")].iloc[0]
-    assert (whole["n_a"], whole["n_b"], whole["exact_f1"]) == (2, 2, 1.0)
+    assert (whole["spans A"], whole["spans B"], whole["exact f1"]) == (2, 2, 1.0)

@@ -104,7 +104,7 @@ def test_admin_creates_an_account(db):
     at.text_input(key="users_new_password").input("layla-pass-1")
     at.button(key="FormSubmitter:users_create-Create account").click().run()
     assert not at.exception and not at.error
-    assert [s.value for s in at.success] == ["Created layla."]
+    assert [s.value for s in at.success] == ["Created layla. Add them to a project under Projects below."]
     assert at.dataframe[0].value["username"].tolist()[-1] == "layla"
     assert auth.authenticate(db, "layla", "layla-pass-1").role == "reviewer"
 

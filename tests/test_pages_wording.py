@@ -92,3 +92,42 @@ def test_export_page_counts_read_number_first(db):
     at.button(key="export_run").click().run()
     assert not at.exception, at.exception
     assert at.success[0].value.startswith("Ready: 4 spans")
+
+
+def test_adopt_all_agreed_with_nothing_agreed_explains_instead_of_success(db):
+    at = page(db, "review.py", "rana")
+    at.button(key="review_adopt_agreed").click().run()  # adopts the one SOURCE both made
+    assert "Adopted 1 agreed span(s) into gold." in [s.value for s in at.success]
+    at.button(key="review_adopt_agreed").click().run()  # again: it is in gold already
+    assert not at.exception, at.exception
+    assert not at.success  # "Adopted 0 span(s)" in green read as if the button did something
+    assert any("Nothing adopted" in i.value and "all 2 annotators" in i.value for i in at.info)
+
+
+def test_adopt_all_agreed_reports_what_it_adopted(db):
+    at = page(db, "review.py", "rana")
+    doc = db.list_documents(db.list_projects()[0].id)[0]
+    for name in ("amal", "badr"):  # a second span both made identically
+        add_span(db, db.users[name], doc.id, "CLAIM", 81, 117)
+    at.button(key="review_adopt_agreed").click().run()
+    assert "Adopted 2 agreed span(s) into gold." in [s.value for s in at.success]
+
+
+def test_users_page_new_account_is_selected_for_changes(db):
+    at = page(db, "users.py", "admin")
+    at.text_input(key="users_new_username").input("salma")
+    at.text_input(key="users_new_display").input("سلمى")
+    at.text_input(key="users_new_password").input("salma-pass-1")
+    at.button[0].click().run()  # the form's submit button
+    assert not at.exception, at.exception
+    assert "Add them to a project" in at.success[0].value
+    assert at.selectbox(key="users_target").value == db.user_by_username("salma").id
+    config = json.loads(at.dataframe[0].proto.columns)
+    assert config["display_name"]["alignment"] == "right"
+
+
+def test_audit_log_times_to_the_second(db):
+    at = page(db, "audit_log.py", "admin")
+    assert not at.exception, at.exception
+    times = at.dataframe[0].value["at (UTC)"]
+    assert all(len(t) == 19 and "T" not in t for t in times)
