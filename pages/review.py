@@ -60,7 +60,10 @@ with st.expander("Project progress", expanded=False):
     if not progress.empty:
         statuses = progress.assign(status=progress["status"].map(review.status_label))
         st.dataframe(
-            statuses.pivot_table(index="title", columns="annotator", values="status", aggfunc="first"), key="review_progress"
+            statuses.pivot_table(index="title", columns="annotator", values="status", aggfunc="first").fillna(
+                review.status_label(None)  # a blank cell read as "None"
+            ),
+            key="review_progress",
         )
 
 docs = {row["id"]: row["title"] for row in document_overview(store, user, project_id)}

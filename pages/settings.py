@@ -11,6 +11,8 @@ from annotator.ui.session import current_project_id, current_user, get_store
 store = get_store()
 user = current_user(store)
 st.title("Project settings")
+if notice := st.session_state.pop("settings_notice", None):  # set before a rerun, which would wipe st.success
+    st.success(notice)
 
 if user.role == "admin":
     with st.expander("New project"):
@@ -56,7 +58,7 @@ def label_form(label=None):
                 data = {"name": name, "kind": kind, "colour": colour, "hotkey": hotkey, "description": description,
                         "attributes": parse_attributes(attrs)}  # fmt: skip
                 save_label(store, user, project.id, data, label.id if label else None)
-                st.success(f"Saved {name}.")
+                st.session_state["settings_notice"] = f"Saved label {name.strip()}."
                 st.rerun()
             except NisbaError as exc:
                 st.error(str(exc))
@@ -64,6 +66,7 @@ def label_form(label=None):
         if st.button(f"Delete {label.name}", key=f"{key}_delete"):
             try:
                 delete_label(store, user, label.id)
+                st.session_state["settings_notice"] = f"Deleted label {label.name}."
                 st.rerun()
             except NisbaError as exc:
                 st.error(str(exc))
@@ -86,8 +89,9 @@ st.subheader("Labels")
 for lab in list_labels(store, user, project.id):
     with st.expander(f"{lab.name} — {lab.kind} — key {lab.hotkey or '–'}"):
         label_form(lab)
-with st.expander("Add a label"):
-    label_form()
+if user.role == "admin":  # others only read the scheme
+    with st.expander("Add a label"):
+        label_form()
 
 st.subheader("Annotation")
 show = st.toggle("Annotators see each other's spans (off = blind annotation, for honest agreement figures)",

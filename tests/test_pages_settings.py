@@ -35,6 +35,7 @@ def test_admin_renames_a_label_and_spans_follow(db_env):
     at.text_input(key=f"settings_label_{claim.id}_hotkey").set_value("x")
     at.button(key=f"FormSubmitter:settings_label_{claim.id}-Save").click().run()
     assert not at.exception and not at.error
+    assert [m.value for m in at.success] == ["Saved label ادعاء."]  # survives the rerun that redraws the list
     assert store.get_span(span.id).label == "ادعاء"
     assert store.get_label(claim.id).hotkey == "x"
 
@@ -54,6 +55,7 @@ def test_annotator_sees_the_scheme_but_cannot_save(db_env):
     assert not at.exception
     assert any("Only admins" in i.value for i in at.info)
     assert all(b.disabled for b in at.button if b.label in ("Save", "Add label"))
+    assert "Add a label" not in [e.label for e in at.expander]  # a form they cannot use is not offered
 
 
 def test_blind_annotation_toggle(db_env):

@@ -131,3 +131,12 @@ def test_audit_log_times_to_the_second(db):
     assert not at.exception, at.exception
     times = at.dataframe[0].value["at (UTC)"]
     assert all(len(t) == 19 and "T" not in t for t in times)
+
+
+def test_review_progress_table_has_no_none_cells(db):
+    # imported documents carry other annotators: amal and badr have no status on them
+    import_files(db, db.users["admin"], db.list_projects()[0].id, [file_from_path(PEER / "labelstudio-1.23.json")])
+    at = page(db, "review.py", "rana")
+    table = at.dataframe[0].value  # the project progress, one column per annotator
+    assert not table.isna().any().any()
+    assert table["أمل"].value_counts()["not started"] == len(table) - 1
