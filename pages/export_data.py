@@ -27,6 +27,8 @@ project = admin_project_picker(
 )
 fmt = st.selectbox("Format", exporting.FORMATS, format_func=FORMAT_NAMES.get, key="export_format")
 choices = exporting.export_choices(store, user, project.id)
+if not choices["documents"]:
+    st.info("This project has no documents yet: an export would hold only metadata.json. Import or paste articles first.")
 
 with st.expander("Filters", expanded=False):
     gold = st.checkbox("Gold layer only", key="export_gold")
@@ -52,6 +54,7 @@ filters = exporting.ExportFilters(
     date_to=(until + dt.timedelta(days=1)).isoformat() if until else None,
 )  # fmt: skip
 
+choice = repr((project.id, fmt, filters, excel))  # what a prepared zip was made from
 if st.button("Prepare export", key="export_run", type="primary"):
     bar = st.progress(0.0, text="Writing…")
     buf = io.BytesIO()
@@ -64,8 +67,11 @@ if st.button("Prepare export", key="export_run", type="primary"):
         st.error(str(exc))
     else:
         st.session_state["export_result"] = (f"nisba-{fmt}-{project.id}.zip", buf.getvalue(), result.metadata["counts"])
+        st.session_state["export_made_for"] = choice
     bar.empty()
 
+if st.session_state.get("export_made_for") != choice:  # another project, format or filter: that zip is not this one
+    st.session_state.pop("export_result", None)
 if ready := st.session_state.get("export_result"):
     name, data, counts = ready
     st.success("Ready: " + ", ".join(f"{v} {k}" for k, v in counts.items()))

@@ -140,3 +140,23 @@ def test_review_progress_table_has_no_none_cells(db):
     table = at.dataframe[0].value  # the project progress, one column per annotator
     assert not table.isna().any().any()
     assert table["أمل"].value_counts()["not started"] == len(table) - 1
+
+
+def test_export_download_goes_away_when_the_choice_changes(db):
+    at = page(db, "export_data.py", "admin")
+    at.button(key="export_run").click().run()
+    assert at.get("download_button")
+    at.selectbox(key="export_format").set_value("jsonl").run()  # the zip on offer would still be the CSV one
+    assert not at.exception, at.exception
+    assert not at.get("download_button") and not at.success
+    at.button(key="export_run").click().run()
+    assert at.get("download_button") and at.session_state["export_result"][0].startswith("nisba-jsonl-")
+
+
+def test_export_page_says_when_the_project_is_empty(db):
+    from annotator.projects import create_project
+
+    create_project(db, db.users["admin"], "Empty desk", "")
+    at = page(db, "export_data.py", "admin")
+    at.selectbox(key="export_project").select_index(1).run()
+    assert any("no documents yet" in i.value for i in at.info)
