@@ -211,6 +211,9 @@ gold_rows = [
     }
     for g in view.gold
 ]
-st.dataframe(
-    pd.DataFrame(gold_rows, columns=["label", "text", "start", "end", "adopted from"]), key="review_gold", hide_index=True
-)
+if gold_rows:
+    st.dataframe(
+        pd.DataFrame(gold_rows, columns=["label", "text", "start", "end", "adopted from"]), key="review_gold", hide_index=True
+    )
+else:
+    st.caption("No gold spans yet: adopt an annotator's span (G, or Adopt all agreed), or mark text in the gold article above.")

@@ -160,3 +160,12 @@ def test_export_page_says_when_the_project_is_empty(db):
     at = page(db, "export_data.py", "admin")
     at.selectbox(key="export_project").select_index(1).run()
     assert any("no documents yet" in i.value for i in at.info)
+
+
+def test_review_gold_table_empty_state_then_rows(db):
+    at = page(db, "review.py", "rana")
+    assert any("No gold spans yet" in c.value for c in at.caption)
+    at.button(key="review_adopt_agreed").click().run()
+    assert not any("No gold spans yet" in c.value for c in at.caption)
+    gold = at.dataframe[-1].value
+    assert list(gold["text"]) == ["ماركو روبيو"]
