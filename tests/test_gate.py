@@ -336,3 +336,11 @@ def test_a_new_database_asks_for_the_admin_account(tmp_path, monkeypatch):
     )
     assert again.status == 400 and "exists already" in again.body.decode()
     assert gate.store.user_by_username("intruder") is None
+
+
+def test_after_a_failed_login_the_cursor_waits_in_the_password_field(app):
+    first = http(app, "GET", "/login").body.decode()
+    assert 'id="username"' in first and first.index("autofocus") < first.index('id="password"')
+    again = login(app, username="amal", password="wrong-one").body.decode()
+    assert again.index("autofocus") > again.index('id="password"')
+    assert again.count("autofocus") == 1

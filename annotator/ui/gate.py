@@ -147,7 +147,9 @@ class LoginGate:
     async def _login_page(self, message: str = "", username: str = "", status: int = 200) -> Response:
         demo = await run_in_threadpool(is_demo, self.store)
         hint = DEMO_HINT.format(names=", ".join(DEMO_PASSWORDS)) if demo else ""
-        body = LOGIN_FORM.format(message=message, username=html.escape(username, quote=True), demo=hint)
+        # after a failed attempt the name is filled in again: the cursor waits in the password field
+        focus = {"user_focus": "" if username else "autofocus", "password_focus": "autofocus" if username else ""}
+        body = LOGIN_FORM.format(message=message, username=html.escape(username, quote=True), demo=hint, **focus)
         return page(body, title="Log in", status=status)
 
     async def setup(self, request: Request) -> Response:
@@ -317,9 +319,9 @@ LOGIN_FORM = """<p class="sub">Attribution in Arabic news. Please log in.</p>
 <form method="post" action="/login" data-nisba="login-form">
   <label for="username">User name</label>
   <input id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false"
-         required autofocus value="{username}">
+         required {user_focus} value="{username}">
   <label for="password">Password</label>
-  <input id="password" name="password" type="password" autocomplete="current-password" required>
+  <input id="password" name="password" type="password" autocomplete="current-password" required {password_focus}>
   <button type="submit">Log in</button>
 </form>
 {demo}"""
