@@ -12,7 +12,7 @@ from annotator.projects import document_overview, get_document, list_projects
 from annotator.ui.article_component import article_view
 from annotator.ui.review_layers import layers_html, legend_html
 from annotator.ui.session import current_user, get_store
-from annotator.ui.widgets import require_page_role
+from annotator.ui.widgets import md_literal, require_page_role
 
 store = get_store()
 user = current_user(store)
@@ -119,7 +119,7 @@ nav[3].button("Reject", key="review_reject", on_click=decide_row, args=("rejecte
 @reported
 def adopt_row() -> str:
     gold = review.adopt_into_gold(store, user, next(iter(row.spans.values())).id)
-    return f"In gold: {gold.label} «{gold.text}»"
+    return f"In gold: {gold.label} «{md_literal(gold.text)}»"
 
 
 @reported
@@ -138,16 +138,17 @@ st.html(layers_html(view.document.text, view.spans, view.annotator_ids, view.lab
                     focus=(row.start, row.end) if row else None))  # fmt: skip
 
 if row is not None:
-    st.markdown(f"**Row {current + 1} of {len(view.rows)}** · {row.label} · «{row.text}» · "
+    st.markdown(f"**Row {current + 1} of {len(view.rows)}** · {row.label} · «{md_literal(row.text)}» · "
                 + ("; ".join(review.ISSUE_NAMES[i] for i in row.issues) or "all annotators agree"))  # fmt: skip
     for other in row.others:
-        st.caption(f"{names.get(other.annotator_id)} tagged «{other.text}» as {other.label} instead")
-    decided = [(names.get(a), view.decision("span", s.id)) for a, s in row.spans.items()]
+        st.caption(f"{md_literal(names.get(other.annotator_id))} tagged «{md_literal(other.text)}» as {other.label} instead")
+    decided = [(md_literal(names.get(a)), view.decision("span", s.id)) for a, s in row.spans.items()]
     st.caption(" · ".join(f"{who}: {r.decision if r else 'undecided'}" for who, r in decided))
     with st.container(border=True):
         for span in row.spans.values():
             for c in view.comments.get(("span", span.id), []):
-                st.markdown(f"**{names.get(c.author_id)}** on {names.get(span.annotator_id)}'s span: {c.body}")
+                who, whose = md_literal(names.get(c.author_id)), md_literal(names.get(span.annotator_id))
+                st.markdown(f"**{who}** on {whose}'s span: {md_literal(c.body)}")
         st.selectbox("Comment on the span of", list(row.spans), key="review_comment_owner", format_func=names.get)
         st.text_input("Comment", key=f"review_comment_{current}", max_chars=review.MAX_COMMENT)
 

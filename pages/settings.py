@@ -7,6 +7,7 @@ from annotator.errors import NisbaError
 from annotator.labels import KINDS, delete_label, format_attributes, list_labels, parse_attributes, save_label
 from annotator.projects import add_document, create_project, list_projects, update_settings
 from annotator.ui.session import current_project_id, current_user, get_store
+from annotator.ui.widgets import md_literal
 
 store = get_store()
 user = current_user(store)
@@ -24,7 +25,7 @@ if user.role == "admin":
                     created = create_project(store, user, new_name, new_description)
                     st.session_state["nisba_project_id"] = created.id
                     st.session_state.pop("settings_project", None)
-                    st.success(f"Created {created.name}.")
+                    st.success(f"Created {md_literal(created.name)}.")
                 except NisbaError as exc:
                     st.error(str(exc))
 
@@ -81,7 +82,7 @@ if user.role == "admin":
             if st.form_submit_button("Add article"):
                 try:
                     doc = add_document(store, user, project.id, title, body, source=source)
-                    st.success(f"Added «{doc.title}» ({len(doc.text):,} characters). Open it on the Annotate page.")
+                    st.success(f"Added «{md_literal(doc.title)}» ({len(doc.text):,} characters). Open it on the Annotate page.")
                 except NisbaError as exc:
                     st.error(str(exc))
 

@@ -169,3 +169,35 @@ def test_review_gold_table_empty_state_then_rows(db):
     assert not any("No gold spans yet" in c.value for c in at.caption)
     gold = at.dataframe[-1].value
     assert list(gold["text"]) == ["ماركو روبيو"]
+
+
+MARKDOWN_BAIT = "قال **المصدر** ![x](http://example.invalid/x.png) $5$ :red[تحذير] <b>"
+
+
+def test_md_literal_leaves_nothing_for_markdown():
+    from annotator.ui.widgets import md_literal
+
+    escaped = md_literal(MARKDOWN_BAIT)
+    assert "![" not in escaped and "**" not in escaped and ":red[" not in escaped
+    assert escaped.replace("\\", "") == MARKDOWN_BAIT  # only backslashes added
+    assert md_literal(None) == ""
+
+
+def test_review_shows_article_text_and_comments_as_typed(db):
+    from annotator.projects import add_document
+
+    project = db.list_projects()[0]
+    doc = add_document(db, db.users["admin"], project.id, "bait", MARKDOWN_BAIT)
+    add_span(db, db.users["amal"], doc.id, "QUOTE", 4, len(MARKDOWN_BAIT))
+    add_span(db, db.users["badr"], doc.id, "CLAIM", 4, len(MARKDOWN_BAIT))
+    at = AppTest.from_file("../pages/review.py", default_timeout=60)
+    at.session_state["nisba_user_id"] = db.users["rana"].id
+    at.query_params["doc"] = str(doc.id)
+    at.run()
+    assert not at.exception, at.exception
+    row_line = next(m.value for m in at.markdown if m.value.startswith("**Row"))
+    assert "\\!\\[x\\]\\(http" in row_line and "\\$5\\$" in row_line and "**المصدر**" not in row_line
+    at.text_input(key="review_comment_0").input("see ![t](http://example.invalid/t.png)")
+    at.button(key="review_comment_add").click().run()
+    comment = next(m.value for m in at.markdown if "span:" in m.value)
+    assert "\\!\\[t\\]" in comment

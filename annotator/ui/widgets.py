@@ -32,3 +32,14 @@ def mixed_script_columns(*columns: str) -> dict:
     """``column_config`` for table columns that hold names or text in Arabic and Latin script mixed: all
     cells aligned to the right, as the Arabic ones already are, so the column does not zigzag."""
     return {c: st.column_config.TextColumn(alignment="right") for c in columns}
+
+
+# Markdown (and Streamlit's additions: $math$, :emoji: and :colour[...] directives) that text must not trigger.
+_MARKDOWN_SPECIALS = set("\\`*_{}[]()#+-.!|<>~$:&")
+
+
+def md_literal(text: str) -> str:
+    """``text`` backslash-escaped for st.markdown, st.caption and the alert boxes, so article text, titles,
+    comments and names are shown as typed: ``**``, ``[link](…)``, ``![image](…)``, ``$x$`` or ``:red[…]`` in
+    an imported article or a comment stay characters (an image would otherwise load from anywhere)."""
+    return "".join("\\" + c if c in _MARKDOWN_SPECIALS else c for c in str(text or ""))
