@@ -4,6 +4,7 @@ import streamlit as st
 
 from annotator.demo import is_demo
 from annotator.ui.session import current_user, get_store, logout_form
+from annotator.ui.widgets import md_literal
 
 st.set_page_config(page_title="Nisba — نِسبة", page_icon="🖋️", layout="wide")
 
@@ -27,7 +28,7 @@ if user.role == "admin":
         st.Page("pages/export_data.py", title="Export", icon="📤"),
     ]
 nav = st.navigation(pages)
-st.sidebar.caption(f"Signed in as **{user.name}** ({user.role})")
+st.sidebar.caption(f"Signed in as **{md_literal(user.name)}** ({user.role})")  # names may hold * _ $
 with st.sidebar:
     logout_form()
 if is_demo(store):

@@ -201,3 +201,14 @@ def test_review_shows_article_text_and_comments_as_typed(db):
     at.button(key="review_comment_add").click().run()
     comment = next(m.value for m in at.markdown if "span:" in m.value)
     assert "\\!\\[t\\]" in comment
+
+
+def test_sidebar_shows_a_display_name_as_typed(db):
+    from annotator import auth
+
+    auth.create_user(db, db.users["admin"], "nour", "annotator", "nour-pass-1", "نور_*الهدى*")
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    at.session_state["nisba_user_id"] = db.user_by_username("nour").id
+    at.run()
+    signed = next(c.value for c in at.sidebar.caption if c.value.startswith("Signed in as"))
+    assert "**نور\\_\\*الهدى\\***" in signed
