@@ -537,10 +537,13 @@ def to_csv(frame: pd.DataFrame) -> str:
 MEASURE_NAMES = {"exact_f1": "exact F1", "overlap_f1": "overlap F1", "token_alpha": "token alpha"}
 
 
-def display_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """An agreement table as shown on screen: annotator names instead of their ids, no empty id columns,
-    and column names in words (``exact_f1`` -> "exact f1"). The downloads keep the full table."""
+def display_table(frame: pd.DataFrame, titles: dict[int, str] | None = None) -> pd.DataFrame:
+    """An agreement table as shown on screen: annotator names instead of their ids, document titles (from
+    ``titles``, id -> title) instead of document ids, no empty id columns, and column names in words
+    (``exact_f1`` -> "exact f1"). The downloads keep the full table."""
     shown = frame.copy()
+    if titles and "document_id" in shown.columns:
+        shown["document_id"] = [titles.get(d, str(d)) if pd.notna(d) else None for d in shown["document_id"]]
     if {"annotator_a_name", "annotator_a"} <= set(shown.columns):
         shown = shown.drop(columns=["annotator_a", "annotator_b"], errors="ignore")
     if "document_id" in shown.columns and shown["document_id"].isna().all():

@@ -5,7 +5,7 @@ import streamlit as st
 
 from annotator import agreement
 from annotator.errors import NisbaError
-from annotator.projects import list_projects
+from annotator.projects import document_overview, list_projects
 from annotator.ui.session import current_user, get_store
 from annotator.ui.widgets import mixed_script_columns, require_page_role
 
@@ -101,13 +101,14 @@ tables = {
     "Attribute kappa": ("kappa", report.kappa),
     "Links": ("links", report.links),
 }
+titles = {row["id"]: row["title"] for row in document_overview(store, user, project_id)}
 for tab, (name, frame) in zip(st.tabs(list(tables)), tables.values(), strict=True):
     shown = frame[frame["level"] == level] if "level" in frame else frame
     tab.dataframe(
-        agreement.display_table(shown),
+        agreement.display_table(shown, titles),
         key=f"agreement_{name}",
         hide_index=True,
-        column_config=mixed_script_columns("annotator A", "annotator B"),
+        column_config=mixed_script_columns("annotator A", "annotator B", "document"),
     )
     tab.download_button(
         f"Download {name}.csv (all rows)",

@@ -212,3 +212,11 @@ def test_sidebar_shows_a_display_name_as_typed(db):
     at.run()
     signed = next(c.value for c in at.sidebar.caption if c.value.startswith("Signed in as"))
     assert "**نور\\_\\*الهدى\\***" in signed
+
+
+def test_agreement_document_rows_name_the_document(db):
+    at = page(db, "agreement.py", "rana")
+    at.radio(key="agreement_level").set_value("document").run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    assert set(table["document"]) == {"روبيو: برقية عن الهجرة"}
