@@ -85,7 +85,7 @@ right.altair_chart(
     alt.Chart(bars)
     .mark_bar()
     .encode(
-        x=alt.X("label:N", title=None),
+        x=alt.X("label:N", title=None, axis=alt.Axis(labelAngle=0, labelLimit=90)),  # label names may be Arabic
         xOffset="measure:N",
         y=alt.Y("value:Q", title="agreement"),
         color=alt.Color("measure:N", title=None),

@@ -220,3 +220,17 @@ def test_agreement_document_rows_name_the_document(db):
     assert not at.exception, at.exception
     table = at.dataframe[0].value
     assert set(table["document"]) == {"روبيو: برقية عن الهجرة"}
+
+
+def test_agreement_chart_axes_are_not_vertical(db):
+    # vertical Arabic reads as a column of loose letters; both charts slant or keep their names level
+    at = page(db, "agreement.py", "rana")
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    assert len(specs) == 2
+
+    def x_axis(spec):
+        enc = spec.get("encoding") or spec["layer"][0]["encoding"]
+        return enc["x"]["axis"]
+
+    assert [x_axis(s)["labelAngle"] for s in specs] == [-40, 0]
+    assert x_axis(specs[0])["labelOverlap"] is False  # otherwise Vega drops every other name
