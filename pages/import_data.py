@@ -73,7 +73,7 @@ if preview is not None and preview.project_id == project.id:
     m[0].metric("New documents", summary["documents"])
     m[1].metric("Spans", summary["spans"])
     m[2].metric("Links", summary["links"])
-    m[3].metric("Duplicates skipped", summary["duplicates"])
+    m[3].metric("Texts already here", summary["duplicates"], help="Not added again; their spans and links join them")
     m[4].metric("Rejected", summary["rejected"])
     if preview.spans_per_label:
         st.dataframe(

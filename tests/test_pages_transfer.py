@@ -48,7 +48,7 @@ def test_import_page_previews_then_imports(db):
     assert not at.exception, at.exception
     metrics = {m.label: m.value for m in at.metric}
     # the demo project already holds the Rubio article: its spans join that document instead of a copy
-    assert metrics["New documents"] == "13" and metrics["Duplicates skipped"] == "1"
+    assert metrics["New documents"] == "13" and metrics["Texts already here"] == "1"
     assert metrics["Spans"] == "55" and metrics["Links"] == "22"
     assert not db.list_spans(db.list_documents(_project(db).id)[-1].id)  # nothing written yet
     at.button(key="import_confirm").click().run()
