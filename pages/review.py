@@ -195,9 +195,10 @@ st.subheader("Status per annotator")
 for a in view.annotator_ids:
     status = progress[(progress["document_id"] == doc_id) & (progress["annotator_id"] == a)]["status"]
     c1, c2 = st.columns([3, 1])
-    c1.write(f"{names.get(a)}: **{review.status_label(status.iloc[0] if len(status) else 'in_progress')}**")
-    c2.button("Mark reviewed", key=f"review_mark_{a}", on_click=reported(
-        lambda a=a: review.mark_reviewed(store, user, doc_id, a) or f"{names.get(a)}'s layer marked reviewed."))  # fmt: skip
+    current_status = status.iloc[0] if len(status) else "in_progress"
+    c1.write(f"{md_literal(names.get(a))}: **{review.status_label(current_status)}**")
+    c2.button("Mark reviewed", key=f"review_mark_{a}", disabled=current_status == "reviewed", on_click=reported(
+        lambda a=a: review.mark_reviewed(store, user, doc_id, a) or f"{md_literal(names.get(a))}'s layer marked reviewed."))  # fmt: skip
 
 st.subheader("Gold layer")
 st.caption("Edit gold directly: select text and press a label key, click a highlight to relabel, link or delete it.")

@@ -234,3 +234,14 @@ def test_agreement_chart_axes_are_not_vertical(db):
 
     assert [x_axis(s)["labelAngle"] for s in specs] == [-40, 0]
     assert x_axis(specs[0])["labelOverlap"] is False  # otherwise Vega drops every other name
+
+
+def test_mark_reviewed_then_the_button_rests(db):
+    at = page(db, "review.py", "rana")
+    amal = db.users["amal"].id
+    assert not at.button(key=f"review_mark_{amal}").disabled
+    at.button(key=f"review_mark_{amal}").click().run()
+    assert not at.exception, at.exception
+    assert "أمل's layer marked reviewed." in [s.value for s in at.success]
+    assert at.button(key=f"review_mark_{amal}").disabled
+    assert any(m.value == "أمل: **reviewed**" for m in at.markdown)
