@@ -170,6 +170,7 @@ def pick_row() -> None:
 
 
 st.subheader("Aligned spans")
+st.caption("Select a row to bring it up above, where Accept, Reject and Adopt act on it.")
 st.dataframe(
     pd.DataFrame(view.span_table()), key="review_table", on_select=pick_row, selection_mode="single-row", hide_index=True
 )
@@ -185,6 +186,8 @@ if links:
         done, refused = review.decide_many(store, user, targets, decision)
         say("error" if refused else "success", " ".join(refused) or f"{decision.capitalize()} {done} link(s).")
 
+    if not targets:  # the buttons below stay grey until then
+        st.caption("Tick links in the table to accept or reject them together.")
     for col, decision in zip(st.columns(2), review.DECISIONS, strict=True):
         col.button(f"{decision[:-2].capitalize()} selected links", key=f"review_links_{decision}", disabled=not targets,
                    on_click=decide_links, args=(decision,))  # fmt: skip

@@ -245,3 +245,17 @@ def test_mark_reviewed_then_the_button_rests(db):
     assert "أمل's layer marked reviewed." in [s.value for s in at.success]
     assert at.button(key=f"review_mark_{amal}").disabled
     assert any(m.value == "أمل: **reviewed**" for m in at.markdown)
+
+
+def test_review_tables_say_how_to_use_them(db):
+    doc = db.list_documents(db.list_projects()[0].id)[0]
+    spans = {s.annotator_id: s for s in db.list_spans(doc.id) if s.label == "SOURCE"}
+    from annotator.annotations import add_link
+
+    amal = db.users["amal"]
+    add_link(db, amal, add_span(db, amal, doc.id, "CLAIM", 81, 117).id, spans[amal.id].id, "attributed_to")
+    at = page(db, "review.py", "rana")
+    captions = [c.value for c in at.caption]
+    assert any("Select a row" in c for c in captions)
+    assert any("Tick links" in c for c in captions)
+    assert at.button(key="review_links_accepted").disabled
