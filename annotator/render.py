@@ -213,3 +213,18 @@ def neighbour(ids: Sequence[int], current: int | None, step: int) -> int | None:
         return ids[0]
     i = ids.index(current) + step
     return ids[max(0, min(len(ids) - 1, i))]
+
+
+def feedback_rows(notes: Sequence[dict]) -> list[dict]:
+    """Rows of the "review of your work" table from :func:`annotator.review.feedback`: who, what (✓ accepted,
+    ✗ rejected, or the comment), about which span or link, and when (UTC, to the minute)."""
+    verbs = {"accepted": "✓ accepted", "rejected": "✗ rejected"}
+    return [
+        {
+            "reviewer": n["who"],
+            "said": verbs.get(n["text"], n["text"]) if n["kind"] == "decision" else n["text"],
+            "about": n["about"],
+            "when": str(n["at"])[:16].replace("T", " "),
+        }
+        for n in notes
+    ]

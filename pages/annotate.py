@@ -5,7 +5,7 @@ import streamlit as st
 
 from annotator.errors import NisbaError
 from annotator.projects import document_overview, get_document, list_projects, set_document_status
-from annotator.render import document_choice, document_rows, neighbour, span_rows
+from annotator.render import document_choice, document_rows, feedback_rows, neighbour, span_rows
 from annotator.review import feedback
 from annotator.ui.article_component import article_view, data_token, select_span
 from annotator.ui.session import current_user, get_store
@@ -62,7 +62,7 @@ def mark_done(doc_id: int) -> None:
         st.session_state["annotate_error"] = str(exc)
 
 
-nav_prev, nav_pick, nav_next = st.columns([1, 8, 1], vertical_alignment="bottom")
+nav_prev, nav_pick, nav_next = st.columns([2, 7, 2], vertical_alignment="bottom")
 nav_prev.button("◀ Previous", key="annotate_prev", on_click=go, args=(-1,), help="Previous document (p or PageUp)")
 nav_pick.selectbox("Document", doc_ids, key="annotate_doc", format_func=lambda i: document_choice(overview[i], label_names))
 nav_next.button("Next ▶", key="annotate_next", on_click=go, args=(1,), help="Next document (n or PageDown)")
@@ -125,6 +125,5 @@ if st.session_state.get("annotate_feedback", (None,))[0] != feedback_token:
 notes = st.session_state["annotate_feedback"][1]
 if notes:
     with st.expander(f"Review of your work ({len(notes)})", expanded=True):
-        for n in notes:
-            verb = {"accepted": "✓ accepted", "rejected": "✗ rejected"}.get(n["text"]) if n["kind"] == "decision" else None
-            st.markdown(f"**{n['who']}** {verb} {n['about']}" if verb else f"**{n['who']}** on {n['about']}: {n['text']}")
+        # A table, not Markdown: article text and comments are shown as typed, each cell in its own direction.
+        st.dataframe(pd.DataFrame(feedback_rows(notes)), hide_index=True, key="annotate_feedback_table")

@@ -295,3 +295,21 @@ def test_another_user_in_the_same_session_never_sees_the_previous_layer(db_env):
     assert _payload(at)["spans"] == []
     assert _spans_table(at).empty
     assert _payload(at)["doc_id"] == doc.id
+
+
+def test_review_of_my_work_is_a_table_of_literal_text(db_env):
+    from annotator import review
+
+    store = db_env
+    amal, rana = store.user_by_username("amal"), store.user_by_username("rana")
+    doc = _docs(store)[0]
+    span = add_span(store, amal, doc.id, "CUE", 0, 4)
+    review.decide(store, rana, "span", span.id, "accepted", expected_version=0)
+    review.add_comment(store, rana, "span", span.id, "![x](http://example.invalid/x.png) **راجعي** الحدود")
+    at = _page(store)
+    (table,) = [d.value for d in at.dataframe if "reviewer" in d.value.columns]
+    assert sorted(table["said"]) == sorted(["✓ accepted", "![x](http://example.invalid/x.png) **راجعي** الحدود"])
+    assert set(table["about"]) == {f"CUE «{doc.text[0:4]}»"}
+    assert not any("example.invalid" in m.value for m in at.markdown)
+    # badr sees nothing of amal's review
+    assert not [d for d in _page(store, "badr").dataframe if "reviewer" in d.value.columns]
