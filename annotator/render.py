@@ -215,16 +215,11 @@ def neighbour(ids: Sequence[int], current: int | None, step: int) -> int | None:
     return ids[max(0, min(len(ids) - 1, i))]
 
 
-def feedback_rows(notes: Sequence[dict]) -> list[dict]:
-    """Rows of the "review of your work" table from :func:`annotator.review.feedback`: who, what (✓ accepted,
-    ✗ rejected, or the comment), about which span or link, and when (UTC, to the minute)."""
-    verbs = {"accepted": "✓ accepted", "rejected": "✗ rejected"}
-    return [
-        {
-            "reviewer": n["who"],
-            "said": verbs.get(n["text"], n["text"]) if n["kind"] == "decision" else n["text"],
-            "about": n["about"],
-            "when": str(n["at"])[:16].replace("T", " "),
-        }
-        for n in notes
-    ]
+def feedback_line(note: dict) -> str:
+    """One line of "review of your work" (from :func:`annotator.review.feedback`), starting with Latin words so
+    the line reads left to right like the rest of the page: ``✓ accepted CUE «…» — reviewer`` or
+    ``Comment on CUE «…» by reviewer: text``. Plain text: the page escapes it for Markdown."""
+    if note["kind"] == "decision":
+        verb = {"accepted": "✓ accepted", "rejected": "✗ rejected"}.get(note["text"], note["text"])
+        return f"{verb} {note['about']} — {note['who']}"
+    return f"Comment on {note['about']} by {note['who']}: {note['text']}"

@@ -5,10 +5,11 @@ import streamlit as st
 
 from annotator.errors import NisbaError
 from annotator.projects import document_overview, get_document, list_projects, set_document_status
-from annotator.render import document_choice, document_rows, feedback_rows, neighbour, span_rows
+from annotator.render import document_choice, document_rows, feedback_line, neighbour, span_rows
 from annotator.review import feedback
 from annotator.ui.article_component import article_view, data_token, select_span
 from annotator.ui.session import current_user, get_store
+from annotator.ui.widgets import md_literal
 
 store = get_store()
 user = current_user(store)
@@ -125,5 +126,5 @@ if st.session_state.get("annotate_feedback", (None,))[0] != feedback_token:
 notes = st.session_state["annotate_feedback"][1]
 if notes:
     with st.expander(f"Review of your work ({len(notes)})", expanded=True):
-        # A table, not Markdown: article text and comments are shown as typed, each cell in its own direction.
-        st.dataframe(pd.DataFrame(feedback_rows(notes)), hide_index=True, key="annotate_feedback_table")
+        for note in notes:  # escaped: article text and comments are shown as typed, never as Markdown
+            st.markdown(md_literal(feedback_line(note)))

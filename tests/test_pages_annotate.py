@@ -297,7 +297,7 @@ def test_another_user_in_the_same_session_never_sees_the_previous_layer(db_env):
     assert _payload(at)["doc_id"] == doc.id
 
 
-def test_review_of_my_work_is_a_table_of_literal_text(db_env):
+def test_review_of_my_work_shows_decisions_and_comments_as_literal_text(db_env):
     from annotator import review
 
     store = db_env
@@ -307,9 +307,9 @@ def test_review_of_my_work_is_a_table_of_literal_text(db_env):
     review.decide(store, rana, "span", span.id, "accepted", expected_version=0)
     review.add_comment(store, rana, "span", span.id, "![x](http://example.invalid/x.png) **راجعي** الحدود")
     at = _page(store)
-    (table,) = [d.value for d in at.dataframe if "reviewer" in d.value.columns]
-    assert sorted(table["said"]) == sorted(["✓ accepted", "![x](http://example.invalid/x.png) **راجعي** الحدود"])
-    assert set(table["about"]) == {f"CUE «{doc.text[0:4]}»"}
-    assert not any("example.invalid" in m.value for m in at.markdown)
-    # badr sees nothing of amal's review
-    assert not [d for d in _page(store, "badr").dataframe if "reviewer" in d.value.columns]
+    lines = [m.value for m in at.markdown]
+    assert f"✓ accepted CUE «{doc.text[0:4]}» — رنا" in lines
+    [comment] = [v for v in lines if v.startswith("Comment on")]
+    # Markdown is escaped: the image and the bold stay characters
+    assert "\\!\\[x\\]\\(http" in comment and "\\*\\*راجعي\\*\\*" in comment
+    assert not any("Comment on" in v for v in (m.value for m in _page(store, "badr").markdown))
