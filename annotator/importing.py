@@ -210,6 +210,22 @@ def _kind(c: str) -> int:
     return k
 
 
+_PLAIN_CHARS: set[str] = set()  # characters met so far whose kind is _PLAIN
+
+
+def _on_boundaries(text: str, offsets: list[int]) -> bool:
+    """True when every offset is a grapheme boundary of ``text`` (:func:`is_grapheme_boundary` for each), asking
+    it only where the characters either side are not both known plain ones (then the answer is always yes)."""
+    n, plain = len(text), _PLAIN_CHARS
+    for i in [i for i in offsets if 0 < i < n and (text[i] not in plain or text[i - 1] not in plain)]:
+        if not is_grapheme_boundary(text, i):
+            return False
+        for c in (text[i], text[i - 1]):
+            if _kind(c) == _PLAIN:
+                plain.add(c)
+    return True
+
+
 def is_grapheme_boundary(text: str, i: int) -> bool:
     """True when offset ``i`` does not split a grapheme cluster (a letter from its marks, an emoji sequence);
     the same answer as the ``regex`` module's ``\\X``, mostly without running it."""
@@ -275,9 +291,13 @@ def _depth(value, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
+_SCALARS = (str, int, float, bool)
+
+
 def _clean_json(value, what: str) -> str:
     """JSON for a metadata/attributes column, refusing deep nesting and lone surrogates."""
-    if isinstance(value, dict | list) and value and _depth(value):
+    flat = value.__class__ is dict and all(v is None or v.__class__ in _SCALARS for v in value.values())
+    if not flat and isinstance(value, dict | list) and value and _depth(value):
         raise ValueError(f"{what} is nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         dumped = json.dumps(value or {}, ensure_ascii=False, sort_keys=True)
@@ -490,6 +510,33 @@ def _tuples_to_spans(rec: RawRecord) -> list:
     return out
 
 
+def _clean_tuples(tuples: list, text: str) -> list[tuple[str, int, int]] | None:
+    """(label, start, end) for doccano label tuples that pass every check of :func:`_prepare_tuples` as they are:
+    [int, int, str] lists in range, labels without spaces around them, no repeats, both ends on grapheme
+    boundaries. None when any does not (the caller then goes span by span). Checks the whole list at once."""
+    n = len(text)
+    spans = [
+        (lab, a, b)
+        for t in tuples
+        if t.__class__ is list and len(t) == 3
+        for a, b, lab in (t,)
+        if a.__class__ is int and b.__class__ is int and 0 <= a < b <= n
+    ]
+    if len(spans) != len(tuples):
+        return None
+    try:
+        labels = {s[0] for s in spans}
+        if len(set(spans)) != len(spans):
+            return None
+    except TypeError:  # an unhashable label
+        return None
+    if not all(lab.__class__ is str and lab and lab == lab.strip() for lab in labels):
+        return None
+    if not _on_boundaries(text, [s[1] for s in spans] + [s[2] for s in spans]):
+        return None
+    return spans
+
+
 def _prepare_tuples(rec: RawRecord, doc: PreparedDocument, notes: list[str], default_annotator: str | None):
     """:func:`prepare_record` for doccano's ``label`` tuples over text that canonicalisation leaves unchanged:
     the same checks, without building an object per raw span."""
@@ -502,6 +549,12 @@ def _prepare_tuples(rec: RawRecord, doc: PreparedDocument, notes: list[str], def
         if not USERNAME.match(who):
             raise _Reject(f"annotator name {who!r} is not a valid username")
     layer = "gold" if rec.tuple_layer == "gold" else "annotator"
+    fast = _clean_tuples(rec.label_tuples, text)
+    if fast is not None:
+        if fast:
+            doc.compact, doc.compact_annotator, doc.compact_layer = fast, who, layer
+        return doc, notes
+    # something to reject, strip, drop or look at closely: span by span, with the exact messages
     spans: list[tuple[str, int, int]] = []
     seen: set = set()
     good: set = set()

@@ -501,6 +501,72 @@ def test_grapheme_boundary_on_random_mixtures():
         )
 
 
+def test_on_boundaries_matches_per_offset_check(tricky):
+    """The imports' check of span ends, which skips offsets between known plain characters, says what
+    is_grapheme_boundary says offset by offset (run twice: with the plain characters unknown, then known)."""
+    import random
+
+    from annotator.importing import _on_boundaries
+
+    texts = [canonicalize(c["text"]).text for c in tricky.values()]
+    texts += ["ق\n\u064eا", "\u064eقَ", "a\u0301b\tc\u0301", "قال\u200dها", "\u0600١٢ نص", "👨\u200d👩 ok", "नमस्ते"]
+    pool = list("قال ًٌّـ\u200c\u200d\n\t.،aé\u0301")
+    rng = random.Random(5)
+    texts += ["".join(rng.choice(pool) for _ in range(rng.randint(1, 25))) for _ in range(300)]
+    for _ in range(2):
+        for text in texts:
+            for i in range(len(text) + 1):
+                assert _on_boundaries(text, [i]) == is_grapheme_boundary(text, i), (ascii(text), i)
+            offsets = list(range(len(text) + 1))
+            assert _on_boundaries(text, offsets) == all(is_grapheme_boundary(text, i) for i in offsets)
+
+
+def test_doccano_tuples_fast_path_same_as_span_by_span(tricky):
+    """Label tuples checked as a whole list give the same spans, notes and refusals as the span-by-span loop."""
+    from annotator.formats.records import RawRecord
+    from annotator.importing import _clean_tuples, _Reject, prepare_record
+
+    text = canonicalize(tricky["harakat-tatweel"]["text"]).text
+    n = len(text)
+    w1, w2 = text.index(" "), text.index(" ", text.index(" ") + 1)  # two whole words, marks included
+    cases = [
+        [[0, w1, "CLAIM"], [w1 + 1, w2, "SOURCE"]],
+        [[0, 3, "CLAIM"], [0, 3, "CLAIM"]],  # a repeat: kept once, with a note
+        [[0, 3, " CLAIM "]],  # stripped
+        [["0", "3", "CLAIM"]],  # numbers as strings
+        [[0, n + 1, "CLAIM"]],
+        [[3, 3, "CLAIM"]],
+        [[0, 3, ""]],
+        [[True, 3, "CLAIM"]],
+        [[0, 3]],
+        [],
+    ]
+    cases += [[[a, b, "CUE"]] for a in range(0, n, 3) for b in range(a + 1, min(n, a + 8) + 1)]
+    for tuples in cases:
+        rec = RawRecord(file="f.jsonl", line=1, text=text, title="t", label_tuples=tuples, tuple_annotator="amal")
+        try:
+            doc, notes = prepare_record(rec, None, "test")
+            got = (doc.compact, notes)
+        except _Reject as exc:
+            got = str(exc)
+        # the reference: the same record through the general per-span path
+        rec2 = RawRecord(file="f.jsonl", line=1, text=text, title="t", label_tuples=tuples, tuple_annotator="amal",
+                         offset_unit="utf16")  # fmt: skip
+        try:
+            doc2, _ = prepare_record(rec2, None, "test")
+            want = [(s.label, s.start, s.end) for s in doc2.spans] or None
+        except _Reject:
+            want = "rejected"
+        if isinstance(got, str):
+            assert want == "rejected", (tuples, got)
+        else:
+            assert got[0] == want, tuples
+        fast = _clean_tuples(tuples, text)
+        assert fast is None or (fast or None) == want, tuples
+    assert _clean_tuples(cases[0], text) == [("CLAIM", 0, w1), ("SOURCE", w1 + 1, w2)]
+    assert _clean_tuples(cases[1], text) is None and _clean_tuples(cases[2], text) is None
+
+
 def test_loose_doccano_user_file_named_after_its_user(demo, admin, project):
     data = (PEER / "doccano-1.8.annotator2.jsonl").read_bytes()
     preview, _ = import_files(demo, admin, project.id, [ImportFile("annotator2.jsonl", data)])
