@@ -598,3 +598,17 @@ def test_canonical_shortcut_on_every_removed_or_refused_character():
                 canonical(raw)
             continue
         assert canonical(raw).text == full.text and canonical(raw).metadata() == full.metadata()
+
+
+def test_blank_files_and_blank_lines():
+    from annotator.formats.decoding import decode
+    from annotator.formats.readers import read_jsonl
+    from annotator.formats.records import FileRejected, RawRecord
+
+    for data in (b"", b" \n\t\r\n\x0b\x0c", "\u3000\n\u2003".encode()):
+        with pytest.raises(FileRejected, match="is empty"):
+            decode("a.jsonl", data)
+    items = list(read_jsonl("a.jsonl", '\n \u3000\n{"text": "x"}\n\t\n', annotator="amal"))
+    assert [(type(i), i.line) for i in items] == [(RawRecord, 3)]
+    with pytest.raises(FileRejected, match="cut off"):  # the last non-blank line, before trailing blanks
+        list(read_jsonl("a.jsonl", '{"text": "x"}\n{"text": "y\n  ', annotator="amal"))
