@@ -612,3 +612,22 @@ def test_blank_files_and_blank_lines():
     assert [(type(i), i.line) for i in items] == [(RawRecord, 3)]
     with pytest.raises(FileRejected, match="cut off"):  # the last non-blank line, before trailing blanks
         list(read_jsonl("a.jsonl", '{"text": "x"}\n{"text": "y\n  ', annotator="amal"))
+
+
+def test_imports_leave_the_cycle_collector_as_they_found_it(demo, admin, project):
+    import gc
+
+    good = ImportFile("good.jsonl", _jsonl(GOOD))
+    bad = ImportFile("bad.jsonl", b'{"text": "x", "label": [[0, 9, "CLAIM"]]}\n')
+    assert gc.isenabled()
+    preview = preview_import(demo, admin, project.id, [good, bad], annotator="amal")
+    assert gc.isenabled() and preview.rejected
+    with pytest.raises(ImportRejected):
+        commit_import(demo, admin, preview)
+    assert gc.isenabled()  # back on after a refusal too
+    gc.disable()
+    try:
+        _, result = import_files(demo, admin, project.id, [good], annotator="amal")
+        assert result.spans > 0 and not gc.isenabled()  # paused by someone else: left paused
+    finally:
+        gc.enable()
