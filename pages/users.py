@@ -32,7 +32,8 @@ if notice := st.session_state.pop("users_notice", None):
 
 rows = auth.account_overview(store, user)
 st.dataframe(pd.DataFrame(rows), hide_index=True, key="users_table", width="stretch",
-             column_config=mixed_script_columns("display_name"))  # fmt: skip
+             column_config={**mixed_script_columns(display_name="Display name"), "username": "User name", "role": "Role",
+                            "active": "Active", "password": "Password", "projects": "Projects"})  # fmt: skip
 
 with st.expander("Create an account", expanded=not rows):
     with st.form("users_create", clear_on_submit=True):

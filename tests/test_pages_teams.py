@@ -190,3 +190,13 @@ def test_audit_page_names_a_tampered_event(db):
     at = run("pages/audit_log.py", db.users["admin"])
     at.button(key="audit_verify").click().run()
     assert at.error[0].value.startswith(f"Chain broken at event {first}:")
+
+
+def test_users_table_has_readable_headings(db):
+    import json
+
+    at = run("pages/users.py", db.users["admin"])
+    (table,) = [d for d in at.dataframe if "username" in d.value.columns]
+    config = json.loads(table.proto.columns)
+    assert config["username"]["label"] == "User name"
+    assert config["display_name"]["label"] == "Display name" and config["display_name"]["alignment"] == "right"

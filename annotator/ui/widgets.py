@@ -28,10 +28,13 @@ def admin_project_picker(store: Store, user: User, *, refusal: str, empty: str, 
     return st.selectbox(label, projects, format_func=lambda p: p.name, key=key)
 
 
-def mixed_script_columns(*columns: str) -> dict:
+def mixed_script_columns(*columns: str, **titled: str) -> dict:
     """``column_config`` for table columns that hold names or text in Arabic and Latin script mixed: all
-    cells aligned to the right, as the Arabic ones already are, so the column does not zigzag."""
-    return {c: st.column_config.TextColumn(alignment="right") for c in columns}
+    cells aligned to the right, as the Arabic ones already are, so the column does not zigzag. ``titled``
+    maps more such columns to the heading they show (``display_name="Display name"``)."""
+    config = {c: st.column_config.TextColumn(alignment="right") for c in columns}
+    config.update({c: st.column_config.TextColumn(title, alignment="right") for c, title in titled.items()})
+    return config
 
 
 # Markdown (and Streamlit's additions: $math$, :emoji: and :colour[...] directives) that text must not trigger.
