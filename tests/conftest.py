@@ -31,6 +31,20 @@ def demo(tmp_path) -> Store:
 
 
 @pytest.fixture
+def app_db(tmp_path, monkeypatch) -> Store:
+    """The demo database behind the app for AppTest (``NISBA_DB`` points at it; no secret file override),
+    with the demo users by username as ``.users``."""
+    path = tmp_path / "app.db"
+    monkeypatch.setenv("NISBA_DB", str(path))
+    monkeypatch.delenv("NISBA_SECRET_FILE", raising=False)
+    s = Store(path)
+    ensure_demo(s)
+    s.users = {u.username: u for u in s.list_users()}
+    yield s
+    s.close()
+
+
+@pytest.fixture
 def users(demo) -> dict:
     """The demo users by username: admin, amal and badr (annotators), rana (reviewer)."""
     return {u.username: u for u in demo.list_users()}

@@ -12,7 +12,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from annotator.annotations import add_link, add_span
-from annotator.demo import ensure_demo
 from annotator.projects import add_document
 from annotator.store import Store
 from annotator.text import Boundaries
@@ -20,17 +19,13 @@ from annotator.ui.article_component import apply_action
 
 
 @pytest.fixture
-def db_env(tmp_path, monkeypatch):
+def db_env(app_db):
     """The demo database behind the app (``NISBA_DB``), with a second document in the demo project."""
-    path = tmp_path / "annotate.db"
-    monkeypatch.setenv("NISBA_DB", str(path))
-    store = Store(path)
-    ensure_demo(store)
+    store = app_db
     admin = store.user_by_username("admin")
     project_id = store.list_projects()[0].id
     add_document(store, admin, project_id, "الثانية", "الفقرة الأولى: قال المصدر إن الخبر صحيح.\n\nالفقرة الثانية.")
-    yield store
-    store.close()
+    return store
 
 
 def _page(store, username="amal"):

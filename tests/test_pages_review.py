@@ -9,20 +9,16 @@ from streamlit.testing.v1 import AppTest
 
 from annotator import review
 from annotator.annotations import add_span
-from annotator.demo import ensure_demo
 from annotator.store import Store
 from annotator.ui.article_component import apply_action
 
 
 @pytest.fixture
-def db(tmp_path, monkeypatch):
+def db(app_db):
     """The demo database with two layers on the article: one agreed CLAIM, one SOURCE only amal made,
     and an article fragment with markup that must stay text."""
-    path = tmp_path / "pages.db"
-    monkeypatch.setenv("NISBA_DB", str(path))
-    store = Store(path)
-    ensure_demo(store)
-    users = {u.username: u for u in store.list_users()}
+    store = app_db
+    users = store.users
     doc = store.list_documents(store.list_projects()[0].id)[0]
     t = doc.text
     q = t.index("بالضغط على حكوماتهم المضيفة")
@@ -32,10 +28,8 @@ def db(tmp_path, monkeypatch):
         "claim_b": add_span(store, users["badr"], doc.id, "CLAIM", q, q + 27),
         "source_a": add_span(store, users["amal"], doc.id, "SOURCE", s, s + 11),
     }
-    store.users = users
     store.doc = doc
-    yield store
-    store.close()
+    return store
 
 
 def page(store: Store, file: str, username: str) -> AppTest:

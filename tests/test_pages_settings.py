@@ -4,17 +4,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from annotator import annotations as A
-from annotator.demo import ensure_demo
-from annotator.store import Store
 
 
 @pytest.fixture
-def db_env(tmp_path, monkeypatch):
-    path = tmp_path / "pages.db"
-    monkeypatch.setenv("NISBA_DB", str(path))
-    store = Store(path)
-    ensure_demo(store)
-    return store
+def db_env(app_db):
+    return app_db
 
 
 def _settings(store, username):

@@ -8,20 +8,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from annotator import auth
-from annotator.demo import ensure_demo
 from annotator.store import Store
 
 
 @pytest.fixture
-def db(tmp_path, monkeypatch):
-    path = tmp_path / "pages.db"
-    monkeypatch.setenv("NISBA_DB", str(path))
-    monkeypatch.delenv("NISBA_SECRET_FILE", raising=False)
-    store = Store(path)
-    ensure_demo(store)
-    store.users = {u.username: u for u in store.list_users()}
-    yield store
-    store.close()
+def db(app_db):
+    return app_db
 
 
 def run(file: str, user=None) -> AppTest:

@@ -10,21 +10,14 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from annotator.demo import ensure_demo
 from annotator.store import Store
 
 PEER = Path(__file__).parent / "fixtures" / "peer-exports"
 
 
 @pytest.fixture
-def db(tmp_path, monkeypatch):
-    path = tmp_path / "pages.db"
-    monkeypatch.setenv("NISBA_DB", str(path))
-    store = Store(path)
-    ensure_demo(store)
-    store.users = {u.username: u for u in store.list_users()}
-    yield store
-    store.close()
+def db(app_db):
+    return app_db
 
 
 def page(store: Store, file: str, username: str) -> AppTest:

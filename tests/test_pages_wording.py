@@ -11,7 +11,6 @@ from streamlit.testing.v1 import AppTest
 
 from annotator import agreement, review
 from annotator.annotations import add_span
-from annotator.demo import ensure_demo
 from annotator.importing import file_from_path, import_files
 from annotator.store import Store
 
@@ -19,19 +18,14 @@ PEER = Path(__file__).parent / "fixtures" / "peer-exports"
 
 
 @pytest.fixture
-def db(tmp_path, monkeypatch):
+def db(app_db):
     """The demo database where amal and badr both tagged the article (one agreeing span, one not)."""
-    path = tmp_path / "wording.db"
-    monkeypatch.setenv("NISBA_DB", str(path))
-    store = Store(path)
-    ensure_demo(store)
-    store.users = {u.username: u for u in store.list_users()}
+    store = app_db
     doc = store.list_documents(store.list_projects()[0].id)[0]
     for name, end in (("amal", 5), ("badr", 3)):
         add_span(store, store.users[name], doc.id, "CUE", 0, end)
         add_span(store, store.users[name], doc.id, "SOURCE", 69, 80)
-    yield store
-    store.close()
+    return store
 
 
 def page(store: Store, file: str, username: str) -> AppTest:
