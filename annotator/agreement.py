@@ -234,25 +234,33 @@ def span_f1(data: ProjectData) -> pd.DataFrame:
             for label in data.labels:
                 sa, sb = by.get((doc, a, label), []), by.get((doc, b, label), [])
                 exact = _matches(sa, sb)
-                c = [len(sa), len(sb), exact, _found(sa, sb), _found(sb, sa)]
-                for scope in ((doc, label), (doc, ALL), (None, label), (None, ALL)):
-                    acc = counts[scope][(a, b)]
-                    for i, v in enumerate(c):
-                        acc[i] += v
-    rows = []
-    for (doc, label), per_pair in counts.items():
-        for (a, b), (n_a, n_b, exact, fa, fb) in per_pair.items():
-            rows.append(
-                {
-                    "level": "project" if doc is None else "document", "document_id": doc, "label": label,
-                    "annotator_a": a, "annotator_b": b, "n_a": n_a, "n_b": n_b, "exact_matches": exact,
-                    "exact_f1": _f1(exact, n_a, n_b), "overlap_f1": _overlap_f1(fa, fb, n_a, n_b),
-                }
-            )  # fmt: skip
+                _accumulate(counts, doc, label, (a, b), (len(sa), len(sb), exact, _found(sa, sb), _found(sb, sa)))
+    return _named(_f1_frame(counts), data.names)
+
+
+def _accumulate(counts: dict, doc: int, label: str, pair: tuple[int, int], values: tuple) -> None:
+    """Add one document × label × pair's counts to its four scopes: the document and label, the document
+    (all labels), the label (whole project) and the whole project."""
+    for scope in ((doc, label), (doc, ALL), (None, label), (None, ALL)):
+        acc = counts[scope][pair]
+        for i, v in enumerate(values):
+            acc[i] += v
+
+
+def _f1_frame(counts: dict) -> pd.DataFrame:
+    """The F1 table from accumulated ``[n_a, n_b, exact, found_a, found_b]`` counts, sorted (see _sorted)."""
+    rows = [
+        {
+            "level": "project" if doc is None else "document", "document_id": doc, "label": label,
+            "annotator_a": a, "annotator_b": b, "n_a": n_a, "n_b": n_b, "exact_matches": exact,
+            "exact_f1": _f1(exact, n_a, n_b), "overlap_f1": _overlap_f1(fa, fb, n_a, n_b),
+        }
+        for (doc, label), per_pair in counts.items()
+        for (a, b), (n_a, n_b, exact, fa, fb) in per_pair.items()
+    ]  # fmt: skip
     frame = pd.DataFrame(rows, columns=_F1_COLUMNS)
     frame["document_id"] = frame["document_id"].astype("Int64")
-    frame = _sorted(frame)
-    return _named(frame, data.names)
+    return _sorted(frame)
 
 
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
@@ -456,36 +464,9 @@ def link_agreement(data: ProjectData) -> pd.DataFrame:
                 exact = sum((Counter(la) & Counter(lb)).values())
                 fa = sum(any(overlaps(x, y) for y in lb) for x in la)
                 fb = sum(any(overlaps(y, x) for x in la) for y in lb)
-                for scope in ((doc, type_), (doc, ALL), (None, type_), (None, ALL)):
-                    acc = counts[scope][(a, b)]
-                    for i, v in enumerate((len(la), len(lb), exact, fa, fb)):
-                        acc[i] += v
-    rows = [
-        {
-            "level": "project" if doc is None else "document", "document_id": doc, "type": type_,
-            "annotator_a": a, "annotator_b": b, "n_a": n_a, "n_b": n_b, "exact_matches": exact,
-            "exact_f1": _f1(exact, n_a, n_b), "overlap_f1": _overlap_f1(fa, fb, n_a, n_b),
-        }
-        for (doc, type_), per_pair in counts.items()
-        for (a, b), (n_a, n_b, exact, fa, fb) in per_pair.items()
-    ]  # fmt: skip
-    columns = [
-        "level",
-        "document_id",
-        "type",
-        "annotator_a",
-        "annotator_b",
-        "n_a",
-        "n_b",
-        "exact_matches",
-        "exact_f1",
-        "overlap_f1",
-    ]
-    frame = pd.DataFrame(rows, columns=columns)
-    frame["document_id"] = frame["document_id"].astype("Int64")
-    frame = frame.rename(columns={"type": "label"})
-    frame = _sorted(frame).rename(columns={"label": "type"})
-    return _named(frame, data.names)
+                _accumulate(counts, doc, type_, (a, b), (len(la), len(lb), exact, fa, fb))
+    # the link type plays the label's part in the shared table, and keeps its own name
+    return _named(_f1_frame(counts).rename(columns={"label": "type"}), data.names)
 
 
 # ---- summaries for the charts and the download --------------------------------------------------------
