@@ -53,14 +53,6 @@ def install_default_scheme(store: Store, project_id: int) -> list[int]:
     return [store.insert_label(project_id, {**lab, "position": i}) for i, lab in enumerate(DEFAULT_SCHEME)]
 
 
-def label_by_name(store: Store, project_id: int, name: str) -> Label:
-    """The label called ``name`` in the project, or :class:`InvalidLabel`."""
-    for lab in store.list_labels(project_id):
-        if lab.name == name:
-            return lab
-    raise InvalidLabel(f"The project has no label {name!r}.")
-
-
 def validate_label(label: dict, others: list[Label], label_id: int | None = None) -> dict:
     """Check a label definition (name, kind, colour, hotkey, attributes); return it cleaned."""
     name = str(label.get("name", "")).strip()

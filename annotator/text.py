@@ -157,11 +157,6 @@ def codepoint_to_utf16(text: str, offset: int) -> int:
     return offset + sum(1 for ch in text[:offset] if ord(ch) > 0xFFFF)
 
 
-def has_astral(text: str) -> bool:
-    """True when ``text`` holds characters outside the BMP (where UTF-16 and code points differ)."""
-    return any(ord(ch) > 0xFFFF for ch in text)
-
-
 class Boundaries:
     """Grapheme-cluster and word boundaries of one text, for snapping selections."""
 
