@@ -212,3 +212,71 @@ def context(text: str, start: int, end: int, words: int = 5) -> tuple[str, str]:
     before = text[:start].split()
     after = text[end:].split()
     return " ".join(before[-words:]), " ".join(after[:words])
+
+
+# ---- folding: one normalisation for search, suggestions and any comparison that ignores spelling variants
+# Harakat (U+064B-U+065F), superscript alef (U+0670), Quranic marks (U+06D6-U+06ED), tatweel and ZWNJ/ZWJ are
+# dropped; hamza-carrying alefs and alef wasla become bare alef. ى→ي and ة→ه are options (writers and keyboards
+# vary; on by default). Latin letters are lower-cased.
+_FOLD_DROP = frozenset(
+    [chr(c) for c in range(0x064B, 0x0660)] + ["\u0670", "\u0640", "\u200c", "\u200d"] + [chr(c) for c in range(0x06D6, 0x06EE)]
+)
+_FOLD_ALEF = {"\u0623": "\u0627", "\u0625": "\u0627", "\u0622": "\u0627", "\u0671": "\u0627"}
+_FOLD_DROP_RE = regex.compile("[" + "".join(sorted(_FOLD_DROP)) + "]")
+
+
+@dataclass
+class Folded:
+    """Folded text and the way back: ``starts[i]`` is the stored offset of folded character ``i``;
+    ``starts[len(text)]`` is the stored text's length. Build with :func:`fold`."""
+
+    text: str
+    starts: list[int]
+
+    def to_stored(self, start: int, end: int) -> tuple[int, int]:
+        """Map folded ``[start, end)`` to stored code points. The end runs up to the next kept character, so
+        harakat after the last letter stay with it (a letter never loses its marks)."""
+        if end <= start:
+            raise ValueError("empty range")
+        return self.starts[start], self.starts[end]
+
+
+@lru_cache(maxsize=16)
+def _fold_table(ya: bool, ta: bool) -> dict[int, str]:
+    table = {ord(k): v for k, v in _FOLD_ALEF.items()}
+    if ya:
+        table[ord("\u0649")] = "\u064a"
+    if ta:
+        table[ord("\u0629")] = "\u0647"
+    return table
+
+
+def fold_char(ch: str, *, ya: bool = True, ta: bool = True) -> str:
+    """One stored character folded: ``""`` when folding drops it, else one character."""
+    if ch in _FOLD_DROP:
+        return ""
+    out = ch.translate(_fold_table(ya, ta))
+    low = out.lower()
+    return low if len(low) == 1 else out
+
+
+def fold(text: str, *, ya: bool = True, ta: bool = True) -> Folded:
+    """Fold ``text`` for matching: harakat, tatweel, ZWNJ/ZWJ removed, أ إ آ ٱ → ا, optionally ى → ي and
+    ة → ه, Latin lower-cased; with the offset map back to ``text`` (see :class:`Folded`).
+
+    Every folded character comes from exactly one stored character, so a match in the folded text maps back
+    to a stored range whose slice is what the analyst sees."""
+    table = _fold_table(ya, ta)
+    if _FOLD_DROP_RE.search(text) is None:  # fast path: nothing dropped, so offsets are the identity
+        low = text.translate(table).lower()
+        if len(low) == len(text):
+            return Folded(low, list(range(len(text) + 1)))
+    chars: list[str] = []
+    starts: list[int] = []
+    for i, ch in enumerate(text):
+        f = fold_char(ch, ya=ya, ta=ta)
+        if f:
+            chars.append(f)
+            starts.append(i)
+    starts.append(len(text))
+    return Folded("".join(chars), starts)

@@ -126,3 +126,20 @@ def test_tokens_keep_marks_and_split_punctuation(tricky):
 def test_context_words():
     before, after = context("واحد اثنان ثلاثة أربعة خمسة", 11, 17, words=1)
     assert (before, after) == ("اثنان", "أربعة")
+
+
+def test_fold_maps_hits_back_to_stored_text_with_harakat(tricky):
+    from annotator.text import fold
+
+    text = "قَالَ الوزيـــر إنّ «أمريكا» ستعيد ى ة 😀 ABC"
+    f = fold(text)
+    assert f.text == "قال الوزير ان «امريكا» ستعيد ي ه 😀 abc"
+    for word, stored in [("قال", "قَالَ"), ("الوزير", "الوزيـــر"), ("ان", "إنّ"), ("abc", "ABC"), ("😀", "😀")]:
+        i = f.text.index(word)
+        s, e = f.to_stored(i, i + len(word))
+        assert text[s:e] == stored
+    assert fold(text, ya=False, ta=False).text.endswith("ستعيد ى ة 😀 abc")
+    for case in tricky.values():  # every folded character maps to a stored one, in order, and ends are in range
+        f = fold(case["text"])
+        assert len(f.starts) == len(f.text) + 1 and f.starts[-1] == len(case["text"])
+        assert all(a < b for a, b in zip(f.starts, f.starts[1:], strict=False))
