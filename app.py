@@ -11,21 +11,25 @@ st.set_page_config(page_title="Nisba — نِسبة", page_icon="🖋️", layou
 store = get_store()
 user = current_user(store)
 
-pages = [
-    st.Page("pages/annotate.py", title="Annotate", icon="🖍️", default=True),
-    st.Page("pages/settings.py", title="Project settings", icon="⚙️"),
-]
+# Where each role starts: annotators annotate, reviewers review; admins start on the settings page, where
+# only they create projects, paste articles and write the labels and guidelines the others work from.
+LANDING = {"annotator": "pages/annotate.py", "reviewer": "pages/review.py", "admin": "pages/settings.py"}
+landing = LANDING.get(user.role, "pages/annotate.py")
+
+
+def page(path: str, title: str, icon: str) -> st.Page:
+    return st.Page(path, title=title, icon=icon, default=path == landing)
+
+
+pages = [page("pages/annotate.py", "Annotate", "🖍️"), page("pages/settings.py", "Project settings", "⚙️")]
 if user.role in ("reviewer", "admin"):  # the core refuses others anyway; this only hides the pages
-    pages += [
-        st.Page("pages/review.py", title="Review", icon="🔎"),
-        st.Page("pages/agreement.py", title="Agreement", icon="📊"),
-    ]
+    pages += [page("pages/review.py", "Review", "🔎"), page("pages/agreement.py", "Agreement", "📊")]
 if user.role == "admin":
     pages += [
-        st.Page("pages/users.py", title="Users", icon="👥"),
-        st.Page("pages/audit_log.py", title="Audit log", icon="📜"),
-        st.Page("pages/import_data.py", title="Import", icon="📥"),
-        st.Page("pages/export_data.py", title="Export", icon="📤"),
+        page("pages/users.py", "Users", "👥"),
+        page("pages/audit_log.py", "Audit log", "📜"),
+        page("pages/import_data.py", "Import", "📥"),
+        page("pages/export_data.py", "Export", "📤"),
     ]
 nav = st.navigation(pages)
 st.sidebar.caption(f"Signed in as **{md_literal(user.name)}** ({user.role})")  # names may hold * _ $

@@ -192,3 +192,15 @@ def test_users_table_has_readable_headings(db):
     config = json.loads(table.proto.columns)
     assert config["username"]["label"] == "User name"
     assert config["display_name"]["label"] == "Display name" and config["display_name"]["alignment"] == "right"
+
+
+@pytest.mark.parametrize(
+    ("username", "landing_key"), [("amal", "annotate_doc"), ("rana", "review_doc"), ("admin", "settings_project")]
+)
+def test_each_role_lands_on_its_own_page(db, username, landing_key):
+    """Annotators on Annotate, reviewers on Review, admins on Project settings (each page's own widget)."""
+    at = run("app.py", db.users[username])
+    assert not at.exception
+    keys = {w.key for w in at.selectbox}
+    assert landing_key in keys
+    assert not keys & ({"annotate_doc", "review_doc", "settings_project"} - {landing_key})
