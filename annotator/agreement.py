@@ -473,15 +473,15 @@ def link_agreement(data: ProjectData) -> pd.DataFrame:
 
 
 def pair_matrix(span_f1_frame: pd.DataFrame, measure: str = "exact_f1", label: str = ALL) -> pd.DataFrame:
-    """Project-level annotator × annotator matrix of one F1 measure (symmetric, 1 on the diagonal), in
-    long form (``annotator_a_name``, ``annotator_b_name``, ``value``) for a heatmap."""
+    """Project-level pairwise agreement on one F1 measure, each pair of annotators once (no self-pairs: an
+    annotator's 1.00 with themself says nothing), in long form (``annotator_a_name``, ``annotator_b_name``,
+    ``value``) with the names of each pair in sorted order, so the cells form the lower triangle of a heatmap
+    whose columns are every name but the last and whose rows are every name but the first."""
     rows = span_f1_frame[(span_f1_frame["level"] == "project") & (span_f1_frame["label"] == label)]
     out = []
-    names = sorted(set(rows["annotator_a_name"]) | set(rows["annotator_b_name"])) if not rows.empty else []
     for _, r in rows.iterrows():
-        out.append({"annotator_a_name": r["annotator_a_name"], "annotator_b_name": r["annotator_b_name"], "value": r[measure]})
-        out.append({"annotator_a_name": r["annotator_b_name"], "annotator_b_name": r["annotator_a_name"], "value": r[measure]})
-    out += [{"annotator_a_name": n, "annotator_b_name": n, "value": 1.0} for n in names]
+        a, b = sorted((r["annotator_a_name"], r["annotator_b_name"]))
+        out.append({"annotator_a_name": a, "annotator_b_name": b, "value": r[measure]})
     return pd.DataFrame(out, columns=["annotator_a_name", "annotator_b_name", "value"])
 
 

@@ -58,27 +58,39 @@ measure = left.radio(
     format_func=agreement.MEASURE_NAMES.get,
 )
 heat = agreement.pair_matrix(report.span_f1, measure)
+names = sorted(set(heat["annotator_a_name"]) | set(heat["annotator_b_name"]))
+CELL = 84  # px per annotator: the chart grows with the team instead of stretching two cells across the page
+x = alt.X("annotator_a_name:N", title=None, sort=names[:-1], scale=alt.Scale(domain=names[:-1]),
+          axis=alt.Axis(labelAngle=0, labelLimit=CELL - 6, orient="top"))  # level: Arabic names stay words  # fmt: skip
+y = alt.Y("annotator_b_name:N", title=None, sort=names[1:], scale=alt.Scale(domain=names[1:]), axis=alt.Axis(labelLimit=160))
 left.altair_chart(
-    alt.Chart(heat)
-    .mark_rect()
-    .encode(
-        # slanted, not vertical: Arabic names stay readable (vertical Arabic reads as a column of letters)
-        x=alt.X("annotator_a_name:N", title=None, axis=alt.Axis(labelAngle=-40, labelLimit=160, labelOverlap=False)),
-        y=alt.Y("annotator_b_name:N", title=None),
-        color=alt.Color("value:Q", scale=alt.Scale(domain=[0, 1], scheme="viridis"), title=agreement.MEASURE_NAMES[measure]),
-        tooltip=["annotator_a_name", "annotator_b_name", alt.Tooltip("value:Q", format=".3f")],
-    )
-    + alt.Chart(heat)
-    .mark_text()
-    .encode(
-        x="annotator_a_name:N",
-        y="annotator_b_name:N",
-        text=alt.Text("value:Q", format=".2f"),
-        color=alt.condition("datum.value > 0.6", alt.value("black"), alt.value("white")),  # readable on viridis
+    (
+        alt.Chart(heat)
+        .mark_rect()
+        .encode(
+            x=x,
+            y=y,
+            color=alt.Color("value:Q", scale=alt.Scale(domain=[0, 1], scheme="viridis"), title=agreement.MEASURE_NAMES[measure]),
+            tooltip=["annotator_a_name", "annotator_b_name", alt.Tooltip("value:Q", format=".3f")],
+        )
+        + alt.Chart(heat)
+        .mark_text()
+        .encode(
+            x=x,
+            y=y,
+            text=alt.Text("value:Q", format=".2f"),
+            color=alt.condition("datum.value > 0.6", alt.value("black"), alt.value("white")),  # readable on viridis
+        )
+    ).properties(
+        width=alt.Step(CELL),
+        height=alt.Step(CELL // 2),
+        # the chart's own size, not the column's: "fit" on a banded axis made Vega log "Dropping fit-y"
+        autosize=alt.AutoSizeParams(type="pad"),
     ),
+    width="content",
     key="agreement_heatmap",
 )
-left.caption("A blank cell: those two annotators have no document in common.")
+left.caption("Each pair of annotators once. A blank cell: those two annotators have no document in common.")
 bars = agreement.label_summary(report)
 bars["measure"] = bars["measure"].map(agreement.MEASURE_NAMES)
 right.altair_chart(

@@ -157,9 +157,7 @@ def test_report_from_the_database_and_permissions(demo, users, demo_doc):
 def test_charts_and_download():
     report = agreement.compute(case())
     matrix = agreement.pair_matrix(report.span_f1)
-    assert sorted(map(tuple, matrix.values.tolist())) == sorted(
-        [("amal", "badr", 1 / 3), ("badr", "amal", 1 / 3), ("amal", "amal", 1.0), ("badr", "badr", 1.0)]
-    )
+    assert matrix.values.tolist() == [["amal", "badr", 1 / 3]]  # each pair once, no annotator with themself
     bars = agreement.label_summary(report)
     assert value(bars, label="CLAIM", measure="token_alpha").value == pytest.approx(16 / 21)
     frame = report.span_f1.head(1).assign(annotator_a_name="=HYPERLINK(1)", annotator_b_name="أمل")

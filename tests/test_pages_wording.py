@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pyarrow.ipc
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -226,8 +227,17 @@ def test_agreement_chart_axes_are_not_vertical(db):
         enc = spec.get("encoding") or spec["layer"][0]["encoding"]
         return enc["x"]["axis"]
 
-    assert [x_axis(s)["labelAngle"] for s in specs] == [-40, 0]
-    assert x_axis(specs[0])["labelOverlap"] is False  # otherwise Vega drops every other name
+    assert [x_axis(s)["labelAngle"] for s in specs] == [0, 0]
+
+
+def test_agreement_heatmap_has_no_self_pairs_and_its_own_size(db):
+    at = page(db, "agreement.py", "rana")
+    chart = at.get("vega_lite_chart")[0].proto
+    heat = json.loads(chart.spec)
+    (data,) = [pyarrow.ipc.open_stream(d.data.data).read_pandas() for d in chart.datasets]
+    assert data[["annotator_a_name", "annotator_b_name"]].values.tolist() == [["أمل", "بدر"]]  # no أمل × أمل
+    assert heat["autosize"]["type"] == "pad"  # "fit" on banded axes made Vega drop fit-y
+    assert heat["width"] == {"step": 84}
 
 
 def test_mark_reviewed_then_the_button_rests(db):
