@@ -2,12 +2,15 @@
 # Set up (virtualenv + pinned test requirements, Debian Chromium for the browser tests) and run the whole suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Another apt run (unattended upgrades, a second CI job) holds the dpkg lock for a while: wait up to 10 minutes
+# for it instead of failing at once with exit 100.
+APT_WAIT="-o DPkg::Lock::Timeout=600"
 PY=${PYTHON:-$(command -v python3.11 || command -v python3)}
 if ! [ -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    apt-get $APT_WAIT update -qq && DEBIAN_FRONTEND=noninteractive apt-get $APT_WAIT install -y -qq chromium chromium-driver >/dev/null
   elif command -v sudo >/dev/null; then
-    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    sudo apt-get $APT_WAIT update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get $APT_WAIT install -y -qq chromium chromium-driver >/dev/null
   else
     echo "Browser tests need Debian's chromium: apt-get install chromium chromium-driver" >&2
   fi
