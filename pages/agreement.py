@@ -7,7 +7,7 @@ from annotator import agreement
 from annotator.errors import NisbaError
 from annotator.projects import document_overview, list_projects
 from annotator.ui.session import current_user, get_store
-from annotator.ui.widgets import mixed_script_columns, require_page_role
+from annotator.ui.widgets import md_literal, mixed_script_columns, require_page_role
 
 store = get_store()
 user = current_user(store)
@@ -31,7 +31,7 @@ def cached_report(db_path: str, project_id: int, version: int, _user) -> agreeme
 try:
     report = cached_report(store.path, project_id, agreement.data_version(store, user, project_id), user)
 except NisbaError as exc:
-    st.error(str(exc))
+    st.error(md_literal(str(exc)))
     st.stop()
 if report.span_f1.empty:
     st.info("No document has two annotators' layers yet: nothing to compare.")

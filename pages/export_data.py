@@ -8,7 +8,7 @@ import streamlit as st
 from annotator import exporting
 from annotator.errors import NisbaError
 from annotator.ui.session import current_user, get_store
-from annotator.ui.widgets import admin_project_picker
+from annotator.ui.widgets import admin_project_picker, md_literal
 
 FORMAT_NAMES = {
     "csv": "CSV, one row per span (spreadsheets)",
@@ -64,7 +64,7 @@ if st.button("Prepare export", key="export_run", type="primary"):
             progress=lambda n: bar.progress(min(1.0, n / max(1, choices["spans"])), text=f"{n} rows…"),
         )  # fmt: skip
     except NisbaError as exc:
-        st.error(str(exc))
+        st.error(md_literal(str(exc)))
     else:
         st.session_state["export_result"] = (f"nisba-{fmt}-{project.id}.zip", buf.getvalue(), result.metadata["counts"])
         st.session_state["export_made_for"] = choice

@@ -6,7 +6,7 @@ import streamlit as st
 from annotator import importing
 from annotator.errors import NisbaError
 from annotator.ui.session import current_user, get_store
-from annotator.ui.widgets import admin_project_picker
+from annotator.ui.widgets import admin_project_picker, md_literal
 
 store = get_store()
 user = current_user(store)
@@ -37,7 +37,7 @@ if csv_files:
     try:
         header = importing.csv_header(csv_files[0], encoding)
     except NisbaError as exc:
-        st.error(str(exc))
+        st.error(md_literal(str(exc)))
         header = []
     if header and "annotation_id" not in header:
         st.subheader("CSV columns")
@@ -63,7 +63,7 @@ if st.button("Preview", key="import_preview_button", disabled=not files, type="p
             skip_duplicates=skip_duplicates, progress=lambda f: bar.progress(min(1.0, f), text="Checking…"),
         )  # fmt: skip
     except NisbaError as exc:
-        st.error(str(exc))
+        st.error(md_literal(str(exc)))
     bar.empty()
 
 preview = st.session_state.get("import_preview")
@@ -82,9 +82,9 @@ if preview is not None and preview.project_id == project.id:
             key="import_labels",
         )
     if summary["new_users"] or summary["new_labels"]:
-        st.info(
+        st.info(md_literal(
             f"New annotator accounts: {', '.join(summary['new_users']) or 'none'}. New labels: {', '.join(summary['new_labels']) or 'none'}."
-        )
+        ))  # fmt: skip
     if preview.rejected:
         st.error(f"{len(preview.rejected)} row(s) or file(s) rejected:")
         rows = [{"file": p.file, "line": p.line, "reason": p.reason} for p in preview.rejected]
@@ -110,7 +110,7 @@ if preview is not None and preview.project_id == project.id:
                 store, user, preview, skip_rejected=skip_rejected, progress=lambda f: bar.progress(min(1.0, f))
             )
         except NisbaError as exc:
-            st.error(str(exc))
+            st.error(md_literal(str(exc)))
         else:
             del st.session_state["import_preview"]
             st.success(f"Imported {len(result.document_ids)} document(s), {result.spans} span(s) and {result.links} link(s).")

@@ -29,7 +29,7 @@ if "review_doc" not in st.session_state and st.query_params.get("doc", "").isdig
         linked = get_document(store, user, int(st.query_params["doc"]))
         st.session_state["review_project"], st.session_state["review_doc"] = linked.project_id, linked.id
     except NisbaError as exc:
-        st.warning(f"Could not open the linked document: {exc}")
+        st.warning(md_literal(f"Could not open the linked document: {exc}"))
 project_id = st.sidebar.selectbox("Project", list(projects), key="review_project", format_func=lambda p: projects[p].name)
 
 
@@ -76,7 +76,7 @@ doc_id = st.selectbox("Document", list(docs), key="review_doc", format_func=lamb
 st.query_params["doc"] = str(doc_id)
 if "review_message" in st.session_state:
     kind, message = st.session_state.pop("review_message")
-    {"error": st.error, "info": st.info}.get(kind, st.success)(message)
+    {"error": st.error, "info": st.info}.get(kind, st.success)(md_literal(message))  # messages quote names and text
 view = review.load_review(store, user, doc_id)
 names = view.names
 if len(view.annotator_ids) < 2:
@@ -119,7 +119,7 @@ nav[3].button("Reject", key="review_reject", on_click=decide_row, args=("rejecte
 @reported
 def adopt_row() -> str:
     gold = review.adopt_into_gold(store, user, next(iter(row.spans.values())).id)
-    return f"In gold: {gold.label} «{md_literal(gold.text)}»"
+    return f"In gold: {gold.label} «{gold.text}»"
 
 
 @reported
@@ -138,10 +138,12 @@ st.html(layers_html(view.document.text, view.spans, view.annotator_ids, view.lab
                     focus=(row.start, row.end) if row else None))  # fmt: skip
 
 if row is not None:
-    st.markdown(f"**Row {current + 1} of {len(view.rows)}** · {row.label} · «{md_literal(row.text)}» · "
+    st.markdown(f"**Row {current + 1} of {len(view.rows)}** · {md_literal(row.label)} · «{md_literal(row.text)}» · "
                 + ("; ".join(review.ISSUE_NAMES[i] for i in row.issues) or "all annotators agree"))  # fmt: skip
     for other in row.others:
-        st.caption(f"{md_literal(names.get(other.annotator_id))} tagged «{md_literal(other.text)}» as {other.label} instead")
+        st.caption(
+            f"{md_literal(names.get(other.annotator_id))} tagged «{md_literal(other.text)}» as {md_literal(other.label)} instead"
+        )
     decided = [(md_literal(names.get(a)), view.decision("span", s.id)) for a, s in row.spans.items()]
     st.caption(" · ".join(f"{who}: {r.decision if r else 'undecided'}" for who, r in decided))
     with st.container(border=True):
@@ -201,7 +203,7 @@ for a in view.annotator_ids:
     current_status = status.iloc[0] if len(status) else "in_progress"
     c1.write(f"{md_literal(names.get(a))}: **{review.status_label(current_status)}**")
     c2.button("Mark reviewed", key=f"review_mark_{a}", disabled=current_status == "reviewed", on_click=reported(
-        lambda a=a: review.mark_reviewed(store, user, doc_id, a) or f"{md_literal(names.get(a))}'s layer marked reviewed."))  # fmt: skip
+        lambda a=a: review.mark_reviewed(store, user, doc_id, a) or f"{names.get(a)}'s layer marked reviewed."))  # fmt: skip
 
 st.subheader("Gold layer")
 st.caption("Edit gold directly: select text and press a label key, click a highlight to relabel, link or delete it.")

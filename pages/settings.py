@@ -13,7 +13,7 @@ store = get_store()
 user = current_user(store)
 st.title("Project settings")
 if notice := st.session_state.pop("settings_notice", None):  # set before a rerun, which would wipe st.success
-    st.success(notice)
+    st.success(md_literal(notice))
 
 if user.role == "admin":
     with st.expander("New project"):
@@ -27,7 +27,7 @@ if user.role == "admin":
                     st.session_state.pop("settings_project", None)
                     st.success(f"Created {md_literal(created.name)}.")
                 except NisbaError as exc:
-                    st.error(str(exc))
+                    st.error(md_literal(str(exc)))
 
 project_id = current_project_id(store, user)
 if project_id is None:
@@ -62,15 +62,15 @@ def label_form(label=None):
                 st.session_state["settings_notice"] = f"Saved label {name.strip()}."
                 st.rerun()
             except NisbaError as exc:
-                st.error(str(exc))
+                st.error(md_literal(str(exc)))
     if label is not None and user.role == "admin":
-        if st.button(f"Delete {label.name}", key=f"{key}_delete"):
+        if st.button(f"Delete {md_literal(label.name)}", key=f"{key}_delete"):
             try:
                 delete_label(store, user, label.id)
                 st.session_state["settings_notice"] = f"Deleted label {label.name}."
                 st.rerun()
             except NisbaError as exc:
-                st.error(str(exc))
+                st.error(md_literal(str(exc)))
 
 
 if user.role == "admin":
@@ -84,11 +84,11 @@ if user.role == "admin":
                     doc = add_document(store, user, project.id, title, body, source=source)
                     st.success(f"Added «{md_literal(doc.title)}» ({len(doc.text):,} characters). Open it on the Annotate page.")
                 except NisbaError as exc:
-                    st.error(str(exc))
+                    st.error(md_literal(str(exc)))
 
 st.subheader("Labels")
 for lab in list_labels(store, user, project.id):
-    with st.expander(f"{lab.name} — {lab.kind} — key {lab.hotkey or '–'}"):
+    with st.expander(f"{md_literal(lab.name)} — {lab.kind} — key {md_literal(lab.hotkey) or '–'}"):
         label_form(lab)
 if user.role == "admin":  # others only read the scheme
     with st.expander("Add a label"):
@@ -103,4 +103,4 @@ if user.role == "admin" and show != bool(project.settings.get("show_others")):
         update_settings(store, user, project.id, show_others=show)
         st.toast("Saved.")
     except NisbaError as exc:
-        st.error(str(exc))
+        st.error(md_literal(str(exc)))

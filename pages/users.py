@@ -8,7 +8,7 @@ from annotator.errors import NisbaError
 from annotator.models import ROLES
 from annotator.projects import add_member, list_projects, member_project_ids, remove_member
 from annotator.ui.session import current_user, get_store
-from annotator.ui.widgets import mixed_script_columns, require_page_role
+from annotator.ui.widgets import md_literal, mixed_script_columns, require_page_role
 
 store = get_store()
 user = current_user(store)
@@ -21,14 +21,14 @@ def attempt(action, success: str) -> None:
     try:
         action()
     except NisbaError as exc:
-        st.error(str(exc))
+        st.error(md_literal(str(exc)))
     else:
         st.session_state["users_notice"] = success
         st.rerun()
 
 
 if notice := st.session_state.pop("users_notice", None):
-    st.success(notice)
+    st.success(md_literal(notice))
 
 rows = auth.account_overview(store, user)
 st.dataframe(pd.DataFrame(rows), hide_index=True, key="users_table", width="stretch",

@@ -4,6 +4,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from annotator import annotations as A
+from annotator.ui.widgets import md_literal
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def test_admin_renames_a_label_and_spans_follow(db_env):
     at.text_input(key=f"settings_label_{claim.id}_hotkey").set_value("x")
     at.button(key=f"FormSubmitter:settings_label_{claim.id}-Save").click().run()
     assert not at.exception and not at.error
-    assert [m.value for m in at.success] == ["Saved label ادعاء."]  # survives the rerun that redraws the list
+    assert [m.value for m in at.success] == [md_literal("Saved label ادعاء.")]  # survives the rerun that redraws the list
     assert store.get_span(span.id).label == "ادعاء"
     assert store.get_label(claim.id).hotkey == "x"
 

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from annotator import auth
 from annotator.store import Store
+from annotator.ui.widgets import md_literal
 
 
 @pytest.fixture
@@ -96,7 +97,7 @@ def test_admin_creates_an_account(db):
     at.text_input(key="users_new_password").input("layla-pass-1")
     at.button(key="FormSubmitter:users_create-Create account").click().run()
     assert not at.exception and not at.error
-    assert [s.value for s in at.success] == ["Created layla. Add them to a project under Projects below."]
+    assert [s.value for s in at.success] == [md_literal("Created layla. Add them to a project under Projects below.")]
     assert at.dataframe[0].value["username"].tolist()[-1] == "layla"
     assert auth.authenticate(db, "layla", "layla-pass-1").role == "reviewer"
 
@@ -106,7 +107,7 @@ def test_a_refused_account_shows_the_core_message(db):
     at.text_input(key="users_new_username").input("amal")
     at.text_input(key="users_new_password").input("long-enough")
     at.button(key="FormSubmitter:users_create-Create account").click().run()
-    assert [e.value for e in at.error] == ["The user name 'amal' is taken."]
+    assert [e.value for e in at.error] == [md_literal("The user name 'amal' is taken.")]
 
 
 def test_admin_changes_role_resets_password_and_deactivates(db):
@@ -115,7 +116,7 @@ def test_admin_changes_role_resets_password_and_deactivates(db):
     at.selectbox(key="users_target").select(rana.id).run()
     at.selectbox(key=f"users_role_{rana.id}").select("annotator")
     at.button(key="FormSubmitter:users_role-Save role").click().run()
-    assert [s.value for s in at.success] == ["rana is now annotator."]
+    assert [s.value for s in at.success] == [md_literal("rana is now annotator.")]
     assert db.get_user(rana.id).role == "annotator"
 
     at.text_input(key="users_password_value").input("rana-new-pass")
@@ -133,7 +134,7 @@ def test_the_last_admin_cannot_deactivate_themself(db):
     at = run("pages/users.py", admin)
     at.selectbox(key="users_target").select(admin.id).run()
     at.button(key="users_deactivate").click().run()
-    assert [e.value for e in at.error] == ["'admin' is the last active admin; make another admin first."]
+    assert [e.value for e in at.error] == [md_literal("'admin' is the last active admin; make another admin first.")]
     assert db.get_user(admin.id).active
 
 

@@ -14,6 +14,7 @@ from annotator import agreement, review
 from annotator.annotations import add_span
 from annotator.importing import file_from_path, import_files
 from annotator.store import Store
+from annotator.ui.widgets import md_literal
 
 PEER = Path(__file__).parent / "fixtures" / "peer-exports"
 
@@ -92,7 +93,7 @@ def test_export_page_counts_read_number_first(db):
 def test_adopt_all_agreed_with_nothing_agreed_explains_instead_of_success(db):
     at = page(db, "review.py", "rana")
     at.button(key="review_adopt_agreed").click().run()  # adopts the one SOURCE both made
-    assert "Adopted 1 agreed span(s) into gold." in [s.value for s in at.success]
+    assert md_literal("Adopted 1 agreed span(s) into gold.") in [s.value for s in at.success]
     at.button(key="review_adopt_agreed").click().run()  # again: it is in gold already
     assert not at.exception, at.exception
     assert not at.success  # "Adopted 0 span(s)" in green read as if the button did something
@@ -105,7 +106,7 @@ def test_adopt_all_agreed_reports_what_it_adopted(db):
     for name in ("amal", "badr"):  # a second span both made identically
         add_span(db, db.users[name], doc.id, "CLAIM", 81, 117)
     at.button(key="review_adopt_agreed").click().run()
-    assert "Adopted 2 agreed span(s) into gold." in [s.value for s in at.success]
+    assert md_literal("Adopted 2 agreed span(s) into gold.") in [s.value for s in at.success]
 
 
 def test_users_page_new_account_is_selected_for_changes(db):
@@ -246,7 +247,7 @@ def test_mark_reviewed_then_the_button_rests(db):
     assert not at.button(key=f"review_mark_{amal}").disabled
     at.button(key=f"review_mark_{amal}").click().run()
     assert not at.exception, at.exception
-    assert "أمل's layer marked reviewed." in [s.value for s in at.success]
+    assert md_literal("أمل's layer marked reviewed.") in [s.value for s in at.success]
     assert at.button(key=f"review_mark_{amal}").disabled
     assert any(m.value == "أمل: **reviewed**" for m in at.markdown)
 
