@@ -26,7 +26,6 @@ F1 is NaN when neither annotator made anything; alpha and kappa are NaN when und
 from __future__ import annotations
 
 import bisect
-import io
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -38,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from annotator import access
-from annotator.exporting import neutralise
+from annotator.exporting import csv_lines
 from annotator.models import User
 from annotator.store import Store
 from annotator.text import tokenize
@@ -501,15 +500,10 @@ def label_summary(report: AgreementReport) -> pd.DataFrame:
 
 
 def to_csv(frame: pd.DataFrame) -> str:
-    """CSV of a table for download; text cells a spreadsheet would run as a formula get a leading '
-    (the same rule as the exports)."""
-    safe = frame.copy()
-    for col in safe.columns:
-        if pd.api.types.is_object_dtype(safe[col]) or pd.api.types.is_string_dtype(safe[col]):
-            safe[col] = safe[col].map(neutralise)
-    buf = io.StringIO()
-    safe.to_csv(buf, index=False)
-    return buf.getvalue()
+    """CSV of a table for download, through the exports' one CSV writer (:func:`annotator.exporting.csv_lines`):
+    headers and cells a spreadsheet would run as a formula get a leading '; empty cells stay empty."""
+    cells = frame.astype(object).where(frame.notna(), None)
+    return csv_lines([[str(c) for c in frame.columns], *cells.itertuples(index=False, name=None)])
 
 
 # ---- wording for the screens ------------------------------------------------------------------------

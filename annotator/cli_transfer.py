@@ -18,7 +18,8 @@ from annotator.store import Store
 ACTS_AS = "Runs as the first active admin of the database (imports and exports are admin actions, audited under that user)."
 
 
-def _admin(store: Store) -> User:
+def first_admin(store: Store) -> User:
+    """The database's first active admin, whom the import, export and spans commands act as."""
     admin = store.first_active_admin()
     if admin is None:
         raise NisbaError("The database has no active admin; create one first (python -m annotator users add --role admin).")
@@ -27,7 +28,7 @@ def _admin(store: Store) -> User:
 
 def cmd_import(args) -> int:
     store = open_store(args)
-    admin = _admin(store)
+    admin = first_admin(store)
     project = store.project_by_name(args.project)
     if project is None:
         project = create_project(store, admin, args.project)
@@ -71,7 +72,7 @@ def cmd_import(args) -> int:
 
 def cmd_export(args) -> int:
     store = open_store(args)
-    admin = _admin(store)
+    admin = first_admin(store)
     project = store.project_by_name(args.project)
     if project is None:
         raise NisbaError(f"There is no project {args.project!r}.")

@@ -9,7 +9,6 @@ Exports are admin actions and are recorded as audit events.
 from __future__ import annotations
 
 import base64
-import csv
 import hashlib
 import io
 import json
@@ -119,6 +118,8 @@ def context_words(text: str, start: int, end: int, words: int = CONTEXT_WORDS) -
 
 def _cell(c) -> str:
     if c.__class__ is str:
+        if c[:1] in _FORMULA_SET:  # "" slices to "", which is not in the set
+            c = "'" + c
         if '"' in c:
             return '"' + c.replace('"', '""') + '"'
         if "," in c or "\n" in c or "\r" in c:
@@ -128,9 +129,16 @@ def _cell(c) -> str:
 
 
 def csv_lines(rows) -> str:
-    """RFC 4180 lines (CRLF, minimal quoting), byte for byte what ``csv.writer(lineterminator="\r\n")`` writes
-    for these cells, about twice as fast: the span export formats every row of a project."""
+    """The one CSV writer: every cell through :func:`neutralise`, then RFC 4180 lines (CRLF, minimal quoting), byte
+    for byte what ``csv.writer(lineterminator="\r\n")`` writes for the neutralised cells, about twice as fast
+    (the span export formats every row of a project). Every CSV Nisba writes goes through here."""
     return "".join([",".join(map(_cell, r)) + "\r\n" for r in rows])
+
+
+def write_csv(fh: IO[str], header: list[str], rows) -> None:
+    """Write ``header`` and ``rows`` to ``fh`` through :func:`csv_lines` (so every cell is neutralised)."""
+    fh.write(csv_lines([header]))
+    fh.write(csv_lines(rows))
 
 
 def region_id(span_id: int) -> str:
@@ -285,6 +293,23 @@ class _DirSink:
         pass
 
 
+class _StreamSink:
+    """The data file of a one-file format written to an open text stream (the ``spans`` command's stdout);
+    ``metadata.json`` is left out (the stream is for reading, the export event records the rest)."""
+
+    def __init__(self, stream: IO[str]):
+        self.stream = stream
+        self.names: list[str] = []
+
+    @contextmanager
+    def text(self, name: str, *, bom: bool = False) -> Iterator[IO[str]]:
+        yield io.StringIO() if name == "metadata.json" else self.stream
+        self.names.append(name)
+
+    def close(self) -> None:
+        self.stream.flush()
+
+
 # ---- the formats ---------------------------------------------------------------------------------------
 
 
@@ -293,33 +318,25 @@ def _write_span_csv(store, project, sfilters, sink, excel, progress, counts) -> 
     taken = set(SPAN_COLUMNS) | set(SPAN_TAIL_COLUMNS)
     attr_cols = [f"attribute_{a}" if a in taken else a for a in attrs]
     with sink.text("spans.csv", bom=excel) as fh:
-        fh.write(csv_lines([[neutralise(c) for c in SPAN_COLUMNS + attr_cols + SPAN_TAIL_COLUMNS]]))
-        pname = neutralise(project.name)
-        # cells that repeat on many rows are neutralised once
-        labels = {lab.name: neutralise(lab.name) for lab in store.list_labels(project.id)}
-        users = {u.username: neutralise(u.username) for u in store.list_users()}
+        fh.write(csv_lines([SPAN_COLUMNS + attr_cols + SPAN_TAIL_COLUMNS]))
+        pname = project.name
         blank_attrs = [""] * len(attrs)
         n = 0
         for doc, spans in _spans_by_document(store, project.id, sfilters):
             if not spans:
                 continue
-            doc_id, title, text, sha = doc[0], neutralise(doc[1]), doc[2], doc[3]
+            doc_id, title, text, sha = doc[0], doc[1], doc[2], doc[3]
             rows = []
             for s in spans:
                 before, after = context_words(text, s.start, s.end)
                 a = s.attributes
-                t = s.text
                 rows.append(
                     [
-                        pname, doc_id, title, sha, s.id, labels.get(s.label) or neutralise(s.label), s.start, s.end,
-                        t if t[:1] not in _FORMULA_SET else "'" + t,
-                        before if before[:1] not in _FORMULA_SET else "'" + before,
-                        after if after[:1] not in _FORMULA_SET else "'" + after,
-                        *([neutralise(str(a[k])) if k in a else "" for k in attrs] if a else blank_attrs),
-                        ";".join(s.source_ids), neutralise(" | ".join(s.source_texts)) if s.source_texts else "",
-                        neutralise(" | ".join(s.cue_texts)) if s.cue_texts else "",
-                        users.get(s.annotator) or neutralise(s.annotator), s.layer, s.created_at, s.updated_at,
-                        s.review_status, neutralise(s.reviewer) if s.reviewer else "",
+                        pname, doc_id, title, sha, s.id, s.label, s.start, s.end, s.text, before, after,
+                        *([str(a[k]) if k in a else "" for k in attrs] if a else blank_attrs),
+                        ";".join(s.source_ids), " | ".join(s.source_texts) if s.source_texts else "",
+                        " | ".join(s.cue_texts) if s.cue_texts else "",
+                        s.annotator, s.layer, s.created_at, s.updated_at, s.review_status, s.reviewer or "",
                     ]
                 )  # fmt: skip
             fh.write(csv_lines(rows))
@@ -330,22 +347,20 @@ def _write_span_csv(store, project, sfilters, sink, excel, progress, counts) -> 
 
 def _write_triples(store, project, sfilters, sink, excel, progress, counts) -> None:
     with sink.text("triples.csv", bom=excel) as fh:
-        w = csv.writer(fh, lineterminator="\r\n")
-        w.writerow(TRIPLE_COLUMNS)
+        fh.write(csv_lines([TRIPLE_COLUMNS]))
         n = 0
         for doc, spans in _spans_by_document(store, project.id, sfilters):
-            for s in spans:
-                if s.kind != "content":
-                    continue
-                w.writerow(
-                    [
-                        neutralise(project.name), doc[0], neutralise(doc[1]), s.id, neutralise(s.label), neutralise(s.text),
-                        neutralise(str(s.attributes.get("form", ""))), ";".join(s.source_ids),
-                        neutralise(" | ".join(s.source_texts)), ";".join(s.cue_ids), neutralise(" | ".join(s.cue_texts)),
-                        neutralise(s.annotator), s.layer, s.review_status,
-                    ]
-                )  # fmt: skip
-                n += 1
+            rows = [
+                [
+                    project.name, doc[0], doc[1], s.id, s.label, s.text, str(s.attributes.get("form", "")),
+                    ";".join(s.source_ids), " | ".join(s.source_texts), ";".join(s.cue_ids), " | ".join(s.cue_texts),
+                    s.annotator, s.layer, s.review_status,
+                ]
+                for s in spans
+                if s.kind == "content"
+            ]  # fmt: skip
+            fh.write(csv_lines(rows))
+            n += len(rows)
             progress(n)
     counts["triples"] = n
 
@@ -553,25 +568,21 @@ def _write_conll(store, project, sfilters, sink, excel, progress, counts) -> Non
                 by_id = {s.id: s for s in spans}
                 for span_id, reason in warnings:
                     s = by_id[span_id]
-                    warn_rows.append([name, doc[0], span_id, s.label, s.start, s.end, neutralise(s.text), reason])
+                    warn_rows.append([name, doc[0], span_id, s.label, s.start, s.end, s.text, reason])
                 # CoNLL-2003 layout, as Label Studio writes it; documents.csv gives the document of each block
                 fh.write("-DOCSTART- -X- O\n\n")
                 fh.write("".join(f"{tok} -X- _ {tag}\n" for tok, tag in tokens))
                 fh.write("\n")
                 block += 1
-                doc_order.append([name, block, doc[0], neutralise(doc[1])])
+                doc_order.append([name, block, doc[0], doc[1]])
                 n_tokens += len(tokens)
                 n_spans += len(spans)
                 progress(n_spans)
         files += wrote_any
     with sink.text("conll/documents.csv") as fh:
-        w = csv.writer(fh, lineterminator="\r\n")
-        w.writerow(["layer", "block", "document_id", "document_title"])
-        w.writerows(doc_order)
+        write_csv(fh, ["layer", "block", "document_id", "document_title"], doc_order)
     with sink.text("conll/warnings.csv") as fh:
-        w = csv.writer(fh, lineterminator="\r\n")
-        w.writerow(["layer", "document_id", "span_id", "label", "start_offset", "end_offset", "text", "reason"])
-        w.writerows(warn_rows)
+        write_csv(fh, ["layer", "document_id", "span_id", "label", "start_offset", "end_offset", "text", "reason"], warn_rows)
     counts.update(layers=len(layers), tokens=n_tokens, spans=n_spans, warnings=len(warn_rows))
 
 
@@ -586,13 +597,12 @@ def _write_audit(store, project, sfilters, sink, excel, progress, counts) -> Non
             if n % 1000 == 0:
                 progress(n)
     with sink.text("audit.csv", bom=excel) as fh:
-        w = csv.writer(fh, lineterminator="\r\n")
-        w.writerow(AUDIT_COLUMNS)
+        fh.write(csv_lines([AUDIT_COLUMNS]))
         for ev in store.iter_events():
             row = {**ev, "username": users.get(ev["user_id"], "")}
             for key in ("before", "after"):
                 row[key] = "" if row[key] is None else audit.canonical_json(row[key])
-            w.writerow([neutralise(row[c]) for c in AUDIT_COLUMNS])
+            fh.write(csv_lines([[row[c] for c in AUDIT_COLUMNS]]))
     report = audit.verify_chain(store.iter_events())
     counts.update(events=n, chain_ok=report.ok, head_hash=report.head, broken_event_id=report.broken_event_id)
 
@@ -698,6 +708,17 @@ def export_to_path(
     else:
         sink = _DirSink(directory=out)
     return _run(store, actor, project_id, fmt, sink, filters, excel, progress)
+
+
+def export_stream(
+    store: Store, actor: User | None, project_id: int, fmt: str, stream: IO[str], filters: ExportFilters | None = None
+) -> ExportResult:
+    """Write a one-file export (csv, triples, jsonl, labelstudio) to a text stream, without ``metadata.json``.
+    The same writers, checks and audit event as :func:`export_zip` (admins only)."""
+    access.require_admin(store, actor)
+    if fmt not in SINGLE_FILE_FORMATS:
+        raise ExportError(f"{fmt} writes several files; export it to a directory or a zip.")
+    return _run(store, actor, project_id, fmt, _StreamSink(stream), filters, False, None)
 
 
 def export_choices(store: Store, actor: User | None, project_id: int) -> dict:

@@ -36,13 +36,14 @@ def test_init_reads_nisba_db(tmp_path):
     assert out.returncode == 0 and (tmp_path / "env.db").exists()
 
 
-def test_spans_prints_exact_arabic_csv(demo, users, demo_doc, capsys):
+def test_spans_prints_the_span_export_with_exact_arabic(demo, users, demo_doc, capsys):
     i = demo_doc.text.index("وبحسب الصحيفة")
     A.add_span(demo, users["amal"], demo_doc.id, "CUE", i, i + 5)
     assert main(["spans", "--db", demo.path, "--document", str(demo_doc.id)]) == 0
-    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
-    assert rows == [{"document_id": str(demo_doc.id), "span_id": "1", "label": "CUE", "start_offset": str(i),
-                     "end_offset": str(i + 5), "text": "وبحسب", "annotator": "amal", "layer": "annotator"}]  # fmt: skip
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out, newline="")))
+    assert [{k: r[k] for k in ("document_id", "span_id", "label", "start_offset", "end_offset", "text", "annotator", "layer")}
+            for r in rows] == [{"document_id": str(demo_doc.id), "span_id": "1", "label": "CUE", "start_offset": str(i),
+                                "end_offset": str(i + 5), "text": "وبحسب", "annotator": "amal", "layer": "annotator"}]  # fmt: skip
 
 
 def test_unknown_document_is_a_clear_error(demo, capsys):
