@@ -143,3 +143,16 @@ def test_fold_maps_hits_back_to_stored_text_with_harakat(tricky):
         f = fold(case["text"])
         assert len(f.starts) == len(f.text) + 1 and f.starts[-1] == len(case["text"])
         assert all(a < b for a, b in zip(f.starts, f.starts[1:], strict=False))
+
+
+def test_fold_paths_agree_with_the_per_character_fold(tricky):
+    from annotator.text import fold, fold_char, fold_text
+
+    texts = [case["text"] for case in tricky.values()] + ["İstanbul قَالَ", "", "ـــ", "ABC أإآٱىة"]
+    for text in texts:
+        for ya, ta in ((True, True), (False, False), (True, False)):
+            chars = [(i, fold_char(ch, ya=ya, ta=ta)) for i, ch in enumerate(text)]
+            kept = [(i, c) for i, c in chars if c]
+            f = fold(text, ya=ya, ta=ta)
+            assert f.text == "".join(c for _i, c in kept) == fold_text(text, ya=ya, ta=ta)
+            assert f.starts == [i for i, _c in kept] + [len(text)]
