@@ -246,13 +246,12 @@ def undo_last(store: Store, actor: User, document_id: int) -> str | None:
         if target is None:
             return None
         action, entity, eid = target["action"], target["entity"], target["entity_id"]
+        batch = (target.get("after") or {}).get("origin", {}).get("tag_all") if (action, entity) == ("create", "span") else None
+        if batch:  # one Tag all made this span: undo every span it made, in every document
+            return _undo_batch(store, user, batch)
         try:
             if (action, entity) == ("create", "span"):
-                span = store.get_span(eid)
-                access.require_span_write(store, user, span)
-                before = {"span": store.span_row(eid), "links": [asdict(k) for k in store.links_of_span(eid)]}
-                store.delete_span(eid)
-                what = f"created {span.label} «{span.text}» removed"
+                before, what = _remove_created_span(store, user, eid)
             elif (action, entity) == ("delete", "span"):
                 row = target["before"]["span"]
                 store.restore_span(row)
@@ -286,3 +285,35 @@ def undo_last(store: Store, actor: User, document_id: int) -> str | None:
             before, what = None, "nothing left to undo for that action"
         store.record_event(user.id, "undo", entity, eid, document_id=document_id, before=before, after={"undid": target["id"]})
     return what
+
+
+def _remove_created_span(store: Store, user: User, span_id: int) -> tuple[dict, str]:
+    """Delete a span the user created (undo of its creation); returns the audit ``before`` and what was done."""
+    span = store.get_span(span_id)
+    access.require_span_write(store, user, span)
+    before = {"span": store.span_row(span_id), "links": [asdict(k) for k in store.links_of_span(span_id)]}
+    store.delete_span(span_id)
+    return before, f"created {span.label} «{span.text}» removed"
+
+
+def _undo_batch(store: Store, user: User, batch: str) -> str:
+    """Remove every span still standing from one Tag all (inside the caller's transaction); each removal is
+    an ``undo`` event in its own document, so Ctrl+Z there walks on past it."""
+    removed = 0
+    for ev in store.open_batch_events(user.id, batch):
+        try:
+            before, _ = _remove_created_span(store, user, ev["entity_id"])
+            removed += 1
+        except NotFound:  # deleted since: nothing to remove, but the creation counts as undone
+            before = None
+        store.record_event(
+            user.id, "undo", "span", ev["entity_id"], document_id=ev["document_id"], before=before, after={"undid": ev["id"]}
+        )
+    return f"Tag all undone: {removed} span{'' if removed == 1 else 's'} removed"
+
+
+def undo_tag_all(store: Store, actor: User, batch: str) -> str:
+    """Undo one Tag all (``batch`` as returned by :func:`annotator.bulk_tagging.tag_all`) in one transaction."""
+    with store.write():
+        user = access.current(store, actor)
+        return _undo_batch(store, user, batch)

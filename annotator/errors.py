@@ -55,3 +55,7 @@ class LoginThrottled(AuthError):
     def __init__(self, message: str, retry_after: int):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class InvalidQuery(NisbaError):
+    """A search that cannot run: empty, or only punctuation and marks."""

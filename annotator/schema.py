@@ -208,3 +208,52 @@ def m_accounts_sessions_and_login_attempts(db: Database) -> None:
             blocked_until REAL NOT NULL DEFAULT 0
         )"""
     )
+
+
+@migrations()
+def m_search_index(db: Database) -> None:
+    """Full-text search over the folded text of documents and spans (issue 12).
+
+    ``search_folded`` holds one row per document (``kind`` 'doc') and per span ('span') with its text folded by
+    :func:`annotator.text.fold`; two FTS5 tables index it as external content: ``search_words`` (unicode61,
+    whole words and phrases) and ``search_trigram`` (trigram, part of a word: «الوزارة» inside «بالوزارة»).
+    Folding is Python, so triggers on ``documents`` and ``spans`` (plain SQL, firing for every writer, cascades
+    and undo included) only queue the row in ``search_pending``, or drop its folded row; the store folds the
+    queue before each write transaction commits (:meth:`annotator.store.Store.flush_search_index`). Existing
+    rows are queued here and folded when the store opens the file.
+    """
+    db.execute(
+        """
+        CREATE TABLE search_folded (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('doc', 'span')),
+            ref_id INTEGER NOT NULL,
+            document_id INTEGER NOT NULL,
+            folded TEXT NOT NULL,
+            UNIQUE (kind, ref_id)
+        )"""
+    )
+    db.execute("CREATE INDEX idx_search_folded_document ON search_folded(document_id)")
+    db.execute("CREATE TABLE search_pending (kind TEXT NOT NULL, ref_id INTEGER NOT NULL, PRIMARY KEY (kind, ref_id))")
+    for name, tokenize in (("search_words", "unicode61 remove_diacritics 0"), ("search_trigram", "trigram")):
+        db.execute(
+            f"CREATE VIRTUAL TABLE {name} USING fts5(folded, content='search_folded', content_rowid='id', tokenize='{tokenize}')"
+        )
+        db.execute(
+            f"CREATE TRIGGER {name}_ai AFTER INSERT ON search_folded BEGIN"
+            f" INSERT INTO {name}(rowid, folded) VALUES (new.id, new.folded); END"
+        )
+        db.execute(
+            f"CREATE TRIGGER {name}_ad AFTER DELETE ON search_folded BEGIN"
+            f" INSERT INTO {name}({name}, rowid, folded) VALUES ('delete', old.id, old.folded); END"
+        )
+    for table, kind in (("documents", "doc"), ("spans", "span")):
+        queue = f"INSERT OR IGNORE INTO search_pending (kind, ref_id) VALUES ('{kind}', new.id);"
+        drop = f"DELETE FROM search_folded WHERE kind = '{kind}' AND ref_id = old.id;"
+        db.execute(f"CREATE TRIGGER search_{table}_ai AFTER INSERT ON {table} BEGIN {queue} END")
+        db.execute(f"CREATE TRIGGER search_{table}_au AFTER UPDATE OF text ON {table} BEGIN {drop} {queue} END")
+        db.execute(
+            f"CREATE TRIGGER search_{table}_ad AFTER DELETE ON {table} BEGIN {drop}"
+            f" DELETE FROM search_pending WHERE kind = '{kind}' AND ref_id = old.id; END"
+        )
+        db.execute(f"INSERT INTO search_pending (kind, ref_id) SELECT '{kind}', id FROM {table}")

@@ -25,6 +25,7 @@ from annotator import audit
 from annotator.errors import NotFound, StorageError
 from annotator.models import AuditEvent, Comment, Document, Label, Link, Project, Review, Span, User
 from annotator.schema import migrate
+from annotator.text import fold_text
 
 BUSY_TIMEOUT_MS = 10_000
 DEFAULT_DB = "data/nisba.db"
@@ -120,10 +121,14 @@ class Store:
         self.path = str(path or default_db_path())
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self._has_search_index: bool | None = None
         if migrate_schema:
             db = self.db
             db.conn.execute("PRAGMA journal_mode=WAL")
             migrate(db)
+            if self._search_queued():  # rows queued by a migration (or by a writer outside the store)
+                with self.write():
+                    pass  # the commit folds the queue
 
     # ---- connections and transactions -------------------------------------------------------------
 
@@ -167,6 +172,7 @@ class Store:
             raise StorageError(f"The database is busy or cannot be written: {exc}") from exc
         try:
             yield db
+            self._flush_search_queue()
             conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
             if conn.in_transaction:
@@ -944,3 +950,147 @@ class Store:
         return _user(rows[0]) if rows else None
 
     # ---- end of import/export section ----------------------------------------------------------------
+
+    # ---- search index (issue 12): folded text of documents and spans, FTS5 over it ---------------------
+    # Triggers (schema.m_search_index) queue every inserted or re-texted document and span in search_pending;
+    # each write transaction folds its queue before it commits, so the index is current after add, edit,
+    # delete, undo, adoption and import alike, whichever function wrote.
+
+    def _search_queued(self) -> bool:
+        if self._has_search_index is None:
+            self._has_search_index = self.has_table("search_pending")
+        if not self._has_search_index:
+            return False
+        return self.db.conn.execute("SELECT 1 FROM search_pending LIMIT 1").fetchone() is not None
+
+    def _flush_search_queue(self) -> int:
+        """Fold what the triggers queued into ``search_folded`` (the FTS5 tables follow by trigger); returns how
+        many rows were folded. Runs inside the write transaction, just before it commits."""
+        if not self._search_queued():
+            return 0
+        conn = self.db.conn
+        rows = conn.execute(
+            "SELECT 'doc', d.id, d.id, d.text FROM search_pending p JOIN documents d ON p.kind = 'doc' AND d.id = p.ref_id"
+            " UNION ALL SELECT 'span', s.id, s.document_id, s.text FROM search_pending p"
+            " JOIN spans s ON p.kind = 'span' AND s.id = p.ref_id"
+        ).fetchall()
+        conn.execute(
+            "DELETE FROM search_folded WHERE id IN (SELECT f.id FROM search_pending p JOIN search_folded f"
+            " ON f.kind = p.kind AND f.ref_id = p.ref_id)"
+        )
+        conn.executemany(
+            "INSERT INTO search_folded (kind, ref_id, document_id, folded) VALUES (?, ?, ?, ?)",
+            ((kind, ref, doc, fold_text(text)) for kind, ref, doc, text in rows),
+        )
+        conn.execute("DELETE FROM search_pending")
+        return len(rows)
+
+    def rebuild_search_index(self) -> int:
+        """Fold every document and span again (after a change of the folding rules); returns the row count."""
+        with self.write() as db:
+            db.conn.execute("DELETE FROM search_folded")
+            db.conn.execute("INSERT OR IGNORE INTO search_pending (kind, ref_id) SELECT 'doc', id FROM documents")
+            db.conn.execute("INSERT OR IGNORE INTO search_pending (kind, ref_id) SELECT 'span', id FROM spans")
+            return self._flush_search_queue()
+
+    @staticmethod
+    def _search_clause(match: str | None, contains: list[str], substring: bool) -> tuple[str, str, list]:
+        """(join, where, params) selecting ``search_folded f`` rows: an FTS5 ``match`` on the word or trigram
+        index, and/or folded text containing each of ``contains`` (terms too short for trigrams)."""
+        join, where, params = "", [], []
+        if match:
+            table = "search_trigram" if substring else "search_words"
+            join = f" JOIN {table} ON {table}.rowid = f.id"
+            where.append(f"{table} MATCH ?")
+            params.append(match)
+        for term in contains:
+            where.append("instr(f.folded, ?) > 0")
+            params.append(term)
+        return join, " AND ".join(where) or "1", params
+
+    def search_documents(
+        self, project_id: int, match: str | None, contains: list[str], *, substring: bool, document_ids=None
+    ) -> list[tuple[int, str]]:
+        """(document id, folded text) of the project's documents matching, in document order. ``match`` is an
+        FTS5 query (already quoted), ``contains`` folded terms each of which must occur."""
+        join, where, params = self._search_clause(match, contains, substring)
+        sql = (
+            f"SELECT d.id, f.folded FROM search_folded f{join} JOIN documents d ON d.id = f.document_id"
+            f" WHERE f.kind = 'doc' AND {where} AND d.project_id = ?"
+        )
+        params.append(project_id)
+        if document_ids is not None:
+            sql += " AND d.id IN (SELECT value FROM json_each(?))"
+            params.append(json.dumps(list(document_ids)))
+        return self.db.conn.execute(sql + " ORDER BY d.position, d.id", params).fetchall()
+
+    def search_spans(
+        self, project_id: int, match: str | None, contains: list[str], *, substring: bool, document_ids=None,
+        labels=None, label_kinds=None, annotator_id: int | None = None, layer: str | None = None,
+        visible_to: int | None = None, attributed_to=None,
+    ) -> list[tuple[int, int, int, str, str]]:  # fmt: skip
+        """(span id, document id, start offset, span text, folded text) of the project's spans matching, in
+        document and reading order. Filters: ``labels`` (names), ``label_kinds``, ``annotator_id``, ``layer``,
+        ``visible_to`` (a blind annotator's id: their own spans and gold only), ``attributed_to`` (ids of
+        SOURCE spans the span must be linked to)."""
+        join, where, params = self._search_clause(match, contains, substring)
+        sql = (
+            f"SELECT s.id, s.document_id, s.start_offset, s.text, f.folded FROM search_folded f{join}"
+            " JOIN spans s ON s.id = f.ref_id JOIN documents d ON d.id = s.document_id JOIN labels l ON l.id = s.label_id"
+            f" WHERE f.kind = 'span' AND {where} AND d.project_id = ?"
+        )
+        params.append(project_id)
+        for column, values in (("d.id", document_ids), ("l.name", labels), ("l.kind", label_kinds)):
+            if values is not None:
+                sql += f" AND {column} IN (SELECT value FROM json_each(?))"
+                params.append(json.dumps(list(values), ensure_ascii=False))
+        if annotator_id is not None:
+            sql += " AND s.annotator_id = ? AND s.layer = 'annotator'"
+            params.append(annotator_id)
+        if layer is not None:
+            sql += " AND s.layer = ?"
+            params.append(layer)
+        if visible_to is not None:
+            sql += " AND (s.annotator_id = ? OR s.layer = 'gold')"
+            params.append(visible_to)
+        if attributed_to is not None:
+            sql += (
+                " AND s.id IN (SELECT k.from_span_id FROM links k WHERE k.type = 'attributed_to'"
+                " AND k.to_span_id IN (SELECT value FROM json_each(?)))"
+            )
+            params.append(json.dumps(list(attributed_to)))
+        return self.db.conn.execute(
+            sql + " ORDER BY d.position, d.id, s.start_offset, s.end_offset DESC, s.id", params
+        ).fetchall()
+
+    def document_titles_and_texts(self, document_ids: Iterable[int], project_id: int | None = None) -> dict[int, tuple[str, str]]:
+        """Document id → (title, stored text) for the given ids (only those of ``project_id`` when given)."""
+        sql = "SELECT id, title, text FROM documents WHERE id IN (SELECT value FROM json_each(?))"
+        params: list = [json.dumps(list(document_ids))]
+        if project_id is not None:
+            sql += " AND project_id = ?"
+            params.append(project_id)
+        return {r[0]: (r[1], r[2]) for r in self.db.conn.execute(sql, params)}
+
+    def span_places(self, label_id: int, annotator_id: int, layer: str, document_ids: Iterable[int]) -> dict[tuple, int]:
+        """(document id, start, end) → span id of the spans of one label in one user's layer (for Tag all)."""
+        sql = (
+            "SELECT document_id, start_offset, end_offset, id FROM spans WHERE label_id = ? AND layer = ?"
+            " AND document_id IN (SELECT value FROM json_each(?))"
+        )
+        params: list = [label_id, layer, json.dumps(list(document_ids))]
+        if layer == "annotator":
+            sql += " AND annotator_id = ?"
+            params.append(annotator_id)
+        return {(d, s, e): i for d, s, e, i in self.db.conn.execute(sql, params)}
+
+    def open_batch_events(self, user_id: int, batch: str) -> list[dict]:
+        """This user's ``create span`` events carrying ``origin.tag_all == batch`` that no ``undo`` event names
+        yet: the spans one Tag all made and that are still to undo, oldest first."""
+        return self.query(
+            "SELECT e.id, e.entity_id, e.document_id FROM audit_events e WHERE e.user_id = ? AND e.action = 'create'"
+            " AND e.entity = 'span' AND json_extract(e.after, '$.origin.tag_all') = ? AND NOT EXISTS"
+            " (SELECT 1 FROM audit_events u WHERE u.user_id = e.user_id AND u.action = 'undo'"
+            " AND u.document_id = e.document_id AND json_extract(u.after, '$.undid') = e.id) ORDER BY e.id",
+            [user_id, batch],
+        )

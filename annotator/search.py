@@ -1,0 +1,310 @@
+"""Search the corpus as Arabic is written: folded words, phrases and parts of words, reported in stored offsets.
+
+The text is folded by :func:`annotator.text.fold` (harakat, tatweel, alef forms, ى/ة) and indexed with FTS5 (see
+``schema.m_search_index``); the index picks the documents or spans that contain every term, and the hits inside
+them are found again in their folded text and mapped back, so ``text[start:end]`` of every hit is exactly what the
+analyst sees highlighted. Who may search what is checked here: an annotator in a blind project searches only their
+own spans and gold.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import regex
+
+from annotator import access
+from annotator.errors import InvalidLabel, InvalidQuery, PermissionDenied
+from annotator.exporting import context_words
+from annotator.labels import SOURCE
+from annotator.models import User
+from annotator.store import Store
+from annotator.text import fold, fold_text
+
+DEFAULT_PAGE_SIZE = 50
+CONTEXT_WORDS = 6
+# What FTS5's unicode61 tokenizer (remove_diacritics 0) keeps inside a token: letters, digits, private use and
+# the Latin combining accents; everything else, Arabic marks included, separates tokens. Folding has already
+# dropped the Arabic marks, so a hit found with this class is a hit the index found.
+_TOKEN_CHARS = r"\p{L}\p{N}\p{Co}\u0300-\u036f"
+_TOKEN = regex.compile(f"[{_TOKEN_CHARS}]+")
+# trigram needs three characters; a shorter part of a word is looked for with instr() over the folded text
+_TRIGRAM = 3
+
+
+# Substring mode looks for something written, not only letters: an emoji or a symbol counts.
+_SEARCHABLE = regex.compile(r"[^\p{P}\p{Z}\p{M}\s\u0640\u200c\u200d]")
+# The article after the preposition li- loses its alef: ل + الوزارة is written للوزارة. A part-of-a-word term
+# starting with the article also matches that form (the hit starts at the article's lam).
+_ARTICLE = "\u0627\u0644"
+
+
+@dataclass(frozen=True)
+class Term:
+    """One word, phrase or part of a word to look for: as typed, folded, and ``tokens`` as the word index
+    splits it."""
+
+    raw: str
+    folded: str
+    tokens: tuple[str, ...]
+
+    def variants(self, substring: bool) -> list[str]:
+        """The folded forms the trigram index is asked for: the term, and without the article's alef."""
+        if substring and self.folded.startswith(_ARTICLE) and len(self.folded) > len(_ARTICLE):
+            return [self.folded, self.folded[1:]]
+        return [self.folded]
+
+
+@dataclass(frozen=True)
+class Query:
+    """A parsed query: terms (all must occur), the mode and the folding options."""
+
+    text: str
+    terms: tuple[Term, ...]
+    substring: bool = False
+    ya: bool = True
+    ta: bool = True
+
+    def fts(self) -> str | None:
+        """The FTS5 query: every term quoted (so ``AND``, ``*``, ``:``, ``(`` or ``"`` typed by the user are
+        text, never syntax), joined by AND; None when no term is long enough for the trigram index."""
+
+        def quoted(text: str) -> str:
+            return '"' + text.replace('"', '""') + '"'
+
+        if not self.substring:
+            return " AND ".join(quoted(" ".join(t.tokens)) for t in self.terms)
+        parts = [t.variants(True) for t in self.terms if len(t.folded) >= _TRIGRAM]
+        return " AND ".join("(" + " OR ".join(map(quoted, v)) + ")" for v in parts) or None
+
+    def contains(self) -> list[str]:
+        """Substring terms too short for the trigram index, checked with instr()."""
+        return [t.folded for t in self.terms if self.substring and len(t.folded) < _TRIGRAM]
+
+    def patterns(self, *, ya: bool = True, ta: bool = True) -> list[regex.Pattern]:
+        """One pattern per term over folded text (with these folding options): a whole-word phrase, or the
+        literal part of a word."""
+        out = []
+        for t in self.terms:
+            folded = fold_text(t.raw, ya=ya, ta=ta)
+            if self.substring:
+                body = regex.escape(folded.strip())
+                if len(t.variants(True)) > 1:  # ال… also after a lam that ate the alef (للوزارة)
+                    body = f"(?:{body}|(?<=\u0644){regex.escape(folded.strip()[1:])})"
+                out.append(regex.compile(body))
+                continue
+            words = _TOKEN.findall(folded)
+            body = f"[^{_TOKEN_CHARS}]+".join(map(regex.escape, words))
+            out.append(regex.compile(f"(?<![{_TOKEN_CHARS}]){body}(?![{_TOKEN_CHARS}])"))
+        return out
+
+
+def _split_terms(text: str) -> list[str]:
+    """Words, and phrases in double quotes (an unclosed quote runs to the end)."""
+    out: list[str] = []
+    for i, part in enumerate(text.split('"')):
+        if i % 2:
+            if part.strip():
+                out.append(" ".join(part.split()))
+        else:
+            out += part.split()
+    return out
+
+
+def parse_query(text: str, *, substring: bool = False, ya: bool = True, ta: bool = True) -> Query:
+    """Parse what the analyst typed. Raises :class:`InvalidQuery` for an empty query or one with no letter or
+    digit (punctuation, harakat or tatweel alone)."""
+    terms = []
+    for raw in _split_terms(text or ""):
+        folded = fold_text(raw)  # the index is folded with ya and ta on; stricter options filter afterwards
+        tokens = tuple(_TOKEN.findall(folded))
+        if substring and _SEARCHABLE.search(folded):
+            terms.append(Term(raw, folded.strip(), tokens))
+        elif tokens:  # punctuation alone is nothing the word index holds: dropped from the query
+            terms.append(Term(raw, " ".join(tokens), tokens))
+    if not terms:
+        if not (text or "").strip():
+            raise InvalidQuery("Type a word to search for.")
+        raise InvalidQuery(f"«{text.strip()}» has no letters or digits to search for.")  # the page shows it as text
+    return Query(text=text, terms=tuple(terms), substring=substring, ya=ya, ta=ta)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One place in a document: ``text == document.text[start:end]`` (stored code points)."""
+
+    document_id: int
+    title: str
+    start: int
+    end: int
+    text: str
+    before: str
+    after: str
+    span_id: int | None = None
+
+    @property
+    def context(self) -> str:
+        """The hit with a few words either side, as one line of plain text."""
+        return " ".join(p for p in (self.before, self.text, self.after) if p)
+
+
+@dataclass
+class SearchResult:
+    """A page of hits and how many there are in all (``total`` hits in ``documents`` documents)."""
+
+    query: Query
+    total: int
+    documents: int
+    page: int
+    page_size: int
+    hits: list[Hit] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.page_size)) if self.page_size else 1
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """A document or span the index matched: its folded text and where its stored text starts."""
+
+    document_id: int
+    span_id: int | None
+    base: int
+    text: str | None  # a span's stored text; a document's is loaded only for the hits shown
+    folded: str
+
+
+def _find(folded: str, patterns: list[regex.Pattern]) -> list[tuple[int, int]]:
+    """Hits of any pattern in folded text, in order; a hit inside or across an earlier one is dropped."""
+    found = sorted({m.span() for p in patterns for m in p.finditer(folded)}, key=lambda h: (h[0], -h[1]))
+    out: list[tuple[int, int]] = []
+    for h in found:
+        if not out or h[0] >= out[-1][1]:
+            out.append(h)
+    return out
+
+
+def _check_scope(store: Store, user: User, project_id: int, label: str | None, annotator_id: int | None) -> bool:
+    """Refuse another annotator's layer in a blind project and labels of other projects; returns whether the
+    user sees every layer."""
+    sees_all = access.can_see_others(store, user, project_id)
+    if annotator_id is not None and annotator_id != user.id and not sees_all:
+        raise PermissionDenied("Annotation is blind in this project: you can search only your own spans.")
+    if label is not None and label not in {lab.name for lab in store.list_labels(project_id)}:
+        raise InvalidLabel(f"This project has no label {label!r}.")
+    return sees_all
+
+
+def _units(store: Store, user: User, project_id: int, q: Query, *, document_ids, label, source, annotator_id) -> list[_Unit]:
+    """The documents, or the spans when a label, a source or an annotator restricts the search, that contain
+    every term, in reading order."""
+    sees_all = _check_scope(store, user, project_id, label, annotator_id)
+    fts, contains = q.fts(), q.contains()
+    if label is None and source is None and annotator_id is None:
+        rows = store.search_documents(project_id, fts, contains, substring=q.substring, document_ids=document_ids)
+        return [_Unit(doc, None, 0, None, folded) for doc, folded in rows]
+    visible_to = None if sees_all else user.id
+    attributed_to = None
+    if source is not None:
+        sq = parse_query(source)
+        sources = store.search_spans(project_id, sq.fts(), [], substring=False, label_kinds=[SOURCE], visible_to=visible_to)
+        attributed_to = [r[0] for r in sources]
+    rows = store.search_spans(
+        project_id, fts, contains, substring=q.substring, document_ids=document_ids,
+        labels=None if label is None else [label], annotator_id=annotator_id, visible_to=visible_to,
+        attributed_to=attributed_to,
+    )  # fmt: skip
+    return [_Unit(doc, sid, start, text, folded) for sid, doc, start, text, folded in rows]
+
+
+def _located(units: list[_Unit], q: Query) -> list[tuple[_Unit, int, int]]:
+    """Every hit as (unit, folded start, folded end). Hits in spans are placed in the document at once (spans
+    are short), so two layers' spans over the same words give one hit, in reading order."""
+    patterns = q.patterns()
+    out: list[tuple[_Unit, int, int]] = []
+    placed: dict[tuple[int, int, int], tuple[int, tuple[_Unit, int, int]]] = {}
+    for order, u in enumerate(units):
+        found = _find(u.folded, patterns)
+        if u.span_id is None:
+            out += [(u, fs, fe) for fs, fe in found]
+            continue
+        folded = fold(u.text) if found else None
+        for fs, fe in found:
+            s, e = folded.to_stored(fs, fe)
+            placed.setdefault((u.document_id, u.base + s, u.base + e), (order, (u, fs, fe)))
+    if placed:  # units come in document order; within a document, by the hit's stored start
+        ranks = {}
+        for (doc, _s, _e), (order, _) in placed.items():
+            ranks.setdefault(doc, order)
+        out += [hit for _key, (_o, hit) in sorted(placed.items(), key=lambda kv: (ranks[kv[0][0]], kv[0][1], -kv[0][2]))]
+    return out
+
+
+def _hits(store: Store, located: list[tuple[_Unit, int, int]]) -> list[Hit]:
+    """Map folded hits to stored offsets, with title and context."""
+    docs = store.document_titles_and_texts({u.document_id for u, _, _ in located})
+    folds: dict[tuple[int, int | None], object] = {}
+    out, seen = [], set()
+    for u, fs, fe in located:
+        title, text = docs[u.document_id]
+        key = (u.document_id, u.span_id)
+        if key not in folds:
+            folds[key] = fold(text if u.span_id is None else u.text)
+        s, e = folds[key].to_stored(fs, fe)
+        s, e = s + u.base, e + u.base
+        if (u.document_id, s, e) in seen:
+            continue
+        seen.add((u.document_id, s, e))
+        before, after = context_words(text, s, e, CONTEXT_WORDS)
+        out.append(Hit(u.document_id, title, s, e, text[s:e], before, after, u.span_id))
+    return out
+
+
+def _strict(hits: list[Hit], q: Query) -> list[Hit]:
+    """With ى/ي or ة/ه told apart, keep the hits whose stored text still matches a term."""
+    patterns = q.patterns(ya=q.ya, ta=q.ta)
+    return [h for h in hits if any(p.fullmatch(fold_text(h.text, ya=q.ya, ta=q.ta)) for p in patterns)]
+
+
+def find_hits(
+    store: Store, actor: User | None, project_id: int, query: str, *, substring: bool = False, document_ids=None,
+    label: str | None = None, source: str | None = None, annotator_id: int | None = None, ya: bool = True, ta: bool = True,
+) -> list[Hit]:  # fmt: skip
+    """Every hit of ``query`` in the project, in reading order (see :func:`search` for the parameters)."""
+    user = access.require_project(store, actor, project_id)
+    q = parse_query(query, substring=substring, ya=ya, ta=ta)
+    units = _units(store, user, project_id, q, document_ids=document_ids, label=label, source=source, annotator_id=annotator_id)
+    hits = _hits(store, _located(units, q))
+    return hits if (ya and ta) else _strict(hits, q)
+
+
+def search(
+    store: Store, actor: User | None, project_id: int, query: str, *, substring: bool = False, document_ids=None,
+    label: str | None = None, source: str | None = None, annotator_id: int | None = None, ya: bool = True, ta: bool = True,
+    page: int = 0, page_size: int = DEFAULT_PAGE_SIZE,
+) -> SearchResult:  # fmt: skip
+    """One page of the hits of ``query`` in a project the actor may read, and how many there are.
+
+    ``query``: words (all must occur) and "phrases in double quotes"; ``substring``: terms may be parts of words
+    («الوزارة» finds «بالوزارة»). Restrictions: ``document_ids``; ``label`` (hits inside spans of that label);
+    ``source`` (inside spans attributed to a SOURCE span matching it); ``annotator_id`` (inside that annotator's
+    layer; refused for another annotator in a blind project). A blind annotator's span searches see only their
+    own spans and gold. ``ya``/``ta`` false tell ى from ي and ة from ه. ``page`` counts from 0.
+    Raises InvalidQuery, InvalidLabel, PermissionDenied, NotFound.
+    """
+    user = access.require_project(store, actor, project_id)
+    q = parse_query(query, substring=substring, ya=ya, ta=ta)
+    units = _units(store, user, project_id, q, document_ids=document_ids, label=label, source=source, annotator_id=annotator_id)
+    located = _located(units, q)
+    page_size = max(1, int(page_size))
+    if not (ya and ta):  # telling letters apart needs the stored text of every candidate: map them all
+        hits = _strict(_hits(store, located), q)
+        total, docs = len(hits), len({h.document_id for h in hits})
+        page = min(max(0, page), max(0, math.ceil(total / page_size) - 1))
+        return SearchResult(q, total, docs, page, page_size, hits[page * page_size : (page + 1) * page_size])
+    total = len(located)
+    page = min(max(0, page), max(0, math.ceil(total / page_size) - 1))
+    shown = _hits(store, located[page * page_size : (page + 1) * page_size])
+    return SearchResult(q, total, len({u.document_id for u, _, _ in located}), page, page_size, shown)

@@ -1,0 +1,352 @@
+"""Search (issue 12): folded hits in stored offsets, the FTS5 index kept current, roles and blind annotation,
+Tag all with preview and one undo."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from annotator.annotations import add_link, add_span, delete_span, undo_last, update_span
+from annotator.bulk_tagging import preview_tag_all, tag_all
+from annotator.errors import InvalidLabel, InvalidQuery, PermissionDenied
+from annotator.importing import ImportFile, import_files
+from annotator.projects import add_document, add_member, create_project, update_settings
+from annotator.search import find_hits, parse_query, search
+from annotator.text import fold, fold_text
+from tests.conftest import load_tricky
+
+HARAKAT = "\u064e\u064f\u0650\u0651\u0652"
+
+
+def _vocalise(word: str) -> str:
+    """The word written with a haraka after every letter and a tatweel in the middle (as some writers do)."""
+    out = "".join(ch + HARAKAT[i % len(HARAKAT)] for i, ch in enumerate(word))
+    return out[:2] + "\u0640" + out[2:]
+
+
+@pytest.fixture
+def corpus(store):
+    """A project holding every tricky text, plus a few attached forms of «الوزارة»; an admin, two annotators."""
+    admin_id = store.insert_user("admin", "admin")
+    with store.write():
+        store.insert_user("amal", "annotator")
+        store.insert_user("badr", "annotator")
+        store.insert_user("omar", "annotator")
+    users = {u.username: u for u in store.list_users()}
+    project = create_project(store, users["admin"], "Corpus")
+    for name in ("amal", "badr"):
+        add_member(store, users["admin"], project.id, users[name].id)
+    for case in load_tricky():
+        add_document(store, users["admin"], project.id, case["id"], case["text"])
+    add_document(store, users["admin"], project.id, "وزارة", "قالت الوزارة إن بالوزارة موظفين وللوزارة مبنى. وزارة أخرى.")
+    add_document(store, users["admin"], project.id, "قَالَ", "قَالَ الوزير. وقال آخر: قال. قال")
+    assert admin_id == users["admin"].id
+    return store, project, users
+
+
+def _check(store, hits):
+    for h in hits:
+        doc = store.get_document(h.document_id)
+        assert doc.text[h.start : h.end] == h.text
+        assert h.title == doc.title
+
+
+def test_every_hit_slices_the_stored_text_and_harakat_do_not_matter(corpus):
+    store, project, users = corpus
+    checked = 0
+    for case in load_tricky():
+        for word in case["text"].split():
+            q = word.strip('.،:«»“”"/()<>=!')
+            if not any(c.isalnum() for c in q):
+                continue
+            hits = find_hits(store, users["admin"], project.id, q)
+            assert hits, q
+            _check(store, hits)
+            # the highlighted text folds to the query's letters: what is shown is what was asked for
+            patterns = parse_query(q).patterns()
+            for h in hits:
+                assert any(p.fullmatch(fold_text(h.text)) for p in patterns), (q, h.text)
+            # with harakat and tatweel typed in, the same hits
+            alnum = "".join(c for c in q if c.isalpha())
+            if len(alnum) == len(q) and len(q) > 2:
+                assert find_hits(store, users["admin"], project.id, _vocalise(q)) == hits
+            checked += 1
+    assert checked > 60
+
+
+def test_qal_without_harakat_finds_the_vocalised_one(corpus):
+    store, project, users = corpus
+    hits = find_hits(store, users["amal"], project.id, "قال")
+    texts = [h.text for h in hits]
+    assert "قَالَ" in texts and texts.count("قال") >= 3
+    doc = next(d for d in store.list_documents(project.id) if d.title == "قَالَ")
+    first = next(h for h in hits if h.document_id == doc.id)
+    assert (first.start, first.end) == (0, 5)  # the marks after the last letter stay with it
+    assert "وقال" not in texts  # a whole-word search does not find the word inside another
+
+
+def test_substring_mode_finds_attached_forms(corpus):
+    store, project, users = corpus
+    doc = next(d for d in store.list_documents(project.id) if d.title == "وزارة")
+    words = [h.text for h in find_hits(store, users["amal"], project.id, "الوزارة", document_ids=[doc.id])]
+    assert words == ["الوزارة"]  # as a word, only the bare one
+    parts = find_hits(store, users["amal"], project.id, "الوزارة", substring=True)
+    _check(store, parts)
+    # two letters are below the trigram length: instr() finds them
+    short = find_hits(store, users["amal"], project.id, "زا", substring=True)
+    assert short and all(h.text == "زا" for h in short)
+
+
+def test_attached_forms_exact(corpus):
+    store, project, users = corpus
+    doc = next(d for d in store.list_documents(project.id) if d.title == "وزارة")
+    parts = [h for h in find_hits(store, users["amal"], project.id, "الوزارة", substring=True) if h.document_id == doc.id]
+    containing = []
+    for h in parts:
+        s = doc.text.rfind(" ", 0, h.start) + 1
+        containing.append(doc.text[s : h.end])
+    assert containing == ["الوزارة", "بالوزارة", "وللوزارة"]
+    # in «للوزارة» the article's alef is gone: the hit starts at its lam
+    assert [h.text for h in parts] == ["الوزارة", "الوزارة", "لوزارة"]
+
+
+@pytest.mark.parametrize(
+    "typed", ['"', "AND", "OR NOT", "NEAR(قال", "قال*", "^قال", "col:قال", "(قال", '"قال', "قال\"'", "- + @ ="]
+)
+def test_fts_syntax_typed_by_a_user_never_raises(corpus, typed):
+    store, project, users = corpus
+    try:
+        result = search(store, users["amal"], project.id, typed)
+    except InvalidQuery as exc:  # only when nothing searchable is left, and it says so
+        assert "letters or digits" in str(exc) or "Type a word" in str(exc)
+        return
+    _check(store, result.hits)
+    for substring in (True,):
+        _check(store, search(store, users["amal"], project.id, typed, substring=substring).hits)
+
+
+@pytest.mark.parametrize("typed", ["", "   ", "،.؛!", "\u064e\u0651", "ـــ", '""'])
+def test_empty_or_punctuation_only_query_says_so(corpus, typed):
+    store, project, users = corpus
+    with pytest.raises(InvalidQuery):
+        search(store, users["amal"], project.id, typed)
+    with pytest.raises(InvalidQuery):
+        search(store, users["amal"], project.id, typed, substring=True)
+
+
+def test_phrases_and_all_words(corpus):
+    store, project, users = corpus
+    hits = find_hits(store, users["amal"], project.id, '"قال الوزير"')
+    assert [h.text for h in hits] == ["قَالَ الوزير"]
+    both = search(store, users["amal"], project.id, "الوزارة أخرى")  # every word must occur in the document
+    assert both.documents == 1 and sorted(h.text for h in both.hits) == ["أخرى", "الوزارة"]
+
+
+def test_large_results_are_counted_and_paged(store):
+    admin = store.user_by_username("admin") or store.get_user(store.insert_user("admin", "admin"))
+    project = create_project(store, admin, "Big")
+    for i in range(7):
+        add_document(store, admin, project.id, f"d{i}", " ".join(["قال الوزير"] * 10))
+    first = search(store, admin, project.id, "قال", page_size=25)
+    assert (first.total, first.documents, first.pages, len(first.hits)) == (70, 7, 3, 25)
+    last = search(store, admin, project.id, "قال", page=2, page_size=25)
+    assert len(last.hits) == 20 and last.page == 2
+    beyond = search(store, admin, project.id, "قال", page=99, page_size=25)
+    assert beyond.page == 2
+    every = [
+        (h.document_id, h.start) for p in range(3) for h in search(store, admin, project.id, "قال", page=p, page_size=25).hits
+    ]
+    assert len(set(every)) == 70 and every == sorted(every, key=lambda x: (x[0], x[1]))
+
+
+def test_ya_and_ta_can_be_told_apart(store):
+    admin = store.get_user(store.insert_user("admin", "admin"))
+    project = create_project(store, admin, "P")
+    add_document(store, admin, project.id, "a", "مدرسة مدرسه على علي")
+    loose = find_hits(store, admin, project.id, "مدرسة")
+    assert [h.text for h in loose] == ["مدرسة", "مدرسه"]
+    assert [h.text for h in find_hits(store, admin, project.id, "مدرسة", ta=False)] == ["مدرسة"]
+    assert [h.text for h in find_hits(store, admin, project.id, "على", ya=False)] == ["على"]
+    assert search(store, admin, project.id, "على", ya=False).total == 1
+
+
+# ---- restrictions, roles and blind annotation -----------------------------------------------------------------
+
+
+def _doc(store, project, title):
+    return next(d for d in store.list_documents(project.id) if d.title == title)
+
+
+def test_label_restriction_and_blind_annotation(corpus):
+    store, project, users = corpus
+    doc = _doc(store, project, "guillemets")
+    i = doc.text.index("«")
+    quote = add_span(store, users["amal"], doc.id, "QUOTE", i, doc.text.index("»") + 1)
+    add_span(store, users["badr"], doc.id, "CLAIM", i, doc.text.index("»") + 1)
+    # amal's QUOTE holds «المفاوضات»; badr's CLAIM the same words
+    assert [h.span_id for h in find_hits(store, users["amal"], project.id, "المفاوضات", label="QUOTE")] == [quote.id]
+    assert find_hits(store, users["badr"], project.id, "المفاوضات", label="QUOTE") == []  # blind: not amal's spans
+    assert len(find_hits(store, users["badr"], project.id, "المفاوضات", label="CLAIM")) == 1
+    with pytest.raises(PermissionDenied):
+        search(store, users["badr"], project.id, "المفاوضات", annotator_id=users["amal"].id)
+    assert find_hits(store, users["admin"], project.id, "المفاوضات", annotator_id=users["amal"].id)[0].span_id == quote.id
+    update_settings(store, users["admin"], project.id, show_others=True)
+    assert len(find_hits(store, users["badr"], project.id, "المفاوضات", label="QUOTE")) == 1
+    with pytest.raises(InvalidLabel):
+        search(store, users["admin"], project.id, "قال", label="NOPE")
+
+
+def test_non_members_and_anonymous_are_refused(corpus):
+    store, project, users = corpus
+    with pytest.raises(PermissionDenied):
+        search(store, users["omar"], project.id, "قال")
+    with pytest.raises(PermissionDenied):
+        search(store, None, project.id, "قال")
+
+
+def test_spans_linked_to_a_source(corpus):
+    store, project, users = corpus
+    doc = _doc(store, project, "guillemets")
+    text = doc.text
+    src = add_span(store, users["amal"], doc.id, "SOURCE", text.index("أحد"), text.index("المسؤولين") + len("المسؤولين"))
+    q = add_span(store, users["amal"], doc.id, "QUOTE", text.index("«"), text.index("»") + 1)
+    add_link(store, users["amal"], q.id, src.id)
+    other = _doc(store, project, "multi-paragraph")
+    claim = add_span(store, users["amal"], other.id, "CLAIM", other.text.index("الخبر"), other.text.index("صحيح") + 4)
+    osrc = add_span(store, users["amal"], other.id, "SOURCE", other.text.index("المصدر"), other.text.index("المصدر") + 6)
+    add_link(store, users["amal"], claim.id, osrc.id)
+    hits = find_hits(store, users["amal"], project.id, "بعد", source="المسؤولين")
+    assert [h.text for h in hits] == ["بعد"] and hits[0].span_id == q.id
+    assert find_hits(store, users["amal"], project.id, "صحيح", source="المسؤولين") == []
+    assert [h.span_id for h in find_hits(store, users["amal"], project.id, "صحيح", source="المصدر")] == [claim.id]
+    assert find_hits(store, users["badr"], project.id, "بعد", source="المسؤولين") == []  # blind: amal's source
+
+
+# ---- the index stays current -----------------------------------------------------------------------------
+
+
+def _index_rows(store):
+    return {(r["kind"], r["ref_id"]): r["folded"] for r in store.query("SELECT kind, ref_id, folded FROM search_folded")}
+
+
+def _index_is_exact(store):
+    rows = _index_rows(store)
+    want = {("doc", d.id): fold(d.text).text for p in store.list_projects() for d in store.list_documents(p.id)}
+    for p in store.list_projects():
+        for d in store.list_documents(p.id):
+            want.update({("span", s.id): fold(s.text).text for s in store.list_spans(d.id)})
+    assert rows == want
+    assert store.query("SELECT count(*) AS n FROM search_pending")[0]["n"] == 0
+
+
+def test_index_current_after_add_edit_delete_undo_and_import(corpus):
+    store, project, users = corpus
+    amal = users["amal"]
+    doc = _doc(store, project, "harakat-tatweel")
+    _index_is_exact(store)
+    span = add_span(store, amal, doc.id, "QUOTE", 0, doc.text.index(" "))
+    _index_is_exact(store)
+    assert [h.text for h in find_hits(store, amal, project.id, "واكد", label="QUOTE")] == ["وأكّـدَ"]
+    end = doc.text.index(" ", doc.text.index(" ") + 1)
+    span = update_span(store, amal, span.id, end=end)
+    _index_is_exact(store)
+    assert [h.text for h in find_hits(store, amal, project.id, "المتحدث", label="QUOTE")] == ["المُتَحَدِّثُ"]
+    delete_span(store, amal, span.id)
+    _index_is_exact(store)
+    assert find_hits(store, amal, project.id, "المتحدث", label="QUOTE") == []
+    undo_last(store, amal, doc.id)  # the deleted span comes back with its id
+    _index_is_exact(store)
+    assert [h.span_id for h in find_hits(store, amal, project.id, "المتحدث", label="QUOTE")] == [span.id]
+    undo_last(store, amal, doc.id)  # the boundary change reverted
+    _index_is_exact(store)
+    assert find_hits(store, amal, project.id, "المتحدث", label="QUOTE") == []
+    line = {"text": "نقلت وكالة جديدة عن الناطق قوله", "label": [[0, 4, "CUE"]]}
+    import_files(
+        store,
+        users["admin"],
+        project.id,
+        [ImportFile("new.jsonl", (json.dumps(line, ensure_ascii=False) + "\n").encode())],
+        annotator="amal",
+    )
+    _index_is_exact(store)
+    assert [h.text for h in find_hits(store, amal, project.id, "الناطق")] == ["الناطق"]
+    assert [h.text for h in find_hits(store, users["admin"], project.id, "نقلت", label="CUE")] == ["نقلت"]
+
+
+def test_rows_written_outside_the_store_are_folded_on_the_next_write(corpus):
+    store, project, users = corpus
+    doc = _doc(store, project, "emoji")
+    store.db.conn.execute("UPDATE spans SET text = text WHERE 0")  # nothing
+    store.db.conn.execute(
+        "INSERT INTO spans (document_id, label_id, annotator_id, start_offset, end_offset, text, created_at, updated_at)"
+        " SELECT ?, id, ?, 0, 4, substr(?, 1, 4), 'x', 'x' FROM labels WHERE project_id = ? AND name = 'CUE'",
+        (doc.id, users["admin"].id, doc.text, project.id),
+    )
+    assert store.query("SELECT count(*) AS n FROM search_pending")[0]["n"] == 1
+    add_document(store, users["admin"], project.id, "later", "نص آخر")
+    _index_is_exact(store)
+
+
+def test_migration_indexes_an_existing_database(corpus, tmp_path):
+    store, project, users = corpus
+    add_span(store, users["amal"], _doc(store, project, "zwnj").id, "CUE", 0, 3)
+    store.db.conn.execute("DELETE FROM search_folded")
+    store.db.conn.execute("INSERT INTO search_pending (kind, ref_id) SELECT 'doc', id FROM documents")
+    store.db.conn.execute("INSERT INTO search_pending (kind, ref_id) SELECT 'span', id FROM spans")
+    from annotator.store import Store
+
+    again = Store(store.path)  # opening the file folds what is queued
+    _index_is_exact(again)
+    again.close()
+
+
+# ---- Tag all ----------------------------------------------------------------------------------------------
+
+
+def test_tag_all_previews_creates_and_one_undo_removes_them_all(corpus):
+    store, project, users = corpus
+    amal = users["amal"]
+    hits = find_hits(store, amal, project.id, "قال")
+    doc = _doc(store, project, "قَالَ")
+    already = add_span(store, amal, doc.id, "CUE", 0, 5)
+    plan = preview_tag_all(store, amal, project.id, hits, "CUE")
+    assert len(plan.create) == len(hits) - 1 and [sid for _h, sid in plan.existing] == [already.id] and not plan.refused
+    result = tag_all(store, amal, project.id, hits, "CUE")
+    assert len(result.span_ids) == len(hits) - 1
+    made = [store.get_span(i) for i in result.span_ids]
+    assert all(s.label == "CUE" and s.annotator_id == amal.id for s in made)
+    assert len({s.document_id for s in made}) > 2
+    _index_is_exact(store)
+    # one Ctrl+Z on any of those documents removes every span of the batch, and only those
+    other_doc = made[0].document_id
+    message = undo_last(store, amal, other_doc)
+    assert "Tag all" in message and str(len(hits) - 1) in message
+    assert all(not store.query("SELECT 1 FROM spans WHERE id = ?", [i]) for i in result.span_ids)
+    assert store.get_span(already.id).label == "CUE"
+    # the next Ctrl+Z in the document walks on past the batch to the span made before it
+    assert "removed" in undo_last(store, amal, doc.id)
+    assert not store.query("SELECT 1 FROM spans WHERE id = ?", [already.id])
+
+
+def test_tag_all_refuses_hits_that_split_a_grapheme(store):
+    admin = store.get_user(store.insert_user("admin", "admin"))
+    project = create_project(store, admin, "P")
+    add_document(store, admin, project.id, "e", "👍🏽 قال 👍")
+    hits = find_hits(store, admin, project.id, "👍", substring=True)
+    assert [h.text for h in hits] == ["👍", "👍"]
+    plan = preview_tag_all(store, admin, project.id, hits, "CUE")
+    assert len(plan.create) == 1 and len(plan.refused) == 1 and "splits" in plan.refused[0][1]
+    result = tag_all(store, admin, project.id, hits, "CUE")
+    assert len(result.span_ids) == 1 and len(result.plan.refused) == 1
+
+
+def test_tag_all_is_refused_for_non_members_and_gold_for_annotators(corpus):
+    store, project, users = corpus
+    hits = find_hits(store, users["admin"], project.id, "قال")
+    before = store.query("SELECT count(*) AS n FROM spans")[0]["n"]
+    with pytest.raises(PermissionDenied):
+        tag_all(store, users["omar"], project.id, hits, "CUE")
+    with pytest.raises(PermissionDenied):
+        tag_all(store, users["amal"], project.id, hits, "CUE", layer="gold")
+    assert store.query("SELECT count(*) AS n FROM spans")[0]["n"] == before
