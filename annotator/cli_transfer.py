@@ -110,13 +110,15 @@ def register(sub) -> None:
 
     p = sub.add_parser(
         "export",
-        help="export spans (csv, triples, jsonl, labelstudio, conll) or the audit log",
+        help="export spans (csv, xlsx, triples, jsonl, labelstudio, conll) or the audit log",
         description=f"Export a project. {ACTS_AS} --out ending in .zip writes a zip with metadata.json; otherwise one-file "
         "formats write the file plus <out>.metadata.json and conll/audit write a directory. Offsets are Unicode code points.",
     )
     add_db_argument(p)
     p.add_argument("--project", required=True, help="project name")
-    p.add_argument("--format", required=True, choices=EXPORT_FORMATS)
+    p.add_argument(
+        "--format", required=True, choices=EXPORT_FORMATS, help="xlsx: the spans as an Excel workbook (sheet right to left)"
+    )
     p.add_argument("--excel", action="store_true", help="write CSV with a UTF-8 BOM so Excel shows the Arabic")
     who = p.add_mutually_exclusive_group()
     who.add_argument(

@@ -1,4 +1,4 @@
-"""Exports: spans CSV, attribution triples, doccano-shaped JSONL, Label Studio JSON, CoNLL/BIO and the audit log.
+"""Exports: spans CSV and Excel workbook, attribution triples, doccano-shaped JSONL, Label Studio JSON, CoNLL/BIO and the audit log.
 
 Every export is a zip (or a file plus a sidecar) holding the data and ``metadata.json``: offset unit, text
 direction, schema version, when, by whom, filters and counts. Rows are streamed from the store's cursors
@@ -25,7 +25,7 @@ from annotator.models import User
 from annotator.store import Store, now
 from annotator.text import tokenize
 
-FORMATS = ("csv", "triples", "jsonl", "labelstudio", "conll", "audit")
+FORMATS = ("csv", "xlsx", "triples", "jsonl", "labelstudio", "conll", "audit")
 OFFSET_UNIT = "Unicode code points"
 EXPORT_SCHEMA_VERSION = 1
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
@@ -250,13 +250,18 @@ class _ZipSink:
 
     @contextmanager
     def text(self, name: str, *, bom: bool = False) -> Iterator[IO[str]]:
-        with self.zip.open(name, "w", force_zip64=True) as raw:
+        with self.binary(name) as raw:
             wrapper = io.TextIOWrapper(raw, encoding="utf-8-sig" if bom else "utf-8", newline="", write_through=False)
             try:
                 yield wrapper
             finally:
                 wrapper.flush()
                 wrapper.detach()
+
+    @contextmanager
+    def binary(self, name: str) -> Iterator[IO[bytes]]:
+        with self.zip.open(name, "w", force_zip64=True) as raw:
+            yield raw
         self.names.append(name)
 
     def close(self) -> None:
@@ -273,6 +278,19 @@ class _DirSink:
 
     @contextmanager
     def text(self, name: str, *, bom: bool = False) -> Iterator[IO[str]]:
+        path = self._path(name)
+        with open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
+            yield fh
+        self.names.append(str(path))
+
+    @contextmanager
+    def binary(self, name: str) -> Iterator[IO[bytes]]:
+        path = self._path(name)
+        with open(path, "wb") as fh:
+            yield fh
+        self.names.append(str(path))
+
+    def _path(self, name: str) -> Path:
         if self.single is not None:
             # the first data file takes the path; the sidecar and any extra file sit next to it
             if name == "metadata.json":
@@ -285,9 +303,32 @@ class _DirSink:
             self.directory.mkdir(parents=True, exist_ok=True)
             path = self.directory / name
             path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
-            yield fh
-        self.names.append(str(path))
+        return path
+
+    def close(self) -> None:
+        pass
+
+
+class _MemorySink:
+    """Files kept in memory by name: a one-file download without a zip (see :func:`export_file`)."""
+
+    def __init__(self):
+        self.names: list[str] = []
+        self.files: dict[str, bytes] = {}
+
+    @contextmanager
+    def text(self, name: str, *, bom: bool = False) -> Iterator[IO[str]]:
+        buf = io.StringIO(newline="")
+        yield buf
+        self.files[name] = buf.getvalue().encode("utf-8-sig" if bom else "utf-8")
+        self.names.append(name)
+
+    @contextmanager
+    def binary(self, name: str) -> Iterator[IO[bytes]]:
+        buf = io.BytesIO()
+        yield buf
+        self.files[name] = buf.getvalue()
+        self.names.append(name)
 
     def close(self) -> None:
         pass
@@ -313,36 +354,69 @@ class _StreamSink:
 # ---- the formats ---------------------------------------------------------------------------------------
 
 
-def _write_span_csv(store, project, sfilters, sink, excel, progress, counts) -> None:
-    attrs = attribute_names(store, project.id)
+def _span_columns(store: Store, project_id: int) -> tuple[list[str], list[str]]:
+    """The project's attribute names and the spans table's header."""
+    attrs = attribute_names(store, project_id)
     taken = set(SPAN_COLUMNS) | set(SPAN_TAIL_COLUMNS)
     attr_cols = [f"attribute_{a}" if a in taken else a for a in attrs]
+    return attrs, SPAN_COLUMNS + attr_cols + SPAN_TAIL_COLUMNS
+
+
+def _span_rows(store, project, sfilters, attrs: list[str]) -> Iterator[list[list]]:
+    """The spans table, one list of rows per document, cells as stored: the CSV and the workbook write these
+    same rows, each through the one formula rule (:func:`csv_lines`, :func:`neutralise`)."""
+    pname = project.name
+    blank_attrs = [""] * len(attrs)
+    for doc, spans in _spans_by_document(store, project.id, sfilters):
+        if not spans:
+            continue
+        doc_id, title, text, sha = doc[0], doc[1], doc[2], doc[3]
+        rows = []
+        for s in spans:
+            before, after = context_words(text, s.start, s.end)
+            a = s.attributes
+            rows.append(
+                [
+                    pname, doc_id, title, sha, s.id, s.label, s.start, s.end, s.text, before, after,
+                    *([str(a[k]) if k in a else "" for k in attrs] if a else blank_attrs),
+                    ";".join(s.source_ids), " | ".join(s.source_texts) if s.source_texts else "",
+                    " | ".join(s.cue_texts) if s.cue_texts else "",
+                    s.annotator, s.layer, s.created_at, s.updated_at, s.review_status, s.reviewer or "",
+                ]
+            )  # fmt: skip
+        yield rows
+
+
+def _write_span_csv(store, project, sfilters, sink, excel, progress, counts) -> None:
+    attrs, header = _span_columns(store, project.id)
     with sink.text("spans.csv", bom=excel) as fh:
-        fh.write(csv_lines([SPAN_COLUMNS + attr_cols + SPAN_TAIL_COLUMNS]))
-        pname = project.name
-        blank_attrs = [""] * len(attrs)
+        fh.write(csv_lines([header]))
         n = 0
-        for doc, spans in _spans_by_document(store, project.id, sfilters):
-            if not spans:
-                continue
-            doc_id, title, text, sha = doc[0], doc[1], doc[2], doc[3]
-            rows = []
-            for s in spans:
-                before, after = context_words(text, s.start, s.end)
-                a = s.attributes
-                rows.append(
-                    [
-                        pname, doc_id, title, sha, s.id, s.label, s.start, s.end, s.text, before, after,
-                        *([str(a[k]) if k in a else "" for k in attrs] if a else blank_attrs),
-                        ";".join(s.source_ids), " | ".join(s.source_texts) if s.source_texts else "",
-                        " | ".join(s.cue_texts) if s.cue_texts else "",
-                        s.annotator, s.layer, s.created_at, s.updated_at, s.review_status, s.reviewer or "",
-                    ]
-                )  # fmt: skip
+        for rows in _span_rows(store, project, sfilters, attrs):
             fh.write(csv_lines(rows))
             n += len(rows)
             progress(n)
     counts["spans"] = n
+
+
+def _write_span_xlsx(store, project, sfilters, sink, excel, progress, counts) -> None:
+    """The spans table as an Excel workbook: the same rows as spans.csv (so the same formula rule), sheet set
+    right to left, header frozen and bold, Arabic text columns wide. A workbook has no encoding question:
+    LibreOffice's default CSV import ignores the BOM and shows the Arabic as mojibake."""
+    from annotator.workbook import spans_workbook  # openpyxl takes ~0.5 s to import: only when a workbook is made
+
+    attrs, header = _span_columns(store, project.id)
+    counter = {"n": 0}
+
+    def rows() -> Iterator[list]:
+        for batch in _span_rows(store, project, sfilters, attrs):
+            yield from ([neutralise(c) for c in row] for row in batch)  # the CSV writer's rule, cell by cell
+            counter["n"] += len(batch)
+            progress(counter["n"])
+
+    with sink.binary("spans.xlsx") as fh:
+        spans_workbook([neutralise(c) for c in header], rows(), fh)
+    counts["spans"] = counter["n"]
 
 
 def _write_triples(store, project, sfilters, sink, excel, progress, counts) -> None:
@@ -609,13 +683,15 @@ def _write_audit(store, project, sfilters, sink, excel, progress, counts) -> Non
 
 _WRITERS: dict[str, Callable] = {
     "csv": _write_span_csv,
+    "xlsx": _write_span_xlsx,
     "triples": _write_triples,
     "jsonl": _write_jsonl,
     "labelstudio": _write_labelstudio,
     "conll": _write_conll,
     "audit": _write_audit,
 }
-SINGLE_FILE_FORMATS = {"csv": ".csv", "triples": ".csv", "jsonl": ".jsonl", "labelstudio": ".json"}
+BINARY_FORMATS = {"xlsx"}  # written through a sink's binary(), not text()
+SINGLE_FILE_FORMATS = {"csv": ".csv", "xlsx": ".xlsx", "triples": ".csv", "jsonl": ".jsonl", "labelstudio": ".json"}
 
 
 def _schema_version(store: Store) -> list[str]:
@@ -716,9 +792,23 @@ def export_stream(
     """Write a one-file export (csv, triples, jsonl, labelstudio) to a text stream, without ``metadata.json``.
     The same writers, checks and audit event as :func:`export_zip` (admins only)."""
     access.require_admin(store, actor)
-    if fmt not in SINGLE_FILE_FORMATS:
-        raise ExportError(f"{fmt} writes several files; export it to a directory or a zip.")
+    if fmt not in SINGLE_FILE_FORMATS or fmt in BINARY_FORMATS:
+        raise ExportError(f"{fmt} is not a one-file text format; export it to a file, a directory or a zip.")
     return _run(store, actor, project_id, fmt, _StreamSink(stream), filters, False, None)
+
+
+def export_file(
+    store: Store, actor: User | None, project_id: int, fmt: str, filters: ExportFilters | None = None, *, excel: bool = False
+) -> tuple[str, bytes]:
+    """One-file formats (spans CSV or workbook, triples, JSONL, Label Studio JSON) as ``(file name, bytes)``,
+    for a download without a zip (the page's one-click spans CSV). The metadata is not in the download but in
+    the ``export`` audit event, as for every export. Admins only."""
+    if fmt not in SINGLE_FILE_FORMATS:
+        raise ExportError(f"{fmt!r} writes several files: export it as a zip.")
+    sink = _MemorySink()
+    result = _run(store, actor, project_id, fmt, sink, filters, excel, None)
+    name = result.files[0]
+    return name, sink.files[name]
 
 
 def export_choices(store: Store, actor: User | None, project_id: int) -> dict:

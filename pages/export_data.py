@@ -1,4 +1,5 @@
-"""Export (admins): choose a format and filters, build the zip (data + metadata.json), download it."""
+"""Export (admins): the spans table in one click (CSV for Excel, or an .xlsx workbook), or any format as a zip
+(data + metadata.json) built on request; the same filters apply to both."""
 
 import datetime as dt
 import io
@@ -12,6 +13,7 @@ from annotator.ui.widgets import admin_project_picker, md_literal
 
 FORMAT_NAMES = {
     "csv": "CSV, one row per span (spreadsheets)",
+    "xlsx": "Excel workbook, one row per span (sheet right to left)",
     "triples": "Attribution triples CSV (who said what)",
     "jsonl": "JSONL, doccano's shape (training; re-imports into Nisba)",
     "labelstudio": "Label Studio JSON (+ labelling config)",
@@ -25,7 +27,6 @@ st.title("Export")
 project = admin_project_picker(
     store, user, refusal="Only admins export.", empty="There is no project yet.", label="Project", key="export_project"
 )
-fmt = st.selectbox("Format", exporting.FORMATS, format_func=FORMAT_NAMES.get, key="export_format")
 choices = exporting.export_choices(store, user, project.id)
 if not choices["documents"]:
     st.info("This project has no documents yet: an export would hold only metadata.json. Import or paste articles first.")
@@ -42,17 +43,37 @@ with st.expander("Filters", expanded=False):
     c = st.columns(2)
     since = c[0].date_input("Changed from", value=None, key="export_since")
     until = c[1].date_input("Changed until (inclusive)", value=None, key="export_until")
-excel = st.checkbox("For Excel (UTF-8 with BOM)", value=True, key="export_excel")
-st.caption(
-    "Offsets are Unicode code points into the stored text; text direction right-to-left. CSV cells that start with "
-    "= + - @ tab or CR get a leading ' so spreadsheets never run them. Every export includes metadata.json."
-)
-
 filters = exporting.ExportFilters(
     document_ids=document_ids or None, annotators=None if gold else annotators or None, gold=gold, labels=labels or None,
     review_status=review_status, date_from=since.isoformat() if since else None,
     date_to=(until + dt.timedelta(days=1)).isoformat() if until else None,
 )  # fmt: skip
+
+
+st.subheader("Spans table")
+quick = st.columns([1, 1, 2])
+# Made when clicked (a deferred download), so drawing the page exports nothing and records no audit event.
+quick[0].download_button(
+    "Download spans CSV (Excel-ready)", lambda: exporting.export_file(store, user, project.id, "csv", filters, excel=True)[1],
+    file_name=f"nisba-spans-{project.id}.csv", mime="text/csv", key="export_quick_csv", type="primary",
+)  # fmt: skip
+quick[1].download_button(
+    "Download spans workbook (.xlsx)", lambda: exporting.export_file(store, user, project.id, "xlsx", filters)[1],
+    file_name=f"nisba-spans-{project.id}.xlsx", key="export_quick_xlsx",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+)  # fmt: skip
+quick[2].caption(
+    "One row per span, one column per attribute. The CSV is UTF-8 with a BOM (Excel shows the Arabic; in LibreOffice "
+    "choose UTF-8); the workbook has no encoding question and reads right to left. Cells that start with "
+    "= + - @ tab or CR get a leading ' so spreadsheets never run them."
+)
+
+st.subheader("Full export (zip)")
+fmt = st.selectbox("Format", exporting.FORMATS, format_func=FORMAT_NAMES.get, key="export_format")
+excel = st.checkbox("For Excel (UTF-8 with BOM)", value=True, key="export_excel")
+st.caption(
+    "Offsets are Unicode code points into the stored text; text direction right-to-left. Every zip includes metadata.json."
+)
 
 choice = repr((project.id, fmt, filters, excel))  # what a prepared zip was made from
 if st.button("Prepare export", key="export_run", type="primary"):

@@ -9,6 +9,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 
 from annotator.cli import main
@@ -111,3 +112,21 @@ def test_real_process_uses_nisba_db(demo, tmp_path):
         [sys.executable, "-m", "annotator", "export", "--help"], capture_output=True, text=True, env=env, timeout=120
     ).stdout
     assert "first active admin" in help_text
+
+
+def test_export_xlsx_from_the_command_line(demo, tmp_path, capsys):
+    assert main(["import", "--db", demo.path, "--project", "Peers", str(PEER / "labelstudio-1.23.json")]) == 0
+    out = tmp_path / "spans.xlsx"
+    assert main(["export", "--db", demo.path, "--project", "Peers", "--format", "xlsx", "--out", str(out)]) == 0
+    ws = openpyxl.load_workbook(out).active
+    assert ws.sheet_view.rightToLeft is True
+    rows = list(ws.iter_rows(values_only=True))
+    assert len(rows) == 1 + 55 and rows[0][:2] == ("project", "document_id")
+    assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
+
+
+def test_help_does_not_import_openpyxl():
+    """openpyxl costs ~0.5 s to import: --help and every other command stay fast without it."""
+    probe = "import sys; from annotator.cli import build_parser; build_parser(); print('openpyxl' in sys.modules)"
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert run.stdout.strip() == "False", run.stderr

@@ -8,18 +8,20 @@ import io
 import json
 import zipfile
 
+import openpyxl
 import pandas as pd
 import pytest
 
 from annotator import audit
 from annotator.annotations import add_link, add_span
-from annotator.errors import PermissionDenied
+from annotator.errors import NisbaError, PermissionDenied
 from annotator.exporting import (
     FORMATS,
     ExportFilters,
     bio_tags,
     context_words,
     csv_lines,
+    export_file,
     export_to_path,
     export_zip,
     neutralise,
@@ -329,3 +331,53 @@ def test_labelstudio_items_have_the_keys_label_studio_writes(annotated, users):
             for r in ann["result"]:
                 ours.setdefault(r["type"], (set(r), set(r.get("value", {}))))
     assert ours == theirs
+
+
+def test_spans_workbook_reads_back_right_to_left_with_no_formula(annotated, users, tmp_path):
+    store, project, _docs = annotated
+    out = tmp_path / "spans.xlsx"
+    export_to_path(store, users["admin"], project.id, "xlsx", out)
+    wb = openpyxl.load_workbook(out)
+    (ws,) = wb.worksheets
+    assert ws.sheet_view.rightToLeft is True
+    assert ws.freeze_panes == "A2"
+    cells = [c for row in ws.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]  # no cell stored as a formula
+    grid = [[c.value for c in row] for row in ws.iter_rows()]
+    header, rows = grid[0], grid[1:]
+    # the same table as the CSV, cell for cell (numbers as numbers, empty cells empty)
+    _name, data = export_file(store, users["admin"], project.id, "csv")
+    csv_rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    assert header == csv_rows[0]
+    assert [["" if v is None else str(v) for v in r] for r in rows] == csv_rows[1:]
+    by_name = [dict(zip(header, r, strict=True)) for r in rows]
+    quote = next(r for r in by_name if r["label"] == "QUOTE" and r["document_title"] == "formula-injection")
+    assert quote["text"] == "'" + '=HYPERLINK("http://example.invalid","اضغط هنا")' and quote["form"] == "direct"
+    for r in by_name:  # offsets are numbers and slice the stored text
+        assert neutralise(store.get_document(r["document_id"]).text[r["start_offset"] : r["end_offset"]]) == r["text"]
+    letter = openpyxl.utils.get_column_letter
+    assert ws.column_dimensions[letter(header.index("text") + 1)].width >= 60
+    assert ws.column_dimensions[letter(header.index("span_id") + 1)].width < 20
+
+
+def test_workbook_refuses_a_cell_excel_would_cut(annotated, users):
+    store, project, docs = annotated
+    long_text = "قال " + "كلمة " * 7000
+    doc = add_document(store, users["admin"], project.id, "long", long_text)
+    add_span(store, users["amal"], doc.id, "CLAIM", 4, len(long_text.rstrip()))
+    with pytest.raises(NisbaError, match="longer than Excel's 32,767"):
+        export_file(store, users["admin"], project.id, "xlsx")
+
+
+def test_one_file_download_is_the_spans_csv_and_is_audited(annotated, users):
+    store, project, _docs = annotated
+    name, data = export_file(store, users["admin"], project.id, "csv", excel=True)
+    assert name == "spans.csv" and data.startswith(b"\xef\xbb\xbf")
+    df = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert len(df) == 10 and "هذا خبر مهم 🇪🇬" in set(df["text"])
+    last = list(store.iter_events())[-1]
+    assert (last["action"], last["after"]["format"]) == ("export", "csv")
+    with pytest.raises(PermissionDenied):
+        export_file(store, users["amal"], project.id, "csv")
+    with pytest.raises(NisbaError, match="several files"):
+        export_file(store, users["admin"], project.id, "conll")

@@ -138,15 +138,28 @@ def test_review_progress_table_has_no_none_cells(db):
     assert table["أمل"].value_counts()["not started"] == len(table) - 1
 
 
+def zip_download(at) -> list:
+    return [b for b in at.get("download_button") if "export_download" in b.proto.id]
+
+
 def test_export_download_goes_away_when_the_choice_changes(db):
     at = page(db, "export_data.py", "admin")
     at.button(key="export_run").click().run()
-    assert at.get("download_button")
+    assert zip_download(at)
     at.selectbox(key="export_format").set_value("jsonl").run()  # the zip on offer would still be the CSV one
     assert not at.exception, at.exception
-    assert not at.get("download_button") and not at.success
+    assert not zip_download(at) and not at.success
     at.button(key="export_run").click().run()
-    assert at.get("download_button") and at.session_state["export_result"][0].startswith("nisba-jsonl-")
+    assert zip_download(at) and at.session_state["export_result"][0].startswith("nisba-jsonl-")
+
+
+def test_export_page_offers_the_spans_table_in_one_click(db):
+    at = page(db, "export_data.py", "admin")
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Download spans CSV (Excel-ready)", "Download spans workbook (.xlsx)"]  # no Prepare step first
+    events = len(list(db.iter_events()))
+    at.run()
+    assert len(list(db.iter_events())) == events  # drawing the page exports nothing: the file is made on click
 
 
 def test_export_page_says_when_the_project_is_empty(db):
