@@ -196,17 +196,35 @@ def delete_link(store: Store, actor: User, link_id: int) -> None:
         store.record_event(user.id, "delete", "link", link_id, document_id=src.document_id, before=asdict(link))
 
 
-def list_spans(
-    store: Store, actor: User, document_id: int, *, annotator_id: int | None = None, layer: str = "annotator"
-) -> list[Span]:
-    """The spans the actor may see: their own layer by default; another annotator's or gold when allowed."""
+def _visible_scope(store: Store, actor: User, document_id: int, annotator_id: int | None, layer: str) -> dict:
+    """The one rule for which spans of a document the actor may read, as store filters: their own layer by
+    default; another annotator's only when the project lets them see others; gold for everyone who may open it."""
     user, doc = access.require_document(store, actor, document_id)
     if layer == "gold":
-        return store.list_spans(document_id, layer="gold")
+        return {"layer": "gold"}
     who = user.id if annotator_id is None else annotator_id
     if who != user.id and not access.can_see_others(store, user, doc.project_id):
         raise access.PermissionDenied("Annotation is blind in this project: you see only your own spans.")
-    return store.list_spans(document_id, annotator_ids=[who], layer=layer)
+    return {"annotator_ids": [who], "layer": layer}
+
+
+def list_spans(
+    store: Store, actor: User, document_id: int, *, annotator_id: int | None = None, layer: str = "annotator", ids=None
+) -> list[Span]:
+    """The spans the actor may see: their own layer by default; another annotator's or gold when allowed.
+    ``ids`` keeps only those span ids (the annotation screen reads just what changed)."""
+    scope = _visible_scope(store, actor, document_id, annotator_id, layer)
+    return store.list_spans(document_id, ids=ids, **scope)
+
+
+def span_stamps(
+    store: Store, actor: User, document_id: int, *, annotator_id: int | None = None, layer: str = "annotator"
+) -> dict[int, tuple[int, str]]:
+    """``{span id: (version, created_at)}`` of the spans :func:`list_spans` would return, without reading
+    them: a change of any span bumps its version, and a deleted id that SQLite hands out again comes back
+    with another ``created_at``, so comparing stamps finds every change."""
+    scope = _visible_scope(store, actor, document_id, annotator_id, layer)
+    return store.span_stamps(document_id, **scope)
 
 
 def list_links(store: Store, actor: User, document_id: int, span_ids: set[int]) -> list[Link]:

@@ -5,9 +5,9 @@ import streamlit as st
 
 from annotator.errors import NisbaError
 from annotator.projects import document_overview, get_document, list_projects, set_document_status
-from annotator.render import document_choice, document_rows, feedback_line, neighbour, span_rows
+from annotator.render import document_choice, document_rows, feedback_line, neighbour
 from annotator.review import feedback
-from annotator.ui.article_component import article_view, data_token, select_span
+from annotator.ui.article_component import article_view, select_range, select_span
 from annotator.ui.session import current_user, get_store
 from annotator.ui.widgets import md_literal
 
@@ -20,14 +20,21 @@ if not projects:
     st.stop()
 
 # A link ?doc=ID opens that document (and its project) when the session starts; afterwards the URL follows
-# the open document, so a reload comes back to it.
-if "annotate_doc" not in st.session_state and st.query_params.get("doc", "").isdigit():
+# the open document, so a reload comes back to it. ?doc=ID&start=S&end=E (a search hit) opens it at any time
+# with that text selected, ready for a hotkey; start and end are consumed.
+hit = (st.query_params.get("start", ""), st.query_params.get("end", ""))
+if st.query_params.get("doc", "").isdigit() and ("annotate_doc" not in st.session_state or all(hit)):
     try:
         linked = get_document(store, user, int(st.query_params["doc"]))
         st.session_state["annotate_project"] = linked.project_id
         st.session_state["annotate_doc"] = linked.id
+        if hit[0].isdigit() and hit[1].isdigit() and int(hit[0]) < int(hit[1]) <= len(linked.text):
+            select_range("annotate_article", int(hit[0]), int(hit[1]))
     except NisbaError as exc:
         st.warning(f"Could not open the linked document: {exc}")
+for param in ("start", "end"):
+    if param in st.query_params:
+        del st.query_params[param]
 
 if st.session_state.get("annotate_project") not in projects:
     st.session_state["annotate_project"] = st.session_state.get("nisba_project_id", next(iter(projects)))
@@ -83,44 +90,20 @@ with st.expander(f"All documents of the project ({len(doc_ids)})"):
     st.dataframe(pd.DataFrame(document_rows(list(overview.values()), label_names)), hide_index=True, key="annotate_documents")
 
 
-def select_row() -> None:
-    """A click on a row of the span table selects that highlight in the article."""
-    rows = st.session_state["annotate_spans_table"].selection.rows
-    ids = st.session_state.get("annotate_span_ids", [])
-    if rows and rows[0] < len(ids):
-        select_span("annotate_article", ids[rows[0]])
-
-
 @st.fragment
 def annotation_area() -> None:
-    """The article and its span table: a tag reruns only this part of the page."""
-    view = article_view(
-        store, user, document, key="annotate_article", snap_words=st.session_state["annotate_snap_words"], on_nav=go
-    )
+    """The article, its selection panel and its span list: an action reruns only this part of the page, and
+    the component gets only what changed."""
+    article_view(store, user, document, key="annotate_article", snap_words=st.session_state["annotate_snap_words"], on_nav=go)
     if st.session_state.pop("annotate_rerun_app", False):
         st.rerun(scope="app")
-    status = st.session_state["annotate_article_status"]
-    if status["kind"] == "error":
-        st.error(status["message"])
-    # the table is rebuilt only when the drawn data changed (same token: same spans and links)
-    cached = st.session_state.get("annotate_spans_table_data")
-    if cached is None or cached[0] != view.token:
-        rows = span_rows(view.spans, view.links)
-        table = pd.DataFrame(rows, columns=["id", "label", "text", "attributes", "source", "cue"]).drop(columns="id")
-        cached = (view.token, [r["id"] for r in rows], table)
-        st.session_state["annotate_spans_table_data"] = cached
-    _token, span_ids, table = cached
-    st.session_state["annotate_span_ids"] = span_ids
-    n = len(span_ids)
-    st.caption(f"{n} span{'' if n == 1 else 's'}, in reading order — click a row to select its highlight")
-    st.dataframe(table, key="annotate_spans_table", on_select=select_row, selection_mode="single-row", hide_index=True)
 
 
 annotation_area()
 
 # What reviewers said about this user's spans and links (issue 3): decisions and comment threads. Read again
-# only when the data changed (it reads every span of the document: tens of ms on a long article).
-feedback_token = data_token(store, user, document, "annotator")
+# only when something was written (it reads every span of the document: tens of ms on a long article).
+feedback_token = (doc_id, user.id, store.head_event_id())
 if st.session_state.get("annotate_feedback", (None,))[0] != feedback_token:
     st.session_state["annotate_feedback"] = (feedback_token, feedback(store, user, doc_id))
 notes = st.session_state["annotate_feedback"][1]

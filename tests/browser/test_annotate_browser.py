@@ -220,7 +220,7 @@ def test_next_and_previous_document_keys(page, base_url, app_db, doc_ids):
     )
 
 
-def test_clicking_a_table_row_selects_its_highlight(page, base_url, app_db, doc_ids):
+def test_clicking_a_row_of_the_span_list_selects_its_highlight(page, base_url, app_db, doc_ids):
     doc_id = doc_ids["emoji"]
     text = doc_text(app_db, doc_id)
     open_app(page, base_url, doc=doc_id)
@@ -231,12 +231,11 @@ def test_clicking_a_table_row_selects_its_highlight(page, base_url, app_db, doc_
     highlight(page, span.id).first.wait_for()
     page.keyboard.press("Escape")
     page.wait_for_function("(box) => box.dataset.selected === ''", arg=article(page).element_handle())
-    wait_ready(page)
-    row = [s.id for s in sorted(spans_of(app_db, doc_id), key=lambda s: (s.start_offset, -s.end_offset, s.id))].index(span.id)
-    grid = page.locator('[data-testid="stDataFrame"]').last
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    # the grid is a canvas: click the row's selection cell (header and rows are 35 px high)
-    page.mouse.click(box["x"] + 15, box["y"] + 35 + 35 * row + 17)
+    page.locator('[data-nisba="spans-summary"]').click()
+    rows = page.locator('[data-nisba="span-rows"] .row[data-span-id]')
+    ordered = [s.id for s in sorted(spans_of(app_db, doc_id), key=lambda s: (s.start_offset, -s.end_offset, s.id))]
+    rows.nth(len(ordered) - 1).wait_for()
+    assert [int(rows.nth(i).get_attribute("data-span-id")) for i in range(rows.count())] == ordered
+    rows.nth(ordered.index(span.id)).click()
     page.wait_for_function(f"(box) => box.dataset.selected === '{span.id}'", arg=article(page).element_handle())
     assert highlight(page, span.id).first.get_attribute("class").count("sel") == 1

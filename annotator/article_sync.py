@@ -1,0 +1,178 @@
+"""What the article component holds and what it gets next: revisions, deltas of spans and links, full states.
+
+The browser keeps the document, its spans and links, and patches its own drawing; the server sends it the
+whole state once per document (and whenever the browser asks), then only what changed. One
+:class:`ArticleSync` lives in each browser session for the document on screen:
+
+- ``rev`` counts this session's changes of what is drawn; ``epoch`` names the sync, so a delta never reaches a
+  drawing of another document, layer, user or server process.
+- :meth:`ArticleSync.refresh` reads what changed since the last read: nothing at all when no event was audited
+  (every write is), else the spans' ``(version, created_at)`` stamps and the links, and whole rows only for the
+  spans whose stamp changed (a deleted id that SQLite reuses comes back with another ``created_at``).
+- :meth:`ArticleSync.message` builds the bytes for the component from the revision the browser says it has:
+  the changes since then (current values of every span and link touched since, so applying them to any state
+  between that revision and now gives the same result), the full state when the browser has none or one too
+  old, and the same bytes as before when nothing changed (Streamlit then does not re-invoke the component).
+
+Pure Python, no Streamlit: the page keeps the object in session state; tests drive it directly. The wire is
+UTF-8 JSON bytes (Streamlit's own JSON would escape Arabic as ``\\uXXXX``, three times the size, and sniff dicts
+for DataFrames, importing pandas). Offsets are Python code points, as everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections import OrderedDict
+
+from annotator.annotations import list_links, list_spans, span_stamps
+from annotator.models import Document, Label, Link, Span, User
+from annotator.render import label_payload
+from annotator.store import Store
+
+HISTORY = 256  # revisions a browser may lag behind and still get a delta (older: the full state)
+ACKS_KEPT = 32  # outcomes of the latest actions repeated in every message, so none is lost to a replaced message
+DONE_KEPT = 512  # action ids remembered as applied (a re-sent action is acknowledged, never applied twice)
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def span_wire(span: Span) -> dict:
+    """One span as the component draws it: id, offsets, label name, version, attributes."""
+    return {"id": span.id, "s": span.start_offset, "e": span.end_offset, "l": span.label, "v": span.version, "a": span.attributes}
+
+
+def link_wire(link: Link) -> dict:
+    return {"id": link.id, "from": link.from_span_id, "to": link.to_span_id, "type": link.type}
+
+
+def _labels_wire(labels: list[Label]) -> list[dict]:
+    return label_payload(labels)
+
+
+class ArticleSync:
+    """The state one browser session's article component is kept in step with (see the module docstring)."""
+
+    def __init__(self, store: Store, user: User, document: Document, *, layer: str = "annotator"):
+        self.key = sync_key(store, user, document, layer)
+        self.document_id = document.id
+        self.project_id = document.project_id
+        self.layer = layer
+        self.text = document.text
+        self.epoch = secrets.token_hex(6)
+        self.rev = 0
+        self.floor = 0  # the oldest revision a delta can start from (labels changed, or history trimmed)
+        self.head: int | None = None  # the audit head at the last read
+        self.labels: list[dict] = []
+        self.stamps: dict[int, tuple[int, str]] = {}
+        self.spans: dict[int, dict] = {}
+        self.links: dict[int, dict] = {}
+        self.history: list[tuple[int, frozenset[int], frozenset[int]]] = []  # (rev, span ids, link ids) touched
+        self.done: OrderedDict[str, dict] = OrderedDict()  # action id -> its outcome
+        self.acks: list[dict] = []
+        self._full: tuple[int, bytes] | None = None
+
+    # ---- reading what changed -------------------------------------------------------------------------
+
+    def refresh(self, store: Store, user: User) -> bool:
+        """Bring the state up to date with the database; True when something drawn changed.
+
+        Costs one query when nothing was written anywhere since the last call. Access is checked on every
+        read through the core (a user who lost access gets ``PermissionDenied``)."""
+        head = store.head_event_id()
+        if head == self.head:
+            return False
+        self.head = head
+        labels = _labels_wire(store.list_labels(self.project_id))
+        stamps = span_stamps(store, user, self.document_id, layer=self.layer)
+        changed_ids = [i for i, stamp in stamps.items() if self.stamps.get(i) != stamp]
+        gone_ids = [i for i in self.stamps if i not in stamps]
+        for i in gone_ids:
+            self.spans.pop(i, None)
+        if changed_ids:
+            for span in list_spans(store, user, self.document_id, layer=self.layer, ids=changed_ids):
+                self.spans[span.id] = span_wire(span)
+        self.stamps = stamps
+        links = {k.id: link_wire(k) for k in list_links(store, user, self.document_id, set(self.spans))}
+        link_ids = {i for i in links.keys() | self.links.keys() if links.get(i) != self.links.get(i)}
+        self.links = links
+        touched_spans = frozenset(changed_ids) | frozenset(gone_ids)
+        if labels != self.labels:
+            self.labels = labels
+            self._bump(touched_spans, frozenset(link_ids))
+            self.floor = self.rev  # label names, colours or keys changed: everyone redraws from the full state
+            return True
+        if touched_spans or link_ids:
+            self._bump(touched_spans, frozenset(link_ids))
+            return True
+        return False
+
+    def _bump(self, spans: frozenset[int], links: frozenset[int]) -> None:
+        self.rev += 1
+        self.history.append((self.rev, spans, links))
+        if len(self.history) > HISTORY:
+            del self.history[: len(self.history) - HISTORY]
+            self.floor = max(self.floor, self.history[0][0] - 1)
+
+    # ---- actions --------------------------------------------------------------------------------------
+
+    def was_applied(self, cid: str) -> bool:
+        return cid in self.done
+
+    def record(self, cid: str, outcome: dict) -> None:
+        """Remember that action ``cid`` was applied with ``outcome`` (``{kind, message, select?}``)."""
+        ack = {"cid": cid, **outcome}
+        self.done[cid] = ack
+        while len(self.done) > DONE_KEPT:
+            self.done.popitem(last=False)
+        self.acks = [a for a in self.acks if a["cid"] != cid] + [ack]
+        del self.acks[: max(0, len(self.acks) - ACKS_KEPT)]
+
+    # ---- messages -------------------------------------------------------------------------------------
+
+    def full_state(self) -> dict:
+        """Everything drawn, in the wire form: text, labels, spans (reading order) and links."""
+        spans = sorted(self.spans.values(), key=lambda s: (s["s"], -s["e"], s["id"]))
+        return {"doc_id": self.document_id, "text": self.text, "labels": self.labels, "spans": spans,
+                "links": sorted(self.links.values(), key=lambda k: k["id"])}  # fmt: skip
+
+    def delta(self, base: int) -> dict:
+        """The changes from revision ``base`` to now: current values of what was touched, ids that are gone."""
+        span_ids: set[int] = set()
+        link_ids: set[int] = set()
+        for rev, spans, links in self.history:
+            if rev > base:
+                span_ids |= spans
+                link_ids |= links
+        return {
+            "spans": [self.spans[i] for i in sorted(span_ids) if i in self.spans],
+            "gone": sorted(i for i in span_ids if i not in self.spans),
+            "links": [self.links[i] for i in sorted(link_ids) if i in self.links],
+            "gone_links": sorted(i for i in link_ids if i not in self.links),
+        }
+
+    def can_patch(self, base: int | None) -> bool:
+        """Whether a browser at revision ``base`` can be brought up to date by a delta."""
+        return base is not None and self.floor <= base <= self.rev
+
+    def message(self, base: int | None, ui: dict) -> bytes:
+        """The component's data for a browser at revision ``base`` (None: it has nothing usable).
+
+        Deterministic: the same state, base and ``ui`` give the same bytes."""
+        head = {"epoch": self.epoch, "rev": self.rev, "acks": self.acks, "ui": ui}
+        if not self.can_patch(base):
+            if self._full is None or self._full[0] != self.rev:
+                self._full = (self.rev, _dumps(self.full_state()).encode())
+            return _dumps(head)[:-1].encode() + b',"full":' + self._full[1] + b"}"
+        head["base"] = base
+        if base != self.rev:
+            head["delta"] = self.delta(base)
+        return _dumps(head).encode()
+
+
+def sync_key(store: Store, user: User, document: Document, layer: str) -> tuple:
+    """What a sync is valid for: one database, document text, layer, user and role. Another key: a new sync
+    (and a full state), so one user's layer never reaches another's drawing."""
+    return (store.path, document.id, document.text_sha256, layer, user.id, user.role)
