@@ -59,6 +59,11 @@ def go(step: int) -> None:
     """Open the previous (-1) or next (+1) document of the project."""
     st.session_state["annotate_doc"] = neighbour(doc_ids, st.session_state["annotate_doc"], step)
     select_span("annotate_article", None)
+
+
+def go_from_article(step: int) -> None:
+    """n/p in the article: its action reran only the fragment, so the whole page must follow."""
+    go(step)
     st.session_state["annotate_rerun_app"] = True
 
 
@@ -94,9 +99,11 @@ with st.expander(f"All documents of the project ({len(doc_ids)})"):
 def annotation_area() -> None:
     """The article, its selection panel and its span list: an action reruns only this part of the page, and
     the component gets only what changed."""
-    article_view(store, user, document, key="annotate_article", snap_words=st.session_state["annotate_snap_words"], on_nav=go)
     if st.session_state.pop("annotate_rerun_app", False):
         st.rerun(scope="app")
+    article_view(
+        store, user, document, key="annotate_article", snap_words=st.session_state["annotate_snap_words"], on_nav=go_from_article
+    )
 
 
 annotation_area()

@@ -35,19 +35,10 @@ def _page(store, username="amal"):
 
 
 def _payload(at) -> dict:
+    """The component's data as the browser gets it: UTF-8 JSON bytes, a full state or a delta."""
     (component,) = at.get("bidi_component")
-    return _parse(component)
-
-
-def _parse(component) -> dict:
-    """The component's payload as one dict: the light fields and the pre-serialised ``drawn`` part."""
-    data = json.loads(component.proto.json)
-    return {**json.loads(data.pop("drawn")), **data}
-
-
-def _spans_table(at):
-    (table,) = [d.value for d in at.dataframe if "label" in d.value.columns]
-    return table
+    assert component.proto.WhichOneof("data") == "bytes"  # bytes: no \\u-escaped Arabic, no DataFrame sniffing
+    return json.loads(component.proto.bytes.decode("utf-8"))
 
 
 def _docs(store):
@@ -59,56 +50,72 @@ def test_page_shows_the_first_document_right_to_left(db_env):
     assert not at.exception
     first = _docs(db_env)[0]
     data = _payload(at)
-    assert data["doc_id"] == first.id
-    assert data["text"] == first.text
-    assert "".join(first.text[s["start"] : s["end"]] for s in data["segments"]) == first.text
-    assert [lab["name"] for lab in data["labels"]] == ["CLAIM", "QUOTE", "SOURCE", "CUE"]
-    assert data["snap_words"] is True
+    full = data["full"]  # a new session gets the whole state once
+    assert full["doc_id"] == first.id
+    assert full["text"] == first.text
+    assert full["spans"] == [] and full["links"] == []
+    assert [lab["name"] for lab in full["labels"]] == ["CLAIM", "QUOTE", "SOURCE", "CUE"]
+    assert data["ui"]["snap_words"] is True
     assert at.get("bidi_component")[0].proto.component_name == "nisba_article"
-    assert _spans_table(at).empty
 
 
-def test_spans_table_in_reading_order_with_source(db_env):
+def test_full_state_spans_in_reading_order_with_links(db_env):
     amal = db_env.user_by_username("amal")
     doc = _docs(db_env)[0]
     i = doc.text.index("وبحسب الصحيفة")
     source = add_span(db_env, amal, doc.id, "SOURCE", i + 6, i + 13)
     claim = add_span(db_env, amal, doc.id, "CLAIM", i, i + 13, attributes={"form": "indirect"})
-    add_link(db_env, amal, claim.id, source.id)
+    link = add_link(db_env, amal, claim.id, source.id)
+    full = _payload(_page(db_env))["full"]
+    assert [(s["id"], s["l"], s["s"], s["e"], s["a"]) for s in full["spans"]] == [
+        (claim.id, "CLAIM", i, i + 13, {"form": "indirect"}),
+        (source.id, "SOURCE", i + 6, i + 13, {}),
+    ]
+    assert full["links"] == [{"id": link.id, "from": claim.id, "to": source.id, "type": "attributed_to"}]
+
+
+def test_after_the_full_state_a_rerun_sends_only_what_changed(db_env):
+    amal = db_env.user_by_username("amal")
+    doc = _docs(db_env)[0]
     at = _page(db_env)
-    table = _spans_table(at)
-    assert list(table["label"]) == ["CLAIM", "SOURCE"]
-    assert list(table["text"]) == ["وبحسب الصحيفة", "الصحيفة"]
-    assert table["source"][0] == "الصحيفة"
-    assert table["attributes"][0] == "form: indirect"
-    data = _payload(at)
-    assert [s["id"] for s in data["spans"]] == [claim.id, source.id]
-    assert {"start": i + 6, "end": i + 13, "ids": [claim.id, source.id]} in data["segments"]
+    first = _payload(at)
+    at.run()  # the browser has not named its revision yet: the same full state, byte for byte
+    assert _payload(at) == first
+    at.session_state["annotate_article_base"] = first["rev"]  # what the component's next action says
+    at.run()  # nothing changed: no document, no spans, the same revision
+    same = _payload(at)
+    assert "full" not in same and "delta" not in same and same["rev"] == first["rev"]
+    span = add_span(db_env, amal, doc.id, "CLAIM", 0, 4)  # e.g. from another tab of the same user
+    at.run()
+    changed = _payload(at)
+    assert "full" not in changed and changed["base"] == first["rev"] and changed["rev"] == first["rev"] + 1
+    assert [s["id"] for s in changed["delta"]["spans"]] == [span.id] and changed["delta"]["gone"] == []
+    assert len(at.get("bidi_component")[0].proto.bytes) < 1000  # not the document again
 
 
-def test_selected_span_from_session_reaches_the_component(db_env):
+def test_selected_span_and_range_from_python_reach_the_component(db_env):
+    from annotator.ui.article_component import select_range
+
     amal = db_env.user_by_username("amal")
     doc = _docs(db_env)[0]
     span = add_span(db_env, amal, doc.id, "CLAIM", 0, 4)
     at = _page(db_env)
-    seq = _payload(at)["select_seq"]
-    at.session_state["annotate_article_selected"] = span.id
-    at.session_state["annotate_article_select_seq"] = seq + 1
+    at.session_state["annotate_article_pick"] = {"seq": 7, "id": span.id}
     at.run()
-    assert _payload(at)["selected"] == span.id
-    assert _payload(at)["select_seq"] == seq + 1
+    assert _payload(at)["ui"]["select"] == {"seq": 7, "id": span.id}
+    assert callable(select_range)
 
 
 def test_next_previous_and_snap_toggle(db_env):
     first, second = _docs(db_env)
     at = _page(db_env)
     at.button(key="annotate_next").click().run()
-    assert _payload(at)["doc_id"] == second.id
+    assert _payload(at)["full"]["doc_id"] == second.id  # another document: a new sync, the full state
     assert at.query_params["doc"] == str(second.id)
     at.button(key="annotate_prev").click().run()
-    assert _payload(at)["doc_id"] == first.id
+    assert _payload(at)["full"]["doc_id"] == first.id
     at.toggle(key="annotate_snap_words").set_value(False).run()
-    assert _payload(at)["snap_words"] is False
+    assert _payload(at)["ui"]["snap_words"] is False
 
 
 def test_query_parameter_opens_a_document(db_env):
@@ -117,7 +124,19 @@ def test_query_parameter_opens_a_document(db_env):
     at.session_state["nisba_user_id"] = db_env.user_by_username("amal").id
     at.query_params["doc"] = str(second.id)
     at.run()
-    assert _payload(at)["doc_id"] == second.id
+    assert _payload(at)["full"]["doc_id"] == second.id
+
+
+def test_a_search_hit_link_opens_the_document_with_the_range_selected(db_env):
+    first, second = _docs(db_env)
+    at = _page(db_env)  # a session already on the first document
+    start = second.text.index("المصدر")
+    at.query_params.update({"doc": str(second.id), "start": str(start), "end": str(start + 6)})
+    at.run()
+    data = _payload(at)
+    assert data["full"]["doc_id"] == second.id
+    assert data["ui"]["select"]["range"] == [start, start + 6]
+    assert "start" not in at.query_params and at.query_params["doc"] == str(second.id)
 
 
 def test_mark_as_done(db_env):
@@ -234,15 +253,6 @@ def test_nav_action_asks_for_the_neighbour(db_env, actor, doc):
     assert apply_action(db_env, actor, doc, {"type": "nav", "step": -1}).nav == -1
 
 
-def test_a_refused_save_is_shown_as_an_error(db_env):
-    at = _page(db_env)
-    at.session_state["annotate_article_status"] = {"seq": 1, "kind": "error", "message": "Not saved: the database is busy"}
-    at.run()
-    assert [e.value for e in at.error] == ["Not saved: the database is busy"]
-    assert _payload(at)["status"]["kind"] == "error"
-    assert db_env.list_spans(_docs(db_env)[0].id) == []
-
-
 def test_a_locked_database_refuses_the_tag_with_a_reason(db_env, actor, doc, monkeypatch):
     import sqlite3
 
@@ -263,33 +273,18 @@ def test_a_locked_database_refuses_the_tag_with_a_reason(db_env, actor, doc, mon
     assert db_env.list_spans(doc.id) == []
 
 
-def test_rerun_reuses_the_drawn_data_until_a_save_changes_it(db_env):
-    amal = db_env.user_by_username("amal")
-    doc = _docs(db_env)[0]
-    at = _page(db_env)
-    drawn = at.session_state["annotate_article_drawn"]
-    at.toggle(key="annotate_snap_words").set_value(False).run()  # no data change: the same spans and payload
-    assert at.session_state["annotate_article_drawn"].token == drawn.token
-    assert _payload(at)["snap_words"] is False
-    span = add_span(db_env, amal, doc.id, "CLAIM", 0, 4)  # a write through the core: a new audit event
-    at.run()
-    assert at.session_state["annotate_article_drawn"].token != drawn.token
-    assert [s["id"] for s in _payload(at)["spans"]] == [span.id]
-    assert list(_spans_table(at)["text"]) == [doc.text[0:4]]
-
-
 def test_another_user_in_the_same_session_never_sees_the_previous_layer(db_env):
     amal, badr = db_env.user_by_username("amal"), db_env.user_by_username("badr")
     doc = _docs(db_env)[0]
     add_span(db_env, amal, doc.id, "CLAIM", 0, 4)
     at = _page(db_env)
-    assert len(_payload(at)["spans"]) == 1
+    assert len(_payload(at)["full"]["spans"]) == 1
     at.session_state["nisba_user_id"] = badr.id  # nothing was written in between: only the user differs
     at.run()
     assert not at.exception
-    assert _payload(at)["spans"] == []
-    assert _spans_table(at).empty
-    assert _payload(at)["doc_id"] == doc.id
+    data = _payload(at)
+    assert data["full"]["spans"] == []  # a new sync for badr: never a delta on amal's drawing
+    assert data["full"]["doc_id"] == doc.id
 
 
 def test_review_of_my_work_shows_decisions_and_comments_as_literal_text(db_env):

@@ -198,9 +198,9 @@ def article_view(
     sync.refresh(store, user)
     base = st.session_state.get(f"{key}_base")
     ui = {"snap_words": bool(snap_words), "font_base": FONT_BASE, "select": st.session_state.get(f"{key}_pick")}
+    # Until the browser names its revision (with its next action) it gets the full state on every run: the
+    # same bytes while nothing changes, which Streamlit sends as a reference to what the browser has cached.
     data = sync.message(base, ui)
-    if not sync.can_patch(base):
-        st.session_state[f"{key}_base"] = sync.rev  # assume it arrives; the browser asks again if it did not
     result = _article(
         key=key,
         data=data,
