@@ -105,9 +105,10 @@ def test_annotator_gets_no_agreement_figures(db):
 def test_gold_layer_is_edited_with_the_annotation_component(db):
     review.adopt_into_gold(db, db.users["rana"], db.spans["claim_a"].id)
     at = page(db, "review.py", "rana")
-    gold_component = [c for c in at.get("bidi_component") if json.loads(c.proto.json)["doc_id"] == db.doc.id]
-    (payload,) = [json.loads(json.loads(c.proto.json)["drawn"]) for c in gold_component]  # pre-serialised part
-    assert [(s["label"], s["start"]) for s in payload["spans"]] == [("CLAIM", db.spans["claim_a"].start_offset)]
+    (gold,) = [c for c in at.get("bidi_component") if c.proto.component_name == "nisba_article"]
+    payload = json.loads(gold.proto.bytes.decode("utf-8"))["full"]  # the article component's full state
+    assert payload["doc_id"] == db.doc.id
+    assert [(s["l"], s["s"]) for s in payload["spans"]] == [("CLAIM", db.spans["claim_a"].start_offset)]
     # a tag sent by the component lands in gold for a reviewer, and is refused for an annotator
     s = db.doc.text.index("ماركو روبيو")
     action = {"type": "tag", "doc_id": db.doc.id, "label": "SOURCE", "start": s, "end": s + 11}
