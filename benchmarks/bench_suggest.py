@@ -1,0 +1,54 @@
+"""Figures for suggestions (issue 8): the rule engine over a 100,000-character document.
+
+Run: ``.venv/bin/python benchmarks/bench_suggest.py``. Prints figures; asserts nothing. Target from the issue:
+suggestions for a 100,000-character document in under 200 ms.
+
+The text is the demo article and the dev-set paragraphs repeated (attribution is dense there: about one cue every
+45 characters), cut at a word. Times are the median of several runs on a fresh text each time, so nothing is served
+from a cache: the grapheme boundaries of the text are computed inside every run, as in the app's first request.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT)]
+
+from annotator.suggest import suggest  # noqa: E402
+
+N_CHARS = 100_000
+RUNS = 7
+
+
+def sample_text(n: int = N_CHARS, salt: int = 0) -> str:
+    """About ``n`` characters of news-style Arabic with attributions, cut at a word; ``salt`` makes it unique."""
+    parts = [(ROOT / "data/demo/rubio-cable-migration.ar.txt").read_text(encoding="utf-8")]
+    dev = ROOT / "tests/fixtures/attribution-dev.ar.jsonl"
+    parts += [json.loads(line)["text"] for line in dev.read_text(encoding="utf-8").splitlines() if line.strip()]
+    base = "\n\n".join(parts)
+    text = f"({salt})\n" + (base + "\n\n") * (n // len(base) + 1)
+    return text[: text.rfind(" ", 0, n)]
+
+
+def main() -> None:
+    suggest("قال الوزير إن الاجتماع انتهى.")  # build the lexicon once, as a running app has
+    times, count = [], 0
+    for run in range(RUNS):
+        text = sample_text(salt=run)
+        t0 = time.perf_counter()
+        result = suggest(text)
+        times.append((time.perf_counter() - t0) * 1000)
+        count = len(result)
+    print(f"suggest(): {len(text):,} characters, {count:,} suggestions")
+    print(
+        f"  median {statistics.median(times):.1f} ms, min {min(times):.1f} ms, max {max(times):.1f} ms over {RUNS} runs (target < 200 ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()
