@@ -241,6 +241,9 @@ def list_links(store: Store, actor: User, document_id: int, span_ids: set[int]) 
 
 
 UNDOABLE = {("create", "span"), ("update", "span"), ("delete", "span"), ("create", "link"), ("delete", "link")}
+# Suggestion actions (annotator/suggestions.py), each one Ctrl+Z: accepting one or all of a label (the span and link
+# events they made are listed in the event), and dismissing one.
+SUGGESTION_ACTIONS = {("accept", "suggestion"), ("accept_all", "suggestion"), ("dismiss", "suggestion")}
 
 
 def undo_last(store: Store, actor: User, document_id: int) -> str | None:
@@ -257,13 +260,15 @@ def undo_last(store: Store, actor: User, document_id: int) -> str | None:
             if ev["action"] == "undo":
                 undone.add(ev["after"]["undid"])
                 continue
-            if ev["id"] in undone or (ev["action"], ev["entity"]) not in UNDOABLE:
+            if ev["id"] in undone or ((ev["action"], ev["entity"]) not in UNDOABLE | SUGGESTION_ACTIONS):
                 continue
             target = ev
             break
         if target is None:
             return None
         action, entity, eid = target["action"], target["entity"], target["entity_id"]
+        if entity == "suggestion":
+            return _undo_suggestion_action(store, user, target)
         batch = (target.get("after") or {}).get("origin", {}).get("tag_all") if (action, entity) == ("create", "span") else None
         if batch:  # one Tag all made this span: undo every span it made, in every document
             return _undo_batch(store, user, batch)
@@ -335,3 +340,32 @@ def undo_tag_all(store: Store, actor: User, batch: str) -> str:
     with store.write():
         user = access.current(store, actor)
         return _undo_batch(store, user, batch)
+
+
+def _undo_suggestion_action(store: Store, user: User, target: dict) -> str:
+    """Undo one suggestion action (inside the caller's transaction): a dismissal is forgotten; an accept removes
+    the links and spans it made, newest first. Every event it names gets its own ``undo`` event, so the next
+    Ctrl+Z walks on past them."""
+    after, document_id = target["after"], target["document_id"]
+    if target["action"] == "dismiss":
+        store.delete_dismissal(document_id, user.id, after["layer"], after["key"])
+        what = f"dismissed suggestion {after['key']} back"
+    else:
+        removed = 0
+        for ev in sorted(store.get_events(after.get("events", [])), key=lambda e: -e["id"]):
+            before = None
+            try:
+                if (ev["action"], ev["entity"]) == ("create", "span"):
+                    before, _ = _remove_created_span(store, user, ev["entity_id"])
+                    removed += 1
+                elif (ev["action"], ev["entity"]) == ("create", "link"):
+                    before = asdict(store.get_link(ev["entity_id"]))
+                    store.delete_link(ev["entity_id"])
+            except NotFound:  # removed since (or with its span): nothing left, but it counts as undone
+                before = None
+            store.record_event(
+                user.id, "undo", ev["entity"], ev["entity_id"], document_id=document_id, before=before, after={"undid": ev["id"]}
+            )
+        what = f"accepted suggestion{'s' if removed != 1 else ''} removed ({removed} span{'' if removed == 1 else 's'})"
+    store.record_event(user.id, "undo", "suggestion", None, document_id=document_id, after={"undid": target["id"]})
+    return what

@@ -257,3 +257,36 @@ def m_search_index(db: Database) -> None:
             f" DELETE FROM search_pending WHERE kind = '{kind}' AND ref_id = old.id; END"
         )
         db.execute(f"INSERT INTO search_pending (kind, ref_id) SELECT '{kind}', id FROM {table}")
+
+
+@migrations()
+def m_suggestion_cues_and_dismissals(db: Database) -> None:
+    """Suggestions (issue 8): a project's own cue forms added to the shipped lexicon, and the suggestions each
+    user dismissed on a document and layer (by suggestion key "LABEL:start:end", so a dismissal outlives a new
+    lexicon version that still suggests the same span)."""
+    db.execute(
+        """
+        CREATE TABLE suggestion_cues (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            form TEXT NOT NULL,
+            lemma TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            created_by INTEGER REFERENCES users(id),
+            created_at TEXT NOT NULL,
+            UNIQUE (project_id, form, kind)
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE suggestion_dismissals (
+            document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            layer TEXT NOT NULL DEFAULT 'annotator' CHECK (layer IN ('annotator', 'gold')),
+            key TEXT NOT NULL,
+            engine TEXT NOT NULL,
+            engine_version TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (document_id, user_id, layer, key)
+        )"""
+    )

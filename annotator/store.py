@@ -228,6 +228,18 @@ class Store:
             r["after"] = None if r["after"] is None else json.loads(r["after"])
             yield r
 
+    def get_events(self, ids: Iterable[int]) -> list[dict]:
+        """The audit events with these ids (decoded as :meth:`iter_events` does), in id order."""
+        ids = [int(i) for i in ids]
+        if not ids:
+            return []
+        return list(self.iter_events("id IN (SELECT value FROM json_each(?))", [json.dumps(ids)]))
+
+    def user_event_ids_since(self, user_id: int, document_id: int, since: int) -> list[int]:
+        """Ids of this user's events on the document after event ``since``, oldest first."""
+        sql = "SELECT id FROM audit_events WHERE user_id = ? AND document_id = ? AND id > ? ORDER BY id"
+        return [r[0] for r in self.db.conn.execute(sql, [user_id, document_id, since])]
+
     def last_user_events(self, user_id: int, document_id: int, limit: int = 200) -> list[dict]:
         """This user's latest events on a document, newest first (for undo)."""
         return list(
@@ -1128,3 +1140,64 @@ class Store:
             " AND u.document_id = e.document_id AND json_extract(u.after, '$.undid') = e.id) ORDER BY e.id",
             [user_id, batch],
         )
+
+    # ---- suggestions: a project's cue forms and each user's dismissals (issue 8) ---------------------------
+
+    def list_suggestion_cues(self, project_id: int) -> list[dict]:
+        """The project's own cue forms (id, form, lemma, kind, created_by, created_at), oldest first."""
+        return self.query("SELECT * FROM suggestion_cues WHERE project_id = ? ORDER BY id", [project_id])
+
+    def insert_suggestion_cue(self, project_id: int, form: str, lemma: str, kind: str, created_by: int) -> int | None:
+        """Add a cue form to the project; None when the same form and kind is already there (nothing written)."""
+        cur = self.db.conn.execute(
+            "INSERT OR IGNORE INTO suggestion_cues (project_id, form, lemma, kind, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [project_id, form, lemma, kind, created_by, now()],
+        )
+        return cur.lastrowid if cur.rowcount else None
+
+    def delete_suggestion_cue(self, project_id: int, cue_id: int) -> dict:
+        """Remove one of the project's cue forms and return its row; NotFound when it is not the project's."""
+        rows = self.query("SELECT * FROM suggestion_cues WHERE id = ? AND project_id = ?", [cue_id, project_id])
+        if not rows:
+            raise NotFound(f"No cue form {cue_id} in this project.")
+        self.db.conn.execute("DELETE FROM suggestion_cues WHERE id = ?", [cue_id])
+        return rows[0]
+
+    def dismissed_keys(self, document_id: int, user_id: int, layer: str) -> set[str]:
+        """Keys of the suggestions this user dismissed on the document's layer."""
+        sql = "SELECT key FROM suggestion_dismissals WHERE document_id = ? AND user_id = ? AND layer = ?"
+        return {r[0] for r in self.db.conn.execute(sql, [document_id, user_id, layer])}
+
+    def insert_dismissal(self, document_id: int, user_id: int, layer: str, key: str, engine: str, engine_version: str) -> bool:
+        """Remember a dismissed suggestion; False when it was already dismissed."""
+        cur = self.db.conn.execute(
+            "INSERT OR IGNORE INTO suggestion_dismissals (document_id, user_id, layer, key, engine, engine_version, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [document_id, user_id, layer, key, engine, engine_version, now()],
+        )
+        return cur.rowcount == 1
+
+    def delete_dismissal(self, document_id: int, user_id: int, layer: str, key: str) -> bool:
+        """Forget a dismissal (undo); False when there was none."""
+        cur = self.db.conn.execute(
+            "DELETE FROM suggestion_dismissals WHERE document_id = ? AND user_id = ? AND layer = ? AND key = ?",
+            [document_id, user_id, layer, key],
+        )
+        return cur.rowcount == 1
+
+    def suggestion_counts(self, project_id: int) -> list[tuple[str, str, str, int]]:
+        """(engine, label, outcome, count) over the project: spans whose origin names an engine, still standing,
+        ``accepted`` as suggested or ``changed`` since (label, offsets or attributes edited: version > 1), and
+        ``dismissed`` suggestions (label from the key)."""
+        accepted = self.db.conn.execute(
+            "SELECT json_extract(s.origin, '$.engine'), l.name, CASE WHEN s.version > 1 THEN 'changed' ELSE 'accepted' END,"
+            " count(*) FROM spans s JOIN labels l ON l.id = s.label_id JOIN documents d ON d.id = s.document_id"
+            " WHERE d.project_id = ? AND json_extract(s.origin, '$.engine') IS NOT NULL GROUP BY 1, 2, 3",
+            [project_id],
+        ).fetchall()
+        dismissed = self.db.conn.execute(
+            "SELECT x.engine, substr(x.key, 1, instr(x.key, ':') - 1), 'dismissed', count(*) FROM suggestion_dismissals x"
+            " JOIN documents d ON d.id = x.document_id WHERE d.project_id = ? GROUP BY 1, 2",
+            [project_id],
+        ).fetchall()
+        return [tuple(r) for r in accepted + dismissed]
