@@ -12,7 +12,13 @@ import sys
 
 from annotator.store import Store, default_db_path
 
-COMMAND_MODULES = ["annotator.cli", "annotator.cli_teams", "annotator.cli_transfer", "annotator.cli_search", "annotator.cli_suggest"]
+COMMAND_MODULES = [
+    "annotator.cli",
+    "annotator.cli_teams",
+    "annotator.cli_transfer",
+    "annotator.cli_search",
+    "annotator.cli_suggest",
+]
 
 
 def add_db_argument(parser: argparse.ArgumentParser) -> None:

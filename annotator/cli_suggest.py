@@ -12,9 +12,7 @@ ENGINES = ("rules", "crf", "both")
 
 
 def cmd_suggest_evaluate(args) -> int:
-    import csv
-
-    from annotator.exporting import neutralise
+    from annotator.exporting import write_csv
     from annotator.suggest.evaluate import COLUMNS, evaluate_rules, format_table, read_gold
 
     docs = read_gold(args.gold)
@@ -27,11 +25,9 @@ def cmd_suggest_evaluate(args) -> int:
         if args.engine == "crf":
             return 1
     if args.csv:
-        out = csv.writer(sys.stdout, lineterminator="\n")
-        out.writerow(COLUMNS)
-        for r in rows:
-            out.writerow([neutralise(r["engine"]), neutralise(r["label"]), r["match"], f"{r['precision']:.4f}",
-                          f"{r['recall']:.4f}", f"{r['f1']:.4f}", r["gold"], r["predicted"]])  # fmt: skip
+        cells = [[r["engine"], r["label"], r["match"], f"{r['precision']:.4f}", f"{r['recall']:.4f}", f"{r['f1']:.4f}",
+                  r["gold"], r["predicted"]] for r in rows]  # fmt: skip
+        write_csv(sys.stdout, list(COLUMNS), cells)
     else:
         print(f"{len(docs)} gold paragraph(s) from {args.gold}")
         print(format_table(rows))
