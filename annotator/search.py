@@ -308,3 +308,34 @@ def search(
     page = min(max(0, page), max(0, math.ceil(total / page_size) - 1))
     shown = _hits(store, located[page * page_size : (page + 1) * page_size])
     return SearchResult(q, total, len({u.document_id for u, _, _ in located}), page, page_size, shown)
+
+
+@dataclass(frozen=True)
+class SearchScope:
+    """What the actor may restrict a search to in a project: label names, layers (annotator id → name; only
+    their own in a blind project) and documents (id → title)."""
+
+    labels: list[str]
+    annotators: dict[int, str]
+    documents: dict[int, str]
+
+
+def search_scope(store: Store, actor: User | None, project_id: int) -> SearchScope:
+    """The restrictions offered on the Search page, as the core allows them to this actor."""
+    user = access.require_project(store, actor, project_id)
+    if access.can_see_others(store, user, project_id):
+        annotators = {uid: name for uid, name in store.project_annotators(project_id)}
+    else:
+        annotators = {user.id: user.username}
+    documents = {row["id"]: row["title"] for row in store.document_overview(project_id, None)}
+    return SearchScope([lab.name for lab in store.list_labels(project_id)], annotators, documents)
+
+
+def kwic_rows(hits: list[Hit]) -> list[dict]:
+    """Keyword-in-context rows for a right-to-left table: what follows the hit, the hit, what precedes it
+    (so, read from the right, the sentence runs on), then the title; with the offsets to open it."""
+    return [
+        {"after": h.after, "hit": h.text, "before": h.before, "title": h.title, "document_id": h.document_id,
+         "start": h.start, "end": h.end}
+        for h in hits
+    ]  # fmt: skip
