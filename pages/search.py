@@ -93,11 +93,7 @@ st.dataframe(
     },
 )  # fmt: skip
 if (hit := st.session_state.pop("search_open", None)) is not None:
-    # The annotation page opens this document (annotate_project, annotate_doc); the range to select travels as
-    # the query params start/end and as annotate_select, for the annotation component to pick up.
-    st.session_state["annotate_project"] = project_id
-    st.session_state["annotate_doc"] = hit["document_id"]
-    st.session_state["annotate_select"] = {"doc": hit["document_id"], "start": hit["start"], "end": hit["end"]}
+    # The annotation page reads doc, start and end from the URL: it opens the document with the hit selected.
     st.switch_page(
         "pages/annotate.py", query_params={"doc": str(hit["document_id"]), "start": str(hit["start"]), "end": str(hit["end"])}
     )

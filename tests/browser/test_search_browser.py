@@ -1,0 +1,62 @@
+"""Search in real headless Chromium: type «قال» without harakat, find «قَالَ», click the row, and the annotation
+page opens on that document with the hit selected."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from annotator.projects import add_document, add_member, create_project
+from annotator.store import Store
+
+from .conftest import open_app, wait_ready
+
+pytestmark = pytest.mark.browser
+TEXT = "قَالَ الوزير إن الخطة جاهزة، ثم غادر."
+
+
+@pytest.fixture
+def search_doc(app_db):
+    """A project of its own (amal a member) with one vocalised sentence, so no other test's documents match."""
+    store = Store(app_db, migrate_schema=False)
+    admin = store.user_by_username("admin")
+    project = create_project(store, admin, f"Search flow {time.time_ns()}")
+    add_member(store, admin, project.id, store.user_by_username("amal").id)
+    doc = add_document(store, admin, project.id, "بحث", TEXT)
+    store.close()
+    return doc
+
+
+def test_search_without_harakat_click_opens_the_hit(page, base_url, app_db, search_doc):
+    open_app(page, base_url, doc=search_doc.id)  # the session's project becomes the search project
+    page.get_by_role("link", name="Search").click()
+    wait_ready(page)
+    box = page.locator('input[aria-label="Search"]')
+    box.fill("قال")
+    box.press("Enter")
+    wait_ready(page)
+    page.get_by_text("1 hit in 1 document").wait_for()
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.wait_for()
+    rect = grid.bounding_box()
+    # the row-selection checkbox of the first row, left of the cells (the grid is drawn on a canvas)
+    page.mouse.click(rect["x"] + 18, rect["y"] + 35 + 17)
+    # annotators land on the annotation page, so its address is the app's root: /?doc=ID (start and end consumed)
+    page.wait_for_url(lambda url: "/search" not in url and f"doc={search_doc.id}" in url, timeout=30_000)
+    wait_ready(page)
+    page.wait_for_selector('[data-nisba="article"][data-ready="1"]', timeout=30_000)
+    assert page.locator('[data-nisba="article"]').inner_text().replace("\n", "").startswith("قَالَ")
+    # the hit [0, 5) is selected on arrival (the lead's annotation component)
+    page.wait_for_selector('[data-nisba="status"]:has-text("0–5")', timeout=15_000)
+    page.keyboard.press("u")
+    store = Store(app_db, migrate_schema=False)
+    try:
+        deadline = time.monotonic() + 15
+        spans = []
+        while time.monotonic() < deadline and not spans:
+            spans = store.list_spans(search_doc.id)
+            page.wait_for_timeout(100)
+        assert [(s.label, s.start_offset, s.end_offset, s.text) for s in spans] == [("CUE", 0, 5, "قَالَ")]
+    finally:
+        store.close()
