@@ -104,6 +104,114 @@ def check_username(username: str) -> str:
     return name
 
 
+def is_username(name: str) -> bool:
+    """True when ``name`` is already a user name as :func:`check_username` would store it (no normalising)."""
+    return bool(_USERNAME.match(name))
+
+
+# ---- accounts for imported annotator names ---------------------------------------------------------------
+
+_NOT_IN_NAME = re.compile(r"[^a-z0-9._-]+")
+MAX_SOURCE_NAME = 200  # an annotator name in a file; longer ones are refused rather than stored
+
+
+@dataclass(slots=True)
+class AccountMapping:
+    """Which Nisba account an annotator name from an imported file becomes.
+
+    ``source`` is the name as the file gives it (a doccano file name, ``completed_by``, ``meta.annotator``);
+    ``account`` a valid user name; ``new`` says the import creates it (role annotator, no password, origin
+    ``import:<tool>``); ``reason`` says why this account, for the preview."""
+
+    source: str
+    account: str
+    new: bool
+    reason: str
+
+
+def account_name_from(source: str) -> str:
+    """A valid user name made from an imported annotator name: lower-cased, every run of other characters
+    (``@``, spaces, Arabic letters …) turned into ``-``, trimmed to 40; ``""`` when nothing usable is left."""
+    name = _NOT_IN_NAME.sub("-", normalise_username(source)).strip("-._")[:40].rstrip("-._")
+    return name if is_username(name) else ""
+
+
+def plan_import_accounts(
+    store: Store, sources: dict[str, str], chosen: dict[str, str] | None = None
+) -> dict[str, AccountMapping]:
+    """Map each imported annotator name (``sources``: name -> tool, e.g. ``{"admin": "doccano"}``) to an
+    account, never silently merging it into an account of someone else.
+
+    ``chosen`` holds the admin's own choices (name -> account, ``--map-annotator``), checked with
+    :func:`check_username`; a chosen account that exists is used as it is. Otherwise the name becomes
+    :func:`account_name_from` it, used when no account has it, reused when an account has it that an import
+    from the same tool created (role annotator), and else prefixed with the tool (``doccano.admin``: the dot
+    form the user-name rule accepts), with ``-2``, ``-3`` … until it is free or such an import account. Two
+    names never share a new account. A name with nothing usable (``عمر``) becomes ``<tool>.annotator``.
+    """
+    chosen = {k: check_username(v) for k, v in (chosen or {}).items()}
+    users = {u.username: u for u in store.list_users()}
+    taken: set[str] = set()
+    out: dict[str, AccountMapping] = {}
+    for source in sorted(sources, key=lambda s: (s not in chosen, s)):
+        tool = sources[source]
+        if source in chosen:
+            account = chosen[source]
+            out[source] = AccountMapping(source, account, account not in users, "chosen")
+            taken.add(account)
+            continue
+        base = account_name_from(source)
+        for candidate in _candidates(base, tool):
+            u = users.get(candidate)
+            if u is None and candidate not in taken:
+                if candidate == base:
+                    reason = "new account" if base == source else "new account (the name made valid)"
+                else:
+                    reason = f"new account: {base!r} is someone else's" if base else "new account (no letters a-z in the name)"
+                out[source] = AccountMapping(source, candidate, True, reason)
+                break
+            if u is not None and u.role == "annotator" and u.origin == f"import:{tool}":
+                out[source] = AccountMapping(source, candidate, False, f"existing account from an earlier {tool} import")
+                break
+        taken.add(out[source].account)
+    return out
+
+
+def _candidates(base: str, tool: str):
+    """The names :func:`plan_import_accounts` tries for ``base``: itself, then prefixed, then numbered."""
+    if base:
+        yield base
+    stem = f"{account_name_from(tool) or 'import'}.{base or 'annotator'}"[:37]
+    yield stem
+    for n in range(2, 10_000):
+        yield f"{stem}-{n}"
+
+
+def create_import_accounts(store: Store, admin_id: int, mappings: list[AccountMapping], tools: dict[str, str]) -> dict[str, int]:
+    """Inside the caller's transaction: the account id of each mapping's source name, creating the new
+    accounts (role annotator, no password, the source name as display name, origin ``import:<tool>``; one
+    audited ``create`` each). Refuses (InvalidAccount) a new account whose name was taken since the preview."""
+    ids: dict[str, int] = {}
+    for m in mappings:
+        name = check_username(m.account)
+        u = store.user_by_username(name)
+        if m.new:
+            if u is not None:
+                raise InvalidAccount(f"The user name {name!r} was taken after the preview; preview the import again.")
+            origin = f"import:{tools.get(m.source, 'import')}"
+            uid = store.insert_user(name, "annotator", m.source[:MAX_SOURCE_NAME].strip(), None, origin)
+            store.record_event(
+                admin_id, "create", "user", uid,
+                after={"username": name, "role": "annotator", "via": "import", "origin": origin, "source_name": m.source},
+            )  # fmt: skip
+        elif u is None:
+            raise InvalidAccount(f"There is no account {name!r} any more; preview the import again.")
+        else:
+            uid = u.id
+        ids[m.source] = uid
+    return ids
+
+
 def check_role(role: str) -> str:
     if role not in ROLES:
         raise InvalidAccount(f"Unknown role {role!r} (one of {', '.join(ROLES)}).")

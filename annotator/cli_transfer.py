@@ -44,10 +44,12 @@ def cmd_import(args) -> int:
             unreadable.append(f"{path}: {exc.strerror or exc}")
     preview = preview_import(
         store, admin, project.id, files, fmt=args.format, annotator=args.annotator, encoding=args.encoding,
-        skip_duplicates=not args.keep_duplicates,
+        skip_duplicates=not args.keep_duplicates, map_annotators=_mapping(args.map_annotator),
     )  # fmt: skip
     for f in preview.files:
         print(f"{f['name']}: {f['format']}, {f['records']} record(s)")
+    for m in preview.accounts.values():
+        print(f"annotator {m.source!r} -> account {m.account!r} ({m.reason})")
     for w in preview.warnings:
         print(f"warning: {w}")
     for d in preview.duplicates:
@@ -68,6 +70,17 @@ def cmd_import(args) -> int:
         f"{result.links} link(s); {len(preview.duplicates)} duplicate(s) skipped, {len(rejected)} rejected."
     )
     return 1 if rejected else 0
+
+
+def _mapping(pairs: list[str] | None) -> dict[str, str]:
+    """``--map-annotator SOURCE=ACCOUNT`` options as a dict (the last ``=`` splits: names may hold one)."""
+    out = {}
+    for pair in pairs or []:
+        source, sep, account = pair.rpartition("=")
+        if not sep or not source or not account:
+            raise NisbaError(f"--map-annotator takes SOURCE=ACCOUNT, not {pair!r}.")
+        out[source] = account
+    return out
 
 
 def cmd_export(args) -> int:
@@ -99,6 +112,12 @@ def register(sub) -> None:
     add_db_argument(p)
     p.add_argument("--project", required=True, help="project name")
     p.add_argument("--annotator", default=None, help="username the spans belong to, for files that do not say")
+    p.add_argument(
+        "--map-annotator", action="append", default=None, metavar="SOURCE=ACCOUNT",
+        help="put the spans of annotator SOURCE (as the files name them: a doccano file name, completed_by, "
+        "meta.annotator) on account ACCOUNT, existing or new (repeatable). Unmapped names get a new account, "
+        "prefixed with the tool (doccano.admin) when the name is someone else's account; the import prints the mapping",
+    )  # fmt: skip
     p.add_argument("--format", default="auto", choices=IMPORT_FORMATS, help="file format (default: from the file name)")
     p.add_argument(
         "--encoding", default=None, help="the files' encoding when not UTF-8 (e.g. cp1256); UTF-8/16 with BOM are detected"

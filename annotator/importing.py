@@ -27,7 +27,7 @@ from pathlib import PurePosixPath
 
 import regex
 
-from annotator import access
+from annotator import access, auth
 from annotator.errors import InvalidText, NisbaError
 from annotator.formats.decoding import FIELD_LIMIT, MAX_FILE_BYTES, ImportFile, check_name, check_size, decode, unzip
 from annotator.formats.readers import (
@@ -39,14 +39,16 @@ from annotator.formats.readers import (
     read_txt,
 )
 from annotator.formats.records import FileRejected, Problem, RawRecord
-from annotator.labels import LINK_TYPES, validate_label
+from annotator.labels import LINK_TYPES, add_import_labels, validate_label
 from annotator.models import User
 from annotator.store import Store, now
 from annotator.text import CanonicalText, canonicalize, codepoint_to_utf16, text_sha256, utf16_to_codepoint
 
 FORMATS = ("auto", *READER_FORMATS)
 MAX_JSON_DEPTH = 32
-USERNAME = re.compile(r"^[\w.@:+-]{1,80}$")
+# The tool each reader's files come from: an imported annotator name reuses an account only when an import from
+# the same tool created it (see auth.plan_import_accounts).
+TOOLS = {"jsonl": "doccano", "labelstudio": "labelstudio", "csv": "csv", "txt": "txt"}
 
 
 class ImportRejected(NisbaError):
@@ -128,7 +130,8 @@ class ImportPreview:
     warnings: list[Problem] = field(default_factory=list)
     spans_per_label: Counter = field(default_factory=Counter)
     links: int = 0
-    annotators: dict[str, bool] = field(default_factory=dict)  # username -> exists already
+    accounts: dict[str, auth.AccountMapping] = field(default_factory=dict)  # annotator name in the files -> account
+    tools: dict[str, str] = field(default_factory=dict)  # annotator name in the files -> the tool it came from
     new_labels: list[str] = field(default_factory=list)
     new_attribute_values: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # label -> name -> values
 
@@ -147,8 +150,8 @@ class ImportPreview:
             "duplicates": len(self.duplicates),
             "rejected": len(self.rejected),
             "warnings": len(self.warnings),
-            "annotators": sorted(self.annotators),
-            "new_users": sorted(u for u, exists in self.annotators.items() if not exists),
+            "annotators": {m.source: m.account for m in self.accounts.values()},
+            "new_users": sorted(m.account for m in self.accounts.values() if m.new),
             "new_labels": list(self.new_labels),
             "new_attribute_values": self.new_attribute_values,
         }
@@ -453,10 +456,7 @@ def prepare_record(rec: RawRecord, default_annotator: str | None, source: str) -
             raise _Reject(f"span {k} ({label}) [{a}, {b}) splits a letter from its marks")
         who = s.annotator or default_annotator
         if who not in checked_users:
-            if not who:
-                raise _Reject("the file does not say who annotated it; name the annotator")
-            if not USERNAME.match(who):
-                raise _Reject(f"annotator name {who!r} is not a valid username")
+            _check_source_name(who)
             checked_users.add(who)
         attrs = {}
         for name, value in s.attributes.items() if s.attributes else ():
@@ -489,6 +489,17 @@ def prepare_record(rec: RawRecord, default_annotator: str | None, source: str) -
             continue
         doc.links.append((src, dst, link.type or "", who))
     return doc, notes
+
+
+def _check_source_name(who) -> None:
+    """An annotator name as a file gives it: any text up to auth.MAX_SOURCE_NAME characters. It becomes an
+    account through auth.plan_import_accounts (the preview shows which), never as it stands."""
+    if not who:
+        raise _Reject("the file does not say who annotated it; name the annotator")
+    if not isinstance(who, str):
+        raise _Reject(f"the annotator {who!r} is not a name (text)")
+    if len(who) > auth.MAX_SOURCE_NAME:
+        raise _Reject(f"the annotator name is longer than {auth.MAX_SOURCE_NAME} characters")
 
 
 def _tuple_item(k: int, item) -> tuple[int, int, str]:
@@ -546,10 +557,7 @@ def _prepare_tuples(rec: RawRecord, doc: PreparedDocument, notes: list[str], def
     n = len(text)
     who = rec.tuple_annotator or default_annotator
     if rec.label_tuples:
-        if not who:
-            raise _Reject("the file does not say who annotated it; name the annotator")
-        if not USERNAME.match(who):
-            raise _Reject(f"annotator name {who!r} is not a valid username")
+        _check_source_name(who)
     layer = "gold" if rec.tuple_layer == "gold" else "annotator"
     fast = _clean_tuples(rec.label_tuples, text)
     if fast is not None:
@@ -665,7 +673,7 @@ def read_files(
             kind = detect_format(f, text) if fmt == "auto" else fmt
             # doccano exports one <username>.jsonl per annotator: the file name names them, unless told otherwise
             stem = PurePosixPath(f.name).stem
-            file_user = member_user or (stem if USERNAME.match(stem) else None)
+            file_user = member_user or (stem if auth.is_username(auth.normalise_username(stem)) else None)
             if kind == "txt":
                 items = list(read_txt(f.name, text))
             elif kind == "csv":
@@ -701,10 +709,6 @@ def _cycle_gc_paused(fn):
     return wrapper
 
 
-def _label_kinds(store: Store, project_id: int) -> dict[str, str]:
-    return {lab.name: lab.kind for lab in store.list_labels(project_id)}
-
-
 def _normalise_link(kinds: dict[str, str], src: PreparedSpan, dst: PreparedSpan, type_: str) -> tuple[bool, str] | None:
     """(swap, type) for a relation that fits Nisba's link rules, or None. Label Studio and doccano users often
     draw ``cue`` from the CUE to the content; Nisba stores content → cue."""
@@ -728,6 +732,7 @@ def preview_import(
     *,
     fmt: str = "auto",
     annotator: str | None = None,
+    map_annotators: dict[str, str] | None = None,
     encoding: str | None = None,
     csv_options: CsvOptions | None = None,
     skip_duplicates: bool = True,
@@ -737,35 +742,53 @@ def preview_import(
 ) -> ImportPreview:
     """Read, check and summarise an import without writing anything (admins only).
 
-    ``annotator`` names who made the spans in files that do not say (doccano per-user files take their file
-    name inside a zip). ``skip_duplicates``: texts already in the project (same ``text_sha256``) are not added
-    again; their spans join the existing document when that annotator has none there yet.
+    ``annotator`` is the account that made the spans in files that do not say (doccano per-user files take
+    their file name inside a zip). ``map_annotators`` maps annotator names in the files to accounts; names it
+    leaves out get :func:`annotator.auth.plan_import_accounts`'s default (a new account, or a prefixed one when
+    the name is someone else's), shown in ``preview.accounts``. ``skip_duplicates``: texts already in the
+    project (same ``text_sha256``) are not added again; their spans join the existing document when that
+    annotator has none there yet.
     """
     access.require_admin(store, actor)
     store.get_project(project_id)
-    if annotator is not None and not USERNAME.match(annotator):
-        raise NisbaError(f"{annotator!r} is not a valid username.")
+    chosen = dict(map_annotators or {})
+    if annotator is not None:
+        annotator = auth.check_username(annotator)
+        chosen.setdefault(annotator, annotator)
     preview = ImportPreview(project_id=project_id, skip_duplicates=skip_duplicates)
     parsed, preview.rejected = read_files(
         files, fmt=fmt, encoding=encoding, csv_options=csv_options, annotator=annotator,
         include_predictions=include_predictions, size_limit=size_limit,
     )  # fmt: skip
-    kinds = _label_kinds(store, project_id)
-    labels = {lab.name: lab for lab in store.list_labels(project_id)}
-    existing_sha = store.document_ids_by_sha(project_id)
-    annotated = store.annotated_documents(project_id)
-    users = {u.username: u for u in store.list_users()}
-    names = {u.id: u.username for u in users.values()}
-    annotated_names = {(d, names.get(u), lay) for d, u, lay in annotated}
-    by_sha: dict[str, PreparedDocument] = {}
+    # 1. every record checked and brought onto canonical text; the annotator names and their tools noted
+    prepared = _prepare_all(parsed, annotator, preview, progress)
+    # 2. each annotator name mapped to an account (the admin's choices first)
+    preview.accounts = auth.plan_import_accounts(store, preview.tools, chosen)
+    for name in sorted(set(chosen) - set(preview.tools) - {annotator}):
+        preview.warnings.append(Problem("", None, f"no annotator is called {name!r} in these files; mapping not used"))
+    # 3. labels, links and duplicates against what the project holds
+    _place_all(store, preview, prepared)
+    for d in preview.documents + preview.attach:
+        preview.spans_per_label.update(d.span_labels())
+        preview.links += len(d.links)
+    if progress:
+        progress(1.0)
+    return preview
+
+
+def _prepare_all(parsed: list[_FileRecords], annotator: str | None, preview: ImportPreview, progress) -> list:
+    """(record, prepared document) for every record that passes :func:`prepare_record`; the others and the
+    readers' problems go to ``preview.rejected`` / ``preview.warnings``; ``preview.tools`` gets each name."""
+    out = []
     total = sum(len(f.items) for f in parsed) or 1
     done = 0
     for f in parsed:
         preview.files.append({"name": f.name, "format": f.format, "records": sum(isinstance(i, RawRecord) for i in f.items)})
+        tool = TOOLS.get(f.format, "import")
         for item in f.items:
             done += 1
             if progress and done % 500 == 0:
-                progress(done / total)
+                progress(0.8 * done / total)
             if isinstance(item, Problem):
                 (preview.warnings if item.line is None else preview.rejected).append(item)
                 continue
@@ -775,81 +798,103 @@ def preview_import(
                 preview.rejected.append(Problem(item.file, item.line, str(exc)))
                 continue
             preview.warnings += [Problem(item.file, item.line, n) for n in notes]
-            # labels and attribute values the project does not have yet are added (reported here)
-            bad = None
-            for label in dict.fromkeys(doc.span_labels()):
-                if label not in labels and label not in preview.new_labels:
-                    try:
-                        validate_label({"name": label}, [])
-                    except NisbaError as exc:
-                        bad = f"label {label!r}: {exc}"
-                        break
-                    preview.new_labels.append(label)
-            for s in doc.spans:
-                allowed = labels[s.label].attributes if s.label in labels else {}
-                for name, value in s.attributes.items():
-                    if value not in allowed.get(name, []):
-                        values = preview.new_attribute_values.setdefault(s.label, {}).setdefault(name, [])
-                        if value not in values:
-                            values.append(value)
-            if bad:
-                preview.rejected.append(Problem(item.file, item.line, bad))
-                continue
-            # links: fit them to Nisba's rules (content → source, content → cue)
-            fitted = []
-            for a, b, t, who in doc.links:
-                src, dst = doc.spans[a], doc.spans[b]
-                if src.layer != dst.layer or src.annotator != dst.annotator:
-                    preview.warnings.append(
-                        Problem(item.file, item.line, f"relation {src.text!r} → {dst.text!r} crosses annotators; skipped")
-                    )
-                    continue
-                fit = _normalise_link({**kinds, **dict.fromkeys(preview.new_labels, "other")}, src, dst, t)
-                if fit is None:
-                    preview.warnings.append(
-                        Problem(
-                            item.file,
-                            item.line,
-                            f"relation {t or '(no type)'} {src.label} → {dst.label} does not fit Nisba's link types; skipped",
-                        )
-                    )
-                    continue
-                swap, t2 = fit
-                fitted.append((b, a, t2, who) if swap else (a, b, t2, who))
-            doc.links = fitted
-            # duplicates: in the project already, or earlier in this import
-            existing = existing_sha.get(doc.sha256) if skip_duplicates else None
-            earlier = by_sha.get(doc.sha256) if skip_duplicates else None
-            if existing is not None or earlier is not None:
-                target = earlier
-                where = (
-                    "earlier in this import" if earlier is not None and earlier.existing_id is None else "already in the project"
-                )
-                doc.materialize()
-                if target is None:
-                    target = PreparedDocument(**{**doc.__dict__, "spans": [], "links": [], "compact": None})
-                    target.existing_id = existing
-                    target.duplicate_of = "project"
-                    by_sha[doc.sha256] = target
-                    preview.attach.append(target)
-                preview.duplicates.append(
-                    Problem(item.file, item.line, f"same text as a document {where} ({doc.title!r}); not added again")
-                )
-                already = (
-                    {(u, lay) for d_id, u, lay in annotated_names if d_id == target.existing_id} if target.existing_id else set()
-                )
-                _merge(target, doc, already, preview, item)
-                continue
+            for who in doc.span_annotators():
+                preview.tools.setdefault(who, tool)
+            out.append((item, doc))
+    return out
+
+
+def _place_all(store: Store, preview: ImportPreview, prepared: list) -> None:
+    """Check each prepared document's labels and links against the project, and set it down as a new document
+    or, for a text already there (or earlier in this import), as spans joining that document."""
+    project_id = preview.project_id
+    labels = {lab.name: lab for lab in store.list_labels(project_id)}
+    kinds = {name: lab.kind for name, lab in labels.items()}
+    existing_sha = store.document_ids_by_sha(project_id) if preview.skip_duplicates else {}
+    layers_on = _existing_layers(store, preview)
+    by_sha: dict[str, PreparedDocument] = {}
+    for item, doc in prepared:
+        bad = _note_new_labels(doc, labels, preview)
+        if bad:
+            preview.rejected.append(Problem(item.file, item.line, bad))
+            continue
+        doc.links = _fit_links(doc, {**kinds, **dict.fromkeys(preview.new_labels, "other")}, preview, item)
+        existing = existing_sha.get(doc.sha256)
+        earlier = by_sha.get(doc.sha256) if preview.skip_duplicates else None
+        if existing is None and earlier is None:
             by_sha[doc.sha256] = doc
             preview.documents.append(doc)
-    for d in preview.documents + preview.attach:
-        preview.spans_per_label.update(d.span_labels())
-        for who in d.span_annotators():
-            preview.annotators.setdefault(who, who in users)
-        preview.links += len(d.links)
-    if progress:
-        progress(1.0)
-    return preview
+            continue
+        where = "earlier in this import" if earlier is not None and earlier.existing_id is None else "already in the project"
+        doc.materialize()
+        target = earlier
+        if target is None:
+            target = PreparedDocument(**{**doc.__dict__, "spans": [], "links": [], "compact": None})
+            target.existing_id = existing
+            target.duplicate_of = "project"
+            by_sha[doc.sha256] = target
+            preview.attach.append(target)
+        preview.duplicates.append(
+            Problem(item.file, item.line, f"same text as a document {where} ({doc.title!r}); not added again")
+        )
+        _merge(target, doc, layers_on.get(target.existing_id, set()), preview, item)
+
+
+def _existing_layers(store: Store, preview: ImportPreview) -> dict[int, set[tuple[str, str]]]:
+    """Per existing document, the (annotator name in the files, layer) pairs whose mapped account already has
+    spans there: an import adds no second copy of those layers."""
+    account_of = {m.source: m.account for m in preview.accounts.values() if not m.new}
+    ids = {u.username: u.id for u in store.list_users()}
+    sources_of: dict[int, list[str]] = {}
+    for source, account in account_of.items():
+        if account in ids:
+            sources_of.setdefault(ids[account], []).append(source)
+    out: dict[int, set[tuple[str, str]]] = {}
+    for doc_id, user_id, layer in store.annotated_documents(preview.project_id):
+        for source in sources_of.get(user_id, ()):
+            out.setdefault(doc_id, set()).add((source, layer))
+    return out
+
+
+def _note_new_labels(doc: PreparedDocument, labels: dict, preview: ImportPreview) -> str | None:
+    """Add the labels and attribute values the project lacks to the preview; the reason when a new label's
+    name fails :func:`annotator.labels.validate_label` (the settings page's checks)."""
+    for label in dict.fromkeys(doc.span_labels()):
+        if label not in labels and label not in preview.new_labels:
+            try:
+                validate_label({"name": label}, [])
+            except NisbaError as exc:
+                return f"label {label!r}: {exc}"
+            preview.new_labels.append(label)
+    for s in doc.spans:
+        allowed = labels[s.label].attributes if s.label in labels else {}
+        for name, value in s.attributes.items():
+            if value not in allowed.get(name, []):
+                values = preview.new_attribute_values.setdefault(s.label, {}).setdefault(name, [])
+                if value not in values:
+                    values.append(value)
+    return None
+
+
+def _fit_links(doc: PreparedDocument, kinds: dict[str, str], preview: ImportPreview, item: RawRecord) -> list:
+    """The document's links fitted to Nisba's rules (content → source, content → cue); the others are
+    skipped with a warning."""
+    fitted = []
+    for a, b, t, who in doc.links:
+        src, dst = doc.spans[a], doc.spans[b]
+        if src.layer != dst.layer or src.annotator != dst.annotator:
+            preview.warnings.append(
+                Problem(item.file, item.line, f"relation {src.text!r} → {dst.text!r} crosses annotators; skipped")
+            )
+            continue
+        fit = _normalise_link(kinds, src, dst, t)
+        if fit is None:
+            reason = f"relation {t or '(no type)'} {src.label} → {dst.label} does not fit Nisba's link types; skipped"
+            preview.warnings.append(Problem(item.file, item.line, reason))
+            continue
+        swap, t2 = fit
+        fitted.append((b, a, t2, who) if swap else (a, b, t2, who))
+    return fitted
 
 
 def _merge(target: PreparedDocument, doc: PreparedDocument, already: set, preview: ImportPreview, item: RawRecord) -> None:
@@ -900,43 +945,12 @@ def commit_import(
         # the project may have changed since the preview: texts added meanwhile are duplicates now
         existing_sha = store.document_ids_by_sha(pid)
         annotated = store.annotated_documents(pid)
-        labels = {lab.name: lab for lab in store.list_labels(pid)}
-        position = len(labels)
-        for name in preview.new_labels:
-            if name not in labels:
-                clean = validate_label({"name": name, "kind": "other"}, list(labels.values()))
-                clean["position"] = position
-                position += 1
-                label_id = store.insert_label(pid, clean)
-                store.record_event(user.id, "create", "label", label_id, after={**clean, "via": "import"})
-        labels = {lab.name: lab for lab in store.list_labels(pid)}
-        for label_name, attrs in preview.new_attribute_values.items():
-            lab = labels[label_name]
-            merged = {k: list(v) for k, v in lab.attributes.items()}
-            for name, values in attrs.items():
-                merged.setdefault(name, [])
-                merged[name] += [v for v in values if v not in merged[name]]
-            if merged != lab.attributes:
-                store.update_label(lab.id, attributes=merged)
-                store.record_event(
-                    user.id,
-                    "update",
-                    "label",
-                    lab.id,
-                    before={"attributes": lab.attributes},
-                    after={"attributes": merged, "via": "import"},
-                )
-        labels = {lab.name: lab for lab in store.list_labels(pid)}
-        label_ids = {name: lab.id for name, lab in labels.items()}
-        user_ids: dict[str, int] = {}
-        for username in sorted(preview.annotators):
-            u = store.user_by_username(username)
-            uid = u.id if u else store.insert_user(username, "annotator", username)
-            if u is None:
-                store.record_event(
-                    user.id, "create", "user", uid, after={"username": username, "role": "annotator", "via": "import"}
-                )
-            user_ids[username] = uid
+        # labels and accounts through their owners: the settings page's label checks, auth's account rules
+        label_ids = add_import_labels(store, user.id, pid, preview.new_labels, preview.new_attribute_values)
+        used = {who for d in preview.documents + preview.attach for who in d.span_annotators()}
+        mappings = [m for m in preview.accounts.values() if m.source in used]
+        user_ids = auth.create_import_accounts(store, user.id, mappings, preview.tools)
+        for uid in set(user_ids.values()):
             store.add_member(pid, uid)
         doc_id = store.next_ids("documents")
         span_id = store.next_ids("spans")

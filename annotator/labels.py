@@ -100,14 +100,47 @@ def save_label(store: Store, actor: User, project_id: int, label: dict, label_id
             raise InvalidLabel(f"Label {label_id} does not belong to this project.")
         clean = validate_label(label, others, label_id)
         if label_id is None:
-            clean["position"] = len(others)
-            label_id = store.insert_label(project_id, clean)
-            store.record_event(actor.id, "create", "label", label_id, after=clean)
+            label_id = _insert(store, actor.id, project_id, clean, others)
         else:
             before = next(lab for lab in others if lab.id == label_id)
             store.update_label(label_id, **clean)
             store.record_event(actor.id, "update", "label", label_id, before=before.__dict__, after=clean)
     return label_id
+
+
+def _insert(store: Store, actor_id: int, project_id: int, clean: dict, others: list[Label], via: str = "") -> int:
+    """Insert a checked label after ``others`` and audit it (inside the caller's transaction)."""
+    clean = {**clean, "position": len(others)}
+    label_id = store.insert_label(project_id, clean)
+    store.record_event(actor_id, "create", "label", label_id, after={**clean, **({"via": via} if via else {})})
+    return label_id
+
+
+def add_import_labels(
+    store: Store, actor_id: int, project_id: int, names: list[str], values: dict[str, dict[str, list[str]]]
+) -> dict[str, int]:
+    """For an import, inside its transaction (the caller checked the admin): create the labels ``names`` the
+    project lacks (kind other, the settings page's checks through :func:`validate_label`) and add attribute
+    ``values`` (label -> attribute -> values) the scheme lacks. Returns every label's id by name."""
+    others = store.list_labels(project_id)
+    for name in names:
+        if name not in {lab.name for lab in others}:
+            _insert(store, actor_id, project_id, validate_label({"name": name, "kind": "other"}, others), others, "import")
+            others = store.list_labels(project_id)
+    by_name = {lab.name: lab for lab in others}
+    for label_name, attrs in values.items():
+        lab = by_name[label_name]
+        merged = {k: list(v) for k, v in lab.attributes.items()}
+        for name, vals in attrs.items():
+            merged.setdefault(name, [])
+            merged[name] += [v for v in vals if v not in merged[name]]
+        if merged != lab.attributes:
+            store.update_label(lab.id, attributes=merged)
+            store.record_event(
+                actor_id, "update", "label", lab.id,
+                before={"attributes": lab.attributes}, after={"attributes": merged, "via": "import"},
+            )  # fmt: skip
+    return {name: lab.id for name, lab in by_name.items()}
 
 
 def delete_label(store: Store, actor: User, label_id: int) -> None:

@@ -14,6 +14,7 @@ class User:
     role: str = "annotator"
     display_name: str = ""
     active: bool = True
+    origin: str = ""  # "" made by an admin or the console; "import:<tool>" made by an import
 
     @property
     def name(self) -> str:

@@ -290,3 +290,11 @@ def m_suggestion_cues_and_dismissals(db: Database) -> None:
             PRIMARY KEY (document_id, user_id, layer, key)
         )"""
     )
+
+
+@migrations()
+def m_users_origin(db: Database) -> None:
+    """Where an account came from (issue 9): '' for accounts an admin or the console made, ``import:<tool>``
+    (``import:doccano``, ``import:labelstudio`` …) for accounts an import created. An imported annotator name
+    reuses an account only when it came from the same tool; otherwise it gets a prefixed account of its own."""
+    db.execute("ALTER TABLE users ADD COLUMN origin TEXT NOT NULL DEFAULT ''")

@@ -66,7 +66,10 @@ def _span(row) -> Span:
 
 
 def _user(r: dict) -> User:
-    return User(id=r["id"], username=r["username"], role=r["role"], display_name=r["display_name"], active=bool(r["active"]))
+    return User(
+        id=r["id"], username=r["username"], role=r["role"], display_name=r["display_name"], active=bool(r["active"]),
+        origin=r["origin"],
+    )  # fmt: skip
 
 
 def _label(r: dict) -> Label:
@@ -280,10 +283,14 @@ class Store:
     def update_project_settings(self, project_id: int, settings: dict) -> None:
         self.db.conn.execute("UPDATE projects SET settings = ? WHERE id = ?", (_dumps(settings), project_id))
 
-    def insert_user(self, username: str, role: str, display_name: str = "", password_hash: str | None = None) -> int:
+    def insert_user(
+        self, username: str, role: str, display_name: str = "", password_hash: str | None = None, origin: str = ""
+    ) -> int:
+        """Insert an account (the caller checked the name with ``auth.check_username``); returns its id."""
         cur = self.db.conn.execute(
-            "INSERT INTO users (username, display_name, role, password_hash, active, created_at) VALUES (?, ?, ?, ?, 1, ?)",
-            (username, display_name, role, password_hash, now()),
+            "INSERT INTO users (username, display_name, role, password_hash, active, created_at, origin)"
+            " VALUES (?, ?, ?, ?, 1, ?, ?)",
+            (username, display_name, role, password_hash, now(), origin),
         )
         return cur.lastrowid
 

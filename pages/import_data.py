@@ -5,6 +5,7 @@ import streamlit as st
 
 from annotator import importing
 from annotator.errors import NisbaError
+from annotator.ui.import_accounts import account_mapping_editor
 from annotator.ui.session import current_user, get_store
 from annotator.ui.widgets import admin_project_picker, md_literal
 
@@ -55,16 +56,27 @@ if csv_files:
             text_column=text_col, title_column=title_col, id_column=id_col, metadata_columns=meta_cols
         )
 
-if st.button("Preview", key="import_preview_button", disabled=not files, type="primary"):
+
+def run_preview(mapping: dict[str, str]) -> bool:
+    """Preview the uploads with the admin's annotator mapping; the core checks and maps, nothing is written."""
     bar = st.progress(0.0, text="Reading files…")
     try:
         st.session_state["import_preview"] = importing.preview_import(
             store, user, project.id, files, fmt=fmt, annotator=annotator, encoding=encoding, csv_options=csv_options,
-            skip_duplicates=skip_duplicates, progress=lambda f: bar.progress(min(1.0, f), text="Checking…"),
+            skip_duplicates=skip_duplicates, map_annotators=mapping,
+            progress=lambda f: bar.progress(min(1.0, f), text="Checking…"),
         )  # fmt: skip
     except NisbaError as exc:
         st.error(md_literal(str(exc)))
-    bar.empty()
+        return False
+    finally:
+        bar.empty()
+    st.session_state["import_mapping"] = mapping
+    return True
+
+
+if st.button("Preview", key="import_preview_button", disabled=not files, type="primary"):
+    run_preview({})
 
 preview = st.session_state.get("import_preview")
 if preview is not None and preview.project_id == project.id:
@@ -81,6 +93,10 @@ if preview is not None and preview.project_id == project.id:
             hide_index=True,
             key="import_labels",
         )
+    if (mapping := account_mapping_editor(preview, st.session_state.get("import_mapping", {}))) is not None:
+        if run_preview(mapping):
+            st.session_state.pop("import_accounts", None)  # the table is redrawn from the new mapping
+            st.rerun()
     if summary["new_users"] or summary["new_labels"]:
         st.info(md_literal(
             f"New annotator accounts: {', '.join(summary['new_users']) or 'none'}. New labels: {', '.join(summary['new_labels']) or 'none'}."

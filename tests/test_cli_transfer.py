@@ -83,7 +83,7 @@ def test_export_formats_and_filters(demo, tmp_path, capsys):
     zf = zipfile.ZipFile(out)
     assert json.loads(zf.read("metadata.json"))["counts"]["spans"] == 7
     assert main(["export", "--db", demo.path, "--project", "Peers", "--format", "conll", "--out", str(tmp_path / "conll")]) == 0
-    assert (tmp_path / "conll" / "conll" / "annotator-admin.conll").exists()
+    assert (tmp_path / "conll" / "conll" / "annotator-doccano.admin.conll").exists()
     assert (
         main(["export", "--db", demo.path, "--project", "Peers", "--format", "audit", "--out", str(tmp_path / "audit.zip")]) == 0
     )

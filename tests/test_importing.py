@@ -107,7 +107,10 @@ def test_labelstudio_snapshot_brings_predictions(demo, admin, project):
     model = [s for _d, s in spans if s.origin.get("source") == "labelstudio-prediction"]
     assert len(model) == 6 and {s.origin["model_version"] for s in model} == {"attrib-rules-v0.3"}
     users = {demo.get_user(s.annotator_id).username for _d, s in spans}
-    assert users == {"annotator1@example.com", "annotator2@example.com", "model:attrib-rules-v0.3"}
+    # Label Studio names become valid accounts; the name as the file gives it stays as the display name
+    assert users == {"annotator1-example.com", "annotator2-example.com", "model-attrib-rules-v0.3"}
+    assert demo.user_by_username("annotator1-example.com").display_name == "annotator1@example.com"
+    assert preview.summary()["annotators"]["model:attrib-rules-v0.3"] == "model-attrib-rules-v0.3"
     for name in users:
         assert demo.is_member(project.id, demo.user_by_username(name).id)
 
@@ -143,7 +146,7 @@ def test_doccano_and_labelstudio_agree(demo, admin):
             if demo.get_user(s.annotator_id).username in names
         )
 
-    assert keyed(ls.id, {"labelstudio-user-1"}) == keyed(dc.id, {"admin"})
+    assert keyed(ls.id, {"labelstudio-user-1"}) == keyed(dc.id, {"doccano.admin"})
     assert keyed(ls.id, {"labelstudio-user-2"}) == keyed(dc.id, {"annotator2"})
 
 
@@ -152,7 +155,12 @@ def test_doccano_zip_per_user_files(demo, admin, project):
     spans = _spans(demo, project.id)
     assert len(spans) == 55 and len(_links(demo, project.id)) == 22
     assert len(demo.list_documents(project.id)) == 14
-    assert Counter(demo.get_user(s.annotator_id).username for _d, s in spans) == {"admin": 48, "annotator2": 7}
+    # doccano's admin.jsonl is doccano's admin, not Nisba's: a prefixed account of its own, never merged
+    assert Counter(demo.get_user(s.annotator_id).username for _d, s in spans) == {"doccano.admin": 48, "annotator2": 7}
+    assert preview.accounts["admin"].new and "someone else" in preview.accounts["admin"].reason
+    assert not demo.query("SELECT 1 FROM spans WHERE annotator_id = ?", [admin.id])
+    account = demo.user_by_username("doccano.admin")
+    assert (account.role, account.origin, account.display_name) == ("annotator", "import:doccano", "admin")
 
 
 @pytest.mark.parametrize(
@@ -216,7 +224,9 @@ def test_round_trip(demo, admin, project, fmt, member):
     export_zip(demo, admin, project.id, fmt, buf)
     data = zipfile.ZipFile(io.BytesIO(buf.getvalue())).read(member)
     again = create_project(demo, admin, f"again {fmt}")
-    preview, _ = import_files(demo, admin, again.id, [ImportFile(member, data)])
+    # the same people: the admin maps each exported name back onto its account
+    names = {demo.get_user(s.annotator_id).username for _d, s in _spans(demo, project.id)}
+    preview, _ = import_files(demo, admin, again.id, [ImportFile(member, data)], map_annotators={n: n for n in names})
     assert not preview.rejected
     assert _snapshot(demo, again.id) == _snapshot(demo, project.id)
     assert len(demo.list_documents(again.id)) == 14

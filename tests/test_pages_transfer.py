@@ -96,3 +96,46 @@ def test_pages_refuse_non_admins(db):
         at = page(db, file, "amal")
         assert not at.exception
         assert "Only admins" in at.error[0].value
+
+
+def test_import_preview_shows_the_annotator_mapping_and_the_admin_changes_it(db):
+    from annotator.ui.import_accounts import ACCOUNT, SOURCE
+
+    at = page(db, "import_data.py", "admin")
+    data = (PEER / "doccano-1.8.export.zip").read_bytes()
+    at.file_uploader(key="import_files").set_value(("doccano-1.8.export.zip", data, "application/zip"))
+    at.run()
+    at.button(key="import_preview_button").click().run()
+    assert not at.exception, at.exception
+    table = at.data_editor(key="import_accounts").value
+    mapping = dict(zip(table[SOURCE], table[ACCOUNT], strict=True))
+    assert mapping == {"admin": "doccano.admin", "annotator2": "annotator2"}  # doccano's admin is not Nisba's
+    # the admin puts doccano's admin on a new account of their choosing, then imports
+    row = list(table[SOURCE]).index("admin")
+    at.session_state["import_accounts"] = {"edited_rows": {row: {ACCOUNT: "doccano-boss"}}, "added_rows": [], "deleted_rows": []}
+    at.button(key="import_apply_mapping").click().run()
+    assert not at.exception, at.exception
+    table = at.data_editor(key="import_accounts").value
+    assert dict(zip(table[SOURCE], table[ACCOUNT], strict=True))["admin"] == "doccano-boss"
+    at.button(key="import_confirm").click().run()
+    assert not at.exception, at.exception
+    owners = db.query(
+        "SELECT u.username, count(*) AS n FROM spans s JOIN users u ON u.id = s.annotator_id"
+        " JOIN documents d ON d.id = s.document_id WHERE d.project_id = ? GROUP BY u.username",
+        [_project(db).id],
+    )
+    assert {r["username"]: r["n"] for r in owners} == {"doccano-boss": 48, "annotator2": 7}
+
+
+def test_import_mapping_to_an_invalid_account_is_refused_on_the_page(db):
+    from annotator.ui.import_accounts import ACCOUNT
+
+    at = page(db, "import_data.py", "admin")
+    data = (PEER / "doccano-1.8.export.zip").read_bytes()
+    at.file_uploader(key="import_files").set_value(("doccano-1.8.export.zip", data, "application/zip"))
+    at.run()
+    at.button(key="import_preview_button").click().run()
+    at.session_state["import_accounts"] = {"edited_rows": {0: {ACCOUNT: "Omar@Desk"}}, "added_rows": [], "deleted_rows": []}
+    at.button(key="import_apply_mapping").click().run()
+    assert not at.exception, at.exception
+    assert at.error and "Omar@Desk" in at.error[0].value.replace("\\", "")
