@@ -24,6 +24,8 @@ from annotator.demo import DEMO_PASSWORDS, ensure_demo
 from annotator.projects import add_document, add_member, create_project
 from annotator.store import Store
 
+from .long_document import add_long_document
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -67,6 +69,7 @@ def prepare_db(path: Path, tricky: dict[str, dict]) -> dict[str, int]:
     add_member(store, admin, project.id, amal.id)
     for case_id in TRICKY_IDS:
         ids[case_id] = add_document(store, admin, project.id, case_id, tricky[case_id]["text"], source="tricky").id
+    ids["long"] = add_long_document(store, admin, project.id, amal)  # 100,000 characters, 5,000 of amal's spans
     store.close()
     return ids
 

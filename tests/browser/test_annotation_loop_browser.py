@@ -1,0 +1,149 @@
+"""The delta protocol in real Chromium: a key right after mouse-up, two tabs of one user, a browser that missed
+a change, and a long document whose highlights must equal the database after many tags and deletes."""
+
+from __future__ import annotations
+
+import pytest
+
+from annotator.store import Store
+from annotator.text import Boundaries
+
+from .article_dom import article, cluster_rect, fonts_settled, highlight, select_offsets
+from .conftest import open_app
+from .test_annotate_browser import doc_text, spans_of, wait_for_span
+
+pytestmark = pytest.mark.browser
+
+_STATE = "(box) => box.getRootNode().__nisba"
+
+
+def settled(page) -> None:
+    """Wait until every action of this page was acknowledged."""
+    page.wait_for_function(
+        "(box) => box.dataset.pending === '0' || box.dataset.pending === undefined", arg=article(page).element_handle()
+    )
+
+
+def test_a_key_pressed_right_after_mouse_up_saves_the_dragged_words(page, base_url, app_db, doc_ids):
+    doc_id = doc_ids["demo"]
+    text = doc_text(app_db, doc_id)
+    open_app(page, base_url, doc=doc_id)
+    fonts_settled(page)
+    word = "الخارجية"
+    start = text.index(word)
+    first, last = cluster_rect(page, text, start), cluster_rect(page, text, start + len(word) - 1)
+    y = (first["top"] + first["bottom"]) / 2
+    page.mouse.move(first["right"] - 1, y)
+    page.mouse.down()
+    page.mouse.move(last["left"] + 1, y, steps=8)
+    page.mouse.up()
+    page.keyboard.press("u")  # no wait: the selection made no round trip, so nothing is in the way
+    span = wait_for_span(app_db, doc_id, "CUE", word)
+    assert (span.start_offset, span.end_offset) == (start, start + len(word))
+    highlight(page, span.id).first.wait_for()
+
+
+def test_two_tabs_of_one_user_stay_consistent(browser, base_url, app_db, doc_ids):
+    doc_id = doc_ids["harakat-tatweel"]
+    text = doc_text(app_db, doc_id)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ar")
+    try:
+        one, two = context.new_page(), context.new_page()
+        open_app(one, base_url, doc=doc_id)
+        open_app(two, base_url, doc=doc_id)
+        words = [w for w in text.split() if len(w) > 3]
+        a = text.index(words[0])
+        select_offsets(one, a, a + len(words[0]))
+        one.keyboard.press("c")
+        made_in_one = wait_for_span(app_db, doc_id, "CLAIM", words[0])
+        # the second tab learns of it with its own next action (no server push in Streamlit)
+        b = text.index(words[-1])
+        select_offsets(two, b, b + len(words[-1]))
+        two.keyboard.press("s")
+        made_in_two = wait_for_span(app_db, doc_id, "SOURCE", words[-1])
+        highlight(two, made_in_one.id).first.wait_for()
+        highlight(two, made_in_two.id).first.wait_for()
+        # and the first tab learns of the second's on its next action
+        c = text.index(words[1])
+        select_offsets(one, c, c + len(words[1]))
+        one.keyboard.press("q")
+        made_again = wait_for_span(app_db, doc_id, "QUOTE", words[1])
+        highlight(one, made_in_two.id).first.wait_for()
+        highlight(one, made_again.id).first.wait_for()
+        # undo is the user's, whichever tab: Ctrl+Z in the second tab takes back the first tab's last tag
+        two.keyboard.press("Control+z")
+        highlight(two, made_in_one.id).first.wait_for()
+        settled(two)
+        assert made_again.id not in {s.id for s in spans_of(app_db, doc_id)}
+        assert highlight(two, made_again.id).count() == 0
+    finally:
+        context.close()
+
+
+def test_a_browser_that_missed_a_change_gets_the_whole_state(page, base_url, app_db, doc_ids):
+    doc_id = doc_ids["emoji"]
+    text = doc_text(app_db, doc_id)
+    open_app(page, base_url, doc=doc_id)
+    box = article(page).element_handle()
+    # make the browser believe it is behind (as when Streamlit replaced a delta before sending it)
+    page.evaluate(f"(box) => {{ const S = ({_STATE})(box); S.rev = -5; }}", box)
+    store = Store(app_db, migrate_schema=False)
+    try:
+        amal = store.user_by_username("amal")
+        from annotator.annotations import add_span
+
+        i = text.index("المنشور") if "المنشور" in text else text.index(text.split()[1])
+        word_end = i + len(text[i:].split()[0])
+        other = add_span(store, amal, doc_id, "QUOTE", i, word_end)  # written elsewhere
+    finally:
+        store.close()
+    page.keyboard.press("Control+z")  # any action; the reply is a delta the browser cannot apply -> full state
+    highlight(page, other.id).first.wait_for(state="detached")  # the undo removed it, drawn from the full state
+    settled(page)
+    assert page.evaluate(f"(box) => ({_STATE})(box).rev", box) >= 0  # it asked for and got the whole state
+    drawn = page.evaluate("(box) => [...box.querySelectorAll('mark[data-span-id]')].map((m) => m.dataset.spanId)", box)
+    assert sorted({int(i) for i in drawn}) == sorted(s.id for s in spans_of(app_db, doc_id) if s.annotator_id == amal.id)
+
+
+def test_long_document_highlights_equal_the_database_after_20_tags_and_10_deletes(page, base_url, app_db, doc_ids):
+    doc_id = doc_ids["long"]
+    text = doc_text(app_db, doc_id)
+    open_app(page, base_url, doc=doc_id)
+    page.wait_for_selector('[data-nisba="article"][data-ready="1"]', timeout=30_000)
+    box = article(page).element_handle()
+    words = [w for w in Boundaries(text).words if w[1] - w[0] >= 3]
+    picks = words[:: max(1, len(words) // 25)][:20]
+    before = {sp.id for sp in spans_of(app_db, doc_id)}
+    for n, (s, e) in enumerate(picks):
+        select_offsets(page, s, e)
+        page.keyboard.press("cqsu"[n % 4])
+    settled(page)
+    store = Store(app_db, migrate_schema=False)
+    try:
+        amal = store.user_by_username("amal")
+        mine = [sp for sp in store.list_spans(doc_id) if sp.annotator_id == amal.id]
+    finally:
+        store.close()
+    made = [sp for sp in mine if sp.id not in before]
+    assert sorted((sp.start_offset, sp.end_offset) for sp in made) == sorted(picks)
+    for sp in made[:10]:
+        page.evaluate('([box, id]) => box.querySelector(`mark[data-span-id="${id}"]`).click()', [box, sp.id])
+        page.wait_for_function(f"(box) => box.dataset.selected === '{sp.id}'", arg=box)
+        page.keyboard.press("Delete")
+        settled(page)
+    left = {sp.id for sp in spans_of(app_db, doc_id) if sp.annotator_id == amal.id}
+    assert len(left) == len(mine) - 10
+    drawn = page.evaluate(
+        "(box) => { const S = box.getRootNode().__nisba; return [[...S.spans.keys()].filter((k) => typeof k === 'number'), "
+        "Number(box.dataset.count)]; }",
+        box,
+    )
+    assert set(drawn[0]) == left and drawn[1] == len(left)
+    # every drawn piece of every span spells its text
+    bad = page.evaluate(
+        """(box) => { const S = box.getRootNode().__nisba; let bad = 0;
+        for (const m of box.querySelectorAll('mark.piece')) { const a = +m.dataset.start, b = +m.dataset.end;
+          if (m.textContent !== S.cps.slice(a, b).join('')) bad++; } return bad; }""",
+        box,
+    )
+    assert bad == 0
