@@ -84,3 +84,16 @@ def test_score_counts_exact_overlap_and_links():
     assert rows[("SOURCE", "exact")]["f1"] == 0 and rows[("SOURCE", "overlap")]["f1"] == 1
     assert rows[("QUOTE", "exact")]["precision"] == 0 and rows[("QUOTE", "exact")]["gold"] == 0
     assert rows[("LINK", "exact")]["f1"] == 0.5 and rows[("LINK", "overlap")]["f1"] == 1
+
+
+def test_probe_set_reaches_the_targets_and_the_demo_article_is_close(capsys):
+    """Paragraphs the rules were not written on at first (see attribution-probe.README.md) reach the targets; on
+    the one demo article (10 sources: one miss is 0.947) every figure is at least 0.9."""
+    for name, floor in (("attribution-probe.ar.jsonl", TARGETS), ("demo-reference.ar.jsonl", None)):
+        code, out, _err = run(capsys, "suggest", "evaluate", "--gold", str(FIXTURES / name), "--csv")
+        assert code == 0
+        for r in csv.DictReader(io.StringIO(out)):
+            if floor is None and int(r["gold"]):
+                assert float(r["f1"]) >= 0.9, (name, r)
+            elif floor and (r["label"], r["match"]) in floor:
+                assert float(r["f1"]) >= floor[(r["label"], r["match"])], (name, r)

@@ -88,12 +88,14 @@ def surface_forms(cue: Cue) -> set[tuple[str, str]]:
     words = _folded(cue.form).split(" ")
     head, rest = words[0], words[1:]
     heads = {head}
-    if cue.kind == "verb" and head[-1] not in _WEAK_FINAL and head[0] not in "يت":
+    # the lemma's own form is the past tense (قال، تابع، توقع): regular endings apply unless it ends weak (نفى، رأى)
+    is_past = cue.form == cue.lemma
+    if cue.kind == "verb" and is_past and head[-1] not in _WEAK_FINAL:
         heads |= {head + ending for ending in PAST_ENDINGS}
     out = set()
     for h in heads:
         prefixes = list(CONJUNCTIONS)
-        if cue.kind == "verb" and h[0] in "يت":
+        if cue.kind == "verb" and not is_past and h[0] in "يت":  # a present tense: ليؤكد
             prefixes += ["ل", "ول"]
         for p in prefixes:
             out.add((" ".join([p + h, *rest]), p))

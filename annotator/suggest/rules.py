@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from annotator.suggest import words as W
 from annotator.suggest.lexicon import Cue, Lexicon
 from annotator.suggest.tokens import CLAUSE_MARKS, Tokens, quote_inside, tokenize
-from annotator.text import boundaries
+from annotator.text import boundaries, fold
 
 MAX_SOURCE_WORDS = 12  # longest source in the dev set: 8 words (رئيس قسم الأنف والأذن والحنجرة الدكتور جاد معلوف)
 MAX_CUE_TO_CONTENT = 30  # tokens between a cue and its أن (a source, a comma-delimited relay, an occasion)
@@ -89,6 +89,8 @@ class RuleEngine:
         self.found = self._find_cues()
         self.cue_at = {f.i: f for f in self.found}
         self.contents: list[tuple[Found, Content]] = []
+        # a verb whose clause goes on into «قائلا:» hands its subject to the participle (علق الوزير قائلا: «…»)
+        self.inherited: dict[int, tuple[int, int]] = {}
 
     # ---- cue lookup ---------------------------------------------------------------------------------
 
@@ -152,7 +154,7 @@ class RuleEngine:
         src: tuple[int, int] | None = None
         k = f.j
         if f.cue.kind in ("verb", "phrase"):
-            end = self._source_after(f.j)
+            end = self._source_after(f.j, governed=W.VERB_PREPOSITIONS.get(fold(f.cue.lemma).text, ""))
             if end > f.j and t.form[f.j] not in W.PRONOUNS:
                 src = (f.j, end)
             k = end
@@ -160,10 +162,13 @@ class RuleEngine:
                 quoted = self._quoted_source(f.j)
                 if quoted:
                     src, k = quoted[0], quoted[1]
+        if f.cue.kind == "participle":
+            src = self.inherited.get(f.i)
         content = self._content_after(k)
         if content is None:
             content = self._content_before(f)
             if content is None:
+                self._hand_on_source(k, src)
                 return
         if src is None and f.cue.kind == "verb":
             src = self._source_before(f)
@@ -173,6 +178,19 @@ class RuleEngine:
             d.link(content.keys, "attributed_to", self._add_source(src))
         self.contents.append((f, content))
 
+    def _hand_on_source(self, k: int, src) -> None:
+        """A verb cue with no content of its own whose clause runs, without punctuation, into a participle cue:
+        the verb's subject speaks through the participle."""
+        t = self.t
+        for m in range(k, min(len(t), k + MAX_CUE_TO_CONTENT)):
+            if t.kind[m] != "w":
+                return
+            hit = self.cue_at.get(m)
+            if hit is not None:
+                if hit.cue.kind == "participle" and src is not None:
+                    self.inherited[m] = src
+                return
+
     def _add_source(self, src) -> str | None:
         t = self.t
         if isinstance(src, tuple) and len(src) == 3:  # a quoted name: the words inside the marks
@@ -181,8 +199,9 @@ class RuleEngine:
 
     # ---- sources --------------------------------------------------------------------------------------
 
-    def _source_after(self, k: int, *, limit: int = MAX_SOURCE_WORDS) -> int:
-        """Index after the source noun phrase starting at token ``k`` (``k`` itself when there is none)."""
+    def _source_after(self, k: int, *, limit: int = MAX_SOURCE_WORDS, governed: str = "") -> int:
+        """Index after the source noun phrase starting at token ``k`` (``k`` itself when there is none);
+        ``governed`` is the preposition the cue itself governs (علق على), which ends the source."""
         t, n = self.t, len(self.t)
         m = k
         while m < n and m - k < limit:
@@ -192,7 +211,7 @@ class RuleEngine:
                     m += 1
                     continue
                 break
-            if form in W.SOURCE_STOPS or form in W.COMPLEMENTIZERS_WITH_PRONOUN or m in self.cue_at:
+            if form in W.SOURCE_STOPS or form in W.COMPLEMENTIZERS_WITH_PRONOUN or m in self.cue_at or form == governed:
                 break
             nxt = t.form[m + 1] if m + 1 < n and t.kind[m + 1] == "w" else ""
             if form in W.GOVERNED_PREPOSITIONS and (nxt in W.COMPLEMENTIZERS or nxt in W.COMPLEMENTIZERS_WITH_PRONOUN):
@@ -205,6 +224,22 @@ class RuleEngine:
         if m - k >= limit:
             return k
         return m
+
+    def _object_after(self, k: int) -> int:
+        """Index after the object of بحسب / وفقا لـ: it runs to the comma, the full stop, فإن or a quotation
+        mark (a relative clause or a date belongs to it: وفقا لإحصاءات نشرت أمس،)."""
+        t, n = self.t, len(self.t)
+        m = k
+        while m < n and m - k < MAX_SOURCE_WORDS:
+            if t.kind[m] != "w":
+                if t.kind[m] == "p" and t.form[m] in "-/&":
+                    m += 1
+                    continue
+                break
+            if t.form[m] in W.COMPLEMENTIZERS or t.form[m] in W.COMPLEMENTIZERS_WITH_PRONOUN or m in self.cue_at:
+                break
+            m += 1
+        return k if m - k >= MAX_SOURCE_WORDS else m
 
     @staticmethod
     def _strip_l(form: str) -> str:
@@ -338,7 +373,11 @@ class RuleEngine:
                         close -= 1
                 last, e = close, close + 1
                 continue
-            if t.kind[e] == "p" and t.form[e] in CLAUSE_MARKS and self._cue_starts_within(e + 1, CLAUSE_CUE_REACH + 1):
+            if (
+                t.kind[e] == "p"
+                and t.form[e] in CLAUSE_MARKS
+                and (self._cue_starts_within(e + 1, CLAUSE_CUE_REACH + 1) or self._speaker_goes_on(e + 1))
+            ):
                 break
             last, e = e, e + 1
         while last is not None and last >= s and t.kind[last] == "p" and t.form[last] in CLAUSE_MARKS:
@@ -352,6 +391,17 @@ class RuleEngine:
                 if inside:
                     keys.append(self.draft.add("QUOTE", inside[0], inside[1], {"form": "partial"}))
         return Content([k for k in keys if k], s, last)
+
+    def _speaker_goes_on(self, k: int) -> bool:
+        """«، غير أنه استبعد …»، «، لكنها …»: a contrast whose subject is a pronoun goes on about the speaker,
+        not inside what they said."""
+        t = self.t
+        if k >= len(t) or t.kind[k] != "w":
+            return False
+        if t.form[k] in W.BUT_WITH_PRONOUN:
+            return True
+        nxt = t.form[k + 1] if k + 1 < len(t) else ""
+        return t.form[k] in W.EXCEPTIVE and nxt in W.COMPLEMENTIZERS_WITH_PRONOUN
 
     def _is_speech(self, opener: int) -> bool:
         """Marks inside a claim hold the speaker's words unless they hold one word or follow a naming noun."""
@@ -374,7 +424,7 @@ class RuleEngine:
         k = f.j
         if k < n and t.form[k] == "ل":  # وفقا لـ Trade Flows: the detached لـ belongs to no span
             k += 1
-        end = self._source_after(k)
+        end = self._object_after(k)
         if end == k:
             return
         head = self._strip_l(t.form[k]) if t.form[k].startswith("ل") else t.form[k]

@@ -59,3 +59,7 @@ NAMING_NOUNS = _folded(
 )
 # The words for a term, which name what follows in marks even with the article (المصطلح "…").
 TERM_NOUNS = _folded("مصطلح كلمة عبارة شعار اسم لقب وصف عنوان تسمية")
+# The preposition a verb cue governs before its topic (علق الوزير على القرار قائلا): it ends the source. By lemma.
+VERB_PREPOSITIONS = {fold(lemma).text: fold(prep).text for lemma, prep in [("علق", "على"), ("تحدث", "عن")]}
+# «لكن» with a pronoun attached: the speaker goes on (…، لكنه حذر …), the claim has ended.
+BUT_WITH_PRONOUN = _folded("لكنه لكنها لكنهم لكنهما ولكنه ولكنها ولكنهم")
