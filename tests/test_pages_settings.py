@@ -88,3 +88,36 @@ def test_empty_or_nul_article_is_refused_with_a_message(db_env):
 def test_annotator_has_no_project_creation(db_env):
     at = _settings(db_env, "amal")
     assert not any(e.label == "New project" for e in at.expander)
+
+
+def test_admin_adds_a_cue_form_sees_where_it_fires_and_a_bad_line_is_refused(db_env):
+    store = db_env
+    users = {u.username: u for u in store.list_users()}
+    from annotator.projects import add_document
+
+    add_document(store, users["admin"], 1, "خبر", "وأفصح المدير العام أن الشركة ستندمج قريبا.")
+    at = _settings(store, "admin")
+    assert any("shipped lexicon serves alone" in i.value for i in at.info)
+    at.text_area(key="settings_cues_tsv").set_value("أفصح\tأفصح\tverb\nأدلى أدلى verb")
+    at.button(key="FormSubmitter:settings_cues-Add cue forms").click().run()
+    assert not at.exception
+    assert at.error[0].value == md_literal("Lexicon line 2: expected 3 tab-separated cells (form, lemma, kind), got 1.")
+    assert store.list_suggestion_cues(1) == []
+    at.text_area(key="settings_cues_tsv").set_value("أفصح\tأفصح\tverb\n")
+    at.button(key="FormSubmitter:settings_cues-Add cue forms").click().run()
+    assert not at.exception and not at.error
+    assert [r["form"] for r in store.list_suggestion_cues(1)] == ["أفصح"]
+    hits = next(d.value for d in at.dataframe if "cue" in d.value.columns)
+    assert list(hits["cue"]) == ["وأفصح"] and list(hits["document"]) == ["خبر"]
+    at.button(key="settings_cue_remove").click().run()
+    assert store.list_suggestion_cues(1) == []
+
+
+def test_annotator_reads_the_cue_forms_but_cannot_add(db_env):
+    from annotator import suggestions
+
+    suggestions.add_project_cues(db_env, db_env.user_by_username("admin"), 1, "أفصح\tأفصح\tverb\n")
+    at = _settings(db_env, "amal")
+    assert not at.exception
+    assert [list(d.value["form"]) for d in at.dataframe if "form" in d.value.columns] == [["أفصح"]]
+    assert not any(t.key == "settings_cues_tsv" for t in at.text_area)
