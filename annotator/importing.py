@@ -18,14 +18,10 @@ from __future__ import annotations
 import functools
 import gc
 import json
-import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-
-import regex
 
 from annotator import access, auth
 from annotator.errors import InvalidText, NisbaError
@@ -42,7 +38,15 @@ from annotator.formats.records import FileRejected, Problem, RawRecord
 from annotator.labels import LINK_TYPES, add_import_labels, validate_label
 from annotator.models import User
 from annotator.store import Store, now
-from annotator.text import CanonicalText, canonicalize, codepoint_to_utf16, text_sha256, utf16_to_codepoint
+from annotator.text import (
+    canonicalize,
+    codepoint_to_utf16,
+    is_grapheme_boundary,
+    on_grapheme_boundaries,
+    text_sha256,
+    utf16_to_codepoint,
+    word_edges,
+)
 
 FORMATS = ("auto", *READER_FORMATS)
 MAX_JSON_DEPTH = 32
@@ -165,102 +169,12 @@ class ImportResult:
     summary: dict
 
 
-# ---- canonical text and offsets ------------------------------------------------------------------------------
-
-# Characters canonicalize() changes or refuses. Text without them (and already NFC) is its own canonical form,
-# so the character-by-character walk can be skipped: same result, much faster on large imports.
-_NEEDS_WORK = re.compile("[\x00-\x08\x0b-\x1f\x7f\r\u200b\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
+# ---- offsets ---------------------------------------------------------------------------------------------------
 
 
 def _has_astral(text: str) -> bool:
     """Characters outside the BMP, where UTF-16 units and code points part ways (an encode is faster than a scan)."""
     return len(text.encode("utf-16-le", "surrogatepass")) != 2 * len(text)
-
-
-class _Identity:
-    def __getitem__(self, i: int) -> int:
-        return i
-
-
-def canonical(raw: str) -> CanonicalText:
-    """:func:`annotator.text.canonicalize`, with a shortcut for text it would leave unchanged."""
-    # Every character canonicalize() changes or refuses is unprintable (controls, format characters such as
-    # the bidi marks, surrogates), so printable text (newlines aside) needs no regex scan: ~5x cheaper.
-    probe = raw.replace("\n", " ") if "\n" in raw else raw
-    if (probe.isprintable() or not _NEEDS_WORK.search(raw)) and unicodedata.is_normalized("NFC", raw):
-        return CanonicalText(text=raw, raw=raw, to_canonical=_Identity())  # type: ignore[arg-type]
-    return canonicalize(raw)
-
-
-_GRAPHEME = regex.compile(r"\X")
-
-
-# Characters that join the one before them (GB9, GB9a): an offset just before one is not a boundary
-# (unless a control character such as a newline precedes it).
-_JOINS = regex.compile(r"[\p{GCB=Extend}\p{GCB=SpacingMark}\p{GCB=ZWJ}]")
-# Characters under the rarer rules (prepend, regional-indicator pairs, Hangul syllables, emoji ZWJ sequences,
-# Indic conjuncts, CR LF): offsets next to them are checked with \X over a window.
-_RARE = regex.compile(
-    r"[\p{GCB=Prepend}\p{GCB=Regional_Indicator}\p{GCB=L}\p{GCB=V}\p{GCB=T}\p{GCB=LV}\p{GCB=LVT}"
-    r"\p{Extended_Pictographic}\p{ccc=9}\r\u0900-\u0dff\u1000-\u109f\u1780-\u17ff\u1a20-\u1aaf\U00011000-\U00011fff]"
-)
-_PLAIN, _JOINING, _RARE_KIND = 0, 1, 2
-_KIND: dict[str, int] = {}  # per character, filled as characters are met (imports check two offsets per span)
-
-
-def _kind(c: str) -> int:
-    k = _KIND.get(c)
-    if k is None:
-        k = _KIND[c] = _JOINING if _JOINS.match(c) else _RARE_KIND if _RARE.match(c) else _PLAIN
-    return k
-
-
-_PLAIN_CHARS: set[str] = set()  # characters met so far whose kind is _PLAIN
-
-
-def _on_boundaries(text: str, offsets: list[int]) -> bool:
-    """True when every offset is a grapheme boundary of ``text`` (:func:`is_grapheme_boundary` for each), asking
-    it only where the characters either side are not both known plain ones (then the answer is always yes)."""
-    n, plain = len(text), _PLAIN_CHARS
-    for i in [i for i in offsets if 0 < i < n and (text[i] not in plain or text[i - 1] not in plain)]:
-        if not is_grapheme_boundary(text, i):
-            return False
-        for c in (text[i], text[i - 1]):
-            if _kind(c) == _PLAIN:
-                plain.add(c)
-    return True
-
-
-def is_grapheme_boundary(text: str, i: int) -> bool:
-    """True when offset ``i`` does not split a grapheme cluster (a letter from its marks, an emoji sequence);
-    the same answer as the ``regex`` module's ``\\X``, mostly without running it."""
-    if i <= 0 or i >= len(text):
-        return True
-    kc = _kind(text[i])
-    if kc == _JOINING:
-        return text[i - 1] in "\n\t"
-    if kc == _PLAIN and _kind(text[i - 1]) != _RARE_KIND:
-        return True
-    lo = max(0, i - 32)
-    return any(m.start() == i for m in _GRAPHEME.finditer(text, lo, min(len(text), i + 32)))
-
-
-def boundary_checker(text: str) -> Callable[[int], bool]:
-    """``is_grapheme_boundary`` bound to one text."""
-    return lambda i: is_grapheme_boundary(text, i)
-
-
-def _is_word_char(c: str) -> bool:
-    return c.isalnum() or unicodedata.category(c)[0] == "M" or c == "\u0640"
-
-
-def _word_edges(text: str, start: int, end: int) -> int:
-    """How many of the span's two ends fall between words (used to tell offset units apart)."""
-    n = 0
-    for p in (start, end):
-        if p <= 0 or p >= len(text) or not (_is_word_char(text[p - 1]) and _is_word_char(text[p])):
-            n += 1
-    return n
 
 
 def _int(v) -> int | None:
@@ -342,7 +256,7 @@ def _resolve_offsets(rec: RawRecord, raw: str, notes: list[str]) -> list[tuple[i
         def score(cands):
             if any(c is None or not (0 <= c[0] < c[1] <= n) for c in cands):
                 return -1
-            return sum(_word_edges(raw, a, b) for a, b in cands)
+            return sum(word_edges(raw, a, b) for a, b in cands)
 
         cp_score, u16_score = score(pairs), score(conv)
         use16 = u16_score > cp_score or (u16_score == cp_score and rec.prefer_unit == "utf16")
@@ -397,7 +311,7 @@ def prepare_record(rec: RawRecord, default_annotator: str | None, source: str) -
     if not raw.strip():
         raise _Reject("the text is empty")
     try:
-        canon = canonical(raw)
+        canon = canonicalize(raw)
     except InvalidText as exc:
         raise _Reject(str(exc)) from None
     if canon.removed:
@@ -406,7 +320,7 @@ def prepare_record(rec: RawRecord, default_annotator: str | None, source: str) -
         notes.append(f"flagged: {', '.join(canon.suspicious)}")
     text = canon.text
     try:
-        title = canonical(str(rec.title or "")).text.strip()[:200] or "untitled"
+        title = canonicalize(str(rec.title or "")).text.strip()[:200] or "untitled"
     except InvalidText as exc:
         raise _Reject(f"the title: {exc}") from None
     metadata = {**rec.metadata, **canon.metadata()}
@@ -418,7 +332,7 @@ def prepare_record(rec: RawRecord, default_annotator: str | None, source: str) -
         file=rec.file, line=rec.line, title=title, text=text, raw_text=raw, sha256=text_sha256(text), source=source,
         metadata=metadata, metadata_json=meta_json if metadata else "{}",
     )  # fmt: skip
-    fast = isinstance(canon.to_canonical, _Identity)
+    fast = canon.is_identity
     if rec.label_tuples is not None:
         if fast and rec.offset_unit != "utf16" and not _has_astral(raw):
             # the common large-import case: the text is already canonical and code points equal UTF-16 units
@@ -429,7 +343,6 @@ def prepare_record(rec: RawRecord, default_annotator: str | None, source: str) -
     seen: dict[tuple, int] = {}
     index_of_key: dict[tuple, int] = {}
     checked_users: set[str] = set()
-    boundary = boundary_checker(text)
     for k, (s, (a, b)) in enumerate(zip(rec.spans, pairs, strict=True), start=1):
         label = s.label
         if label.__class__ is not str or not label or label != label.strip():
@@ -452,7 +365,7 @@ def prepare_record(rec: RawRecord, default_annotator: str | None, source: str) -
                 raise _Reject(f"span {k} ({label}): {exc}") from None
             if span_text != expected:
                 raise _Reject(f"span {k} ({label}) is {span_text!r} after canonicalisation, not {expected!r}")
-        if not (boundary(cs) and boundary(ce)):
+        if not (is_grapheme_boundary(text, cs) and is_grapheme_boundary(text, ce)):
             raise _Reject(f"span {k} ({label}) [{a}, {b}) splits a letter from its marks")
         who = s.annotator or default_annotator
         if who not in checked_users:
@@ -545,7 +458,7 @@ def _clean_tuples(tuples: list, text: str) -> list[tuple[str, int, int]] | None:
         return None
     if not all(lab.__class__ is str and lab and lab == lab.strip() for lab in labels):
         return None
-    if not _on_boundaries(text, [s[1] for s in spans] + [s[2] for s in spans]):
+    if not on_grapheme_boundaries(text, [s[1] for s in spans] + [s[2] for s in spans]):
         return None
     return spans
 
@@ -568,7 +481,6 @@ def _prepare_tuples(rec: RawRecord, doc: PreparedDocument, notes: list[str], def
     spans: list[tuple[str, int, int]] = []
     seen: set = set()
     good: set = set()
-    kget = _KIND.get
     for k, item in enumerate(rec.label_tuples, start=1):
         if item.__class__ is list and len(item) == 3 and item[0].__class__ is int and item[1].__class__ is int:
             a, b, label = item
@@ -582,15 +494,7 @@ def _prepare_tuples(rec: RawRecord, doc: PreparedDocument, notes: list[str], def
             good.add(label)
         if not 0 <= a < b <= n:
             _check_range(k, label, a, b, n)
-        # is_grapheme_boundary's common case inlined (plain character after a non-rare one): the hot loop
-        if not (
-            (a == 0 or (kget(text[a]) == _PLAIN and kget(text[a - 1], _RARE_KIND) != _RARE_KIND) or is_grapheme_boundary(text, a))
-            and (
-                b == n
-                or (kget(text[b]) == _PLAIN and kget(text[b - 1], _RARE_KIND) != _RARE_KIND)
-                or is_grapheme_boundary(text, b)
-            )
-        ):
+        if not (is_grapheme_boundary(text, a) and is_grapheme_boundary(text, b)):
             raise _Reject(f"span {k} ({label}) [{a}, {b}) splits a letter from its marks")
         ident = (label, a, b)
         if ident in seen:

@@ -18,12 +18,9 @@ from annotator.importing import (
     CsvOptions,
     ImportFile,
     ImportRejected,
-    boundary_checker,
-    canonical,
     commit_import,
     file_from_path,
     import_files,
-    is_grapheme_boundary,
     preview_import,
 )
 from annotator.projects import create_project
@@ -451,86 +448,6 @@ def test_utf16_offsets_with_span_text_are_converted(demo, admin, project):
     assert any("UTF-16" in w.reason for w in preview.warnings)
 
 
-def test_canonical_shortcut_matches_canonicalize(tricky):
-    for case in tricky.values():
-        fast, full = canonical(case["text"]), canonicalize(case["text"])
-        assert fast.text == full.text and fast.metadata() == full.metadata()
-        for i in range(len(case["text"]) + 1):
-            assert fast.to_canonical[i] == full.to_canonical[i]
-
-
-def test_boundary_checker_matches_regex(tricky):
-    import regex
-
-    texts = [canonicalize(c["text"]).text for c in tricky.values()]
-    texts += ["ق\n\u064eا", "\u0600١٢ نص", "🇪🇬🇪🇬 x", "한국어 ok", "👨\u200d👩\u200d👧 ok", "a\u0301b\tc\u0301", "नमस्ते"]
-    for text in texts:
-        bounds = {m.start() for m in regex.finditer(r"\X", text)} | {len(text)}
-        check = boundary_checker(text)
-        assert [check(i) for i in range(len(text) + 1)] == [i in bounds for i in range(len(text) + 1)], text
-
-
-def test_grapheme_boundary_matches_regex(tricky):
-    import regex
-
-    for case in tricky.values():
-        text = canonicalize(case["text"]).text
-        bounds = {m.start() for m in regex.finditer(r"\X", text)} | {len(text)}
-        for i in range(len(text) + 1):
-            assert is_grapheme_boundary(text, i) == (i in bounds), (case["id"], i)
-
-
-def test_grapheme_boundary_on_random_mixtures():
-    import random
-
-    import regex
-
-    pool = list("قال ًٌّـ\u200c\u200d\n\t.،aé") + [
-        "\u0301",
-        "👍",
-        "🏽",
-        "🇪",
-        "🇬",
-        "한",
-        "ᄀ",
-        "ᅡ",
-        "क",
-        "्",
-        "ष",
-        "\u0600",
-        "١",
-        "👨",
-        "\ufe0f",
-    ]
-    rng = random.Random(4)
-    for _ in range(300):
-        text = "".join(rng.choice(pool) for _ in range(rng.randint(1, 25)))
-        bounds = {m.start() for m in regex.finditer(r"\X", text)} | {len(text)}
-        assert [is_grapheme_boundary(text, i) for i in range(len(text) + 1)] == [i in bounds for i in range(len(text) + 1)], (
-            ascii(text)
-        )
-
-
-def test_on_boundaries_matches_per_offset_check(tricky):
-    """The imports' check of span ends, which skips offsets between known plain characters, says what
-    is_grapheme_boundary says offset by offset (run twice: with the plain characters unknown, then known)."""
-    import random
-
-    from annotator.importing import _on_boundaries
-
-    texts = [canonicalize(c["text"]).text for c in tricky.values()]
-    texts += ["ق\n\u064eا", "\u064eقَ", "a\u0301b\tc\u0301", "قال\u200dها", "\u0600١٢ نص", "👨\u200d👩 ok", "नमस्ते"]
-    pool = list("قال ًٌّـ\u200c\u200d\n\t.،aé\u0301")
-    rng = random.Random(5)
-    texts += ["".join(rng.choice(pool) for _ in range(rng.randint(1, 25))) for _ in range(300)]
-    for _ in range(2):
-        for text in texts:
-            for i in range(len(text) + 1):
-                assert _on_boundaries(text, [i]) == is_grapheme_boundary(text, i), (ascii(text), i)
-            offsets = list(range(len(text) + 1))
-            assert _on_boundaries(text, offsets) == all(is_grapheme_boundary(text, i) for i in offsets)
-
-
 def test_doccano_tuples_fast_path_same_as_span_by_span(tricky):
     """Label tuples checked as a whole list give the same spans, notes and refusals as the span-by-span loop."""
     from annotator.formats.records import RawRecord
@@ -582,32 +499,6 @@ def test_loose_doccano_user_file_named_after_its_user(demo, admin, project):
     preview, _ = import_files(demo, admin, project.id, [ImportFile("annotator2.jsonl", data)])
     assert preview.summary()["new_users"] == ["annotator2"]
     assert {demo.get_user(s.annotator_id).username for _d, s in _spans(demo, project.id)} == {"annotator2"}
-
-
-def test_canonical_shortcut_on_every_removed_or_refused_character():
-    for ch in [
-        "\r",
-        "\x00",
-        "\x07",
-        "\x7f",
-        "\u200b",
-        "\u200e",
-        "\u200f",
-        "\u061c",
-        "\u202a",
-        "\u202e",
-        "\u2066",
-        "\u2069",
-        "\ufeff",
-    ]:
-        raw = f"قال\n{ch}الوزير"
-        try:
-            full = canonicalize(raw)
-        except Exception as exc:  # refused: the shortcut must refuse too
-            with pytest.raises(type(exc)):
-                canonical(raw)
-            continue
-        assert canonical(raw).text == full.text and canonical(raw).metadata() == full.metadata()
 
 
 def test_blank_files_and_blank_lines():

@@ -156,3 +156,69 @@ def test_fold_paths_agree_with_the_per_character_fold(tricky):
             f = fold(text, ya=ya, ta=ta)
             assert f.text == "".join(c for _i, c in kept) == fold_text(text, ya=ya, ta=ta)
             assert f.starts == [i for i, _c in kept] + [len(text)]
+
+
+# ---- the fast paths against the rule they stand for --------------------------------------------------------
+
+_BOUNDARY_TEXTS = ["ق\n\u064eا", "\u064eقَ", "\u0600١٢ نص", "🇪🇬🇪🇬 x", "한국어 ok", "👨\u200d👩\u200d👧 ok", "a\u0301b\tc\u0301", "नमस्ते",
+                   "قال\u200dها", "a\r\nb"]  # fmt: skip
+_BOUNDARY_POOL = list("قال ًٌّـ\u200c\u200d\n\t.،aé\u0301") + [
+    "👍",
+    "🏽",
+    "🇪",
+    "🇬",
+    "한",
+    "ᄀ",
+    "ᅡ",
+    "क",
+    "्",
+    "ष",
+    "\u0600",
+    "١",
+    "👨",
+    "\ufe0f",
+]
+
+
+def test_grapheme_boundaries_are_what_regex_x_says(tricky):
+    """The one grapheme rule (text.is_grapheme_boundary, its batch form and the snapping built on it) gives the
+    ``regex`` module's \\X answer at every offset: the tricky texts, rare scripts and random mixtures."""
+    import random
+
+    import regex
+
+    from annotator.text import Boundaries, is_grapheme_boundary, on_grapheme_boundaries
+
+    rng = random.Random(4)
+    texts = [canonicalize(c["text"]).text for c in tricky.values()] + _BOUNDARY_TEXTS
+    texts += ["".join(rng.choice(_BOUNDARY_POOL) for _ in range(rng.randint(1, 25))) for _ in range(300)]
+    for _ in range(2):  # the second pass with the per-character table filled
+        for text in texts:
+            bounds = {m.start() for m in regex.finditer(r"\X", text)} | {len(text)}
+            offsets = range(len(text) + 1)
+            assert [is_grapheme_boundary(text, i) for i in offsets] == [i in bounds for i in offsets], ascii(text)
+            assert [on_grapheme_boundaries(text, [i]) for i in offsets] == [i in bounds for i in offsets], ascii(text)
+            assert on_grapheme_boundaries(text, list(offsets)) == (len(bounds) == len(text) + 1)
+            b = Boundaries(text)
+            for i in offsets:
+                s, e = b.snap_grapheme(i, i)
+                assert s in bounds and e in bounds and s <= i <= e and not any(s < k < i or i < k < e for k in bounds)
+
+
+@pytest.mark.parametrize("ch", ["\r", "\x00", "\x07", "\x7f", "\u200b", "\u200e", "\u200f", "\u061c", "\u202a", "\u202e",
+                                "\u2066", "\u2069", "\ufeff", "\u0301", ""])  # fmt: skip
+def test_canonicalize_shortcut_is_the_walk(tricky, ch):
+    """Text canonicalisation leaves as it is takes a shortcut (identity offsets); it gives what the walk gives,
+    and refuses what the walk refuses."""
+    from annotator.text import _canonical_walk
+
+    for raw in [f"قال\n{ch}الوزير", *(c["text"] for c in tricky.values())]:
+        try:
+            full = _canonical_walk(raw)
+        except InvalidText:
+            with pytest.raises(InvalidText):
+                canonicalize(raw)
+            continue
+        fast = canonicalize(raw)
+        assert fast.text == full.text and fast.metadata() == full.metadata()
+        assert [fast.to_canonical[i] for i in range(len(raw) + 1)] == list(full.to_canonical)

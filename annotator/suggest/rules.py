@@ -14,20 +14,11 @@ from dataclasses import dataclass, field
 from annotator.suggest import words as W
 from annotator.suggest.lexicon import Cue, Lexicon
 from annotator.suggest.tokens import CLAUSE_MARKS, Tokens, quote_inside, tokenize
-from annotator.text import boundaries, fold
+from annotator.text import boundaries, fold, is_grapheme_boundary
 
 MAX_SOURCE_WORDS = 12  # longest source in the dev set: 8 words (رئيس قسم الأنف والأذن والحنجرة الدكتور جاد معلوف)
 MAX_CUE_TO_CONTENT = 30  # tokens between a cue and its أن (a source, a comma-delimited relay, an occasion)
 CLAUSE_CUE_REACH = 3  # a comma ends a claim when a cue follows within this many words (، مشيرا إلى …؛ غير أنه حذر)
-
-
-def _on_boundary(text: str, i: int) -> bool:
-    """Whether offset ``i`` is a grapheme boundary, asked without scanning the whole text (spans end at word
-    edges, so this is nearly always a yes from two table lookups; 100,000 characters: the full scan costs more
-    than all the rules together)."""
-    from annotator.importing import is_grapheme_boundary  # the one owner of the per-offset check
-
-    return is_grapheme_boundary(text, i)
 
 
 @dataclass
@@ -66,7 +57,7 @@ class Draft:
             end -= 1
         if start >= end:
             return None
-        if not (_on_boundary(text, start) and _on_boundary(text, end)):
+        if not (is_grapheme_boundary(text, start) and is_grapheme_boundary(text, end)):
             start, end = boundaries(text).snap_grapheme(start, end)  # rare: the full scan of the text, cached
         key = f"{label}:{start}:{end}"
         self.spans.setdefault(key, (label, start, end, attributes or {}))
