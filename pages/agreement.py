@@ -7,6 +7,7 @@ from annotator import agreement
 from annotator.errors import NisbaError
 from annotator.projects import document_overview, list_projects
 from annotator.ui.session import current_user, get_store
+from annotator.ui.suggestion_outcomes import outcomes_section
 from annotator.ui.widgets import md_literal, mixed_script_columns, require_page_role
 
 store = get_store()
@@ -129,3 +130,5 @@ for tab, (name, frame) in zip(st.tabs(list(tables)), tables.values(), strict=Tru
         mime="text/csv",
         key=f"agreement_download_{name}",
     )
+
+outcomes_section(store, user, project_id)

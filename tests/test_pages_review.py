@@ -143,3 +143,17 @@ def test_agreement_page_follows_new_spans(db):
     f1 = at.dataframe[0].value
     whole = f1[(f1["level"] == "project") & (f1["label"] == "(all)")].iloc[0]
     assert (whole["spans A"], whole["spans B"], whole["exact f1"]) == (2, 2, 1.0)
+
+
+def test_agreement_page_counts_suggestions_per_engine_and_label(db):
+    from annotator import suggestions
+
+    doc = db.list_documents(db.list_projects()[0].id)[0]
+    amal = db.users["amal"]
+    cues = [s for s in suggestions.list_suggestions(db, amal, doc.id) if s.label == "CUE"]
+    suggestions.accept_suggestion(db, amal, doc.id, cues[0].key)
+    suggestions.dismiss_suggestion(db, amal, doc.id, cues[1].key)
+    at = page(db, "agreement.py", "rana")
+    assert not at.exception
+    table = at.dataframe[-1].value
+    assert table.to_dict("records") == [dict(engine="rules", label="CUE", accepted=1, changed=0, dismissed=1)]
