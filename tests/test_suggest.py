@@ -205,3 +205,33 @@ def test_a_project_cue_extends_the_lexicon_and_changes_the_version():
     extra = parse_lexicon("أفصح\tأفصح\tverb\n")
     assert spans(text, extra)["CUE"] == {"وأفصح"}
     assert engine_version(extra) != engine_version()
+
+
+def test_nuqila_an_speaker_qawlahu_gives_two_sources_and_two_cues():
+    text = "ونقل التلفزيون الرسمي عن الرئيس قوله إن البلاد تجاوزت الأزمة."
+    found = links(text)
+    claim = "البلاد تجاوزت الأزمة"
+    assert {(t, target) for c, t, target in found if c == claim} == {
+        ("cue", "ونقل"),
+        ("cue", "قوله"),
+        ("attributed_to", "التلفزيون الرسمي"),
+        ("attributed_to", "الرئيس"),
+    }
+
+
+def test_post_posed_cue_after_hakadha_colon_before_inna_and_outlet_after_source():
+    text = (
+        "«سنواصل الإضراب»، هكذا قالت رئيسة النقابة. وأضاف: إن بلاده مستعدة للحوار. وقال شهود عيان لرويترز إن الانفجار وقع فجرا."
+    )
+    found = links(text)
+    assert ("سنواصل الإضراب", "attributed_to", "رئيسة النقابة") in found
+    assert ("بلاده مستعدة للحوار", "cue", "وأضاف") in found
+    assert ("الانفجار وقع فجرا", "attributed_to", "شهود عيان") in found
+
+
+def test_a_cue_word_after_adam_is_a_noun_and_plural_participles_are_cues():
+    text = "قال مصدر أمني طلب عدم ذكر اسمه إن المهاجمين فروا، مشيرين إلى أن الطريق مغلق."
+    got = spans(text)
+    assert got["CUE"] == {"قال", "مشيرين"}
+    assert got["SOURCE"] == {"مصدر أمني طلب عدم ذكر اسمه"}
+    assert got["CLAIM"] == {"المهاجمين فروا", "الطريق مغلق"}

@@ -14,7 +14,7 @@ from annotator.errors import NisbaError
 from annotator.text import fold
 
 LEXICON_FILE = Path(__file__).with_name("cues.tsv")
-KINDS = ("verb", "participle", "passive", "phrase", "prep", "relay")
+KINDS = ("verb", "participle", "passive", "phrase", "prep", "relay", "saying")
 # Attached conjunctions: و and ف before any cue (وقال، فقال، ووفقا). ل marks purpose before a present verb (ليؤكد).
 CONJUNCTIONS = ("", "و", "ف")
 # Regular past-tense endings added to a verb form ending in a consonant: she, they (m.), they two (m./f.).

@@ -103,6 +103,8 @@ class RuleEngine:
                 if entry:
                     hit = Found(i, i + size, entry[0], entry[1])
                     break
+            if hit and i > 0 and t.form[i - 1] in W.NEGATING_NOUNS:  # عدم ذكر اسمه: a noun, not a cue
+                hit = None
             if hit:
                 found.append(hit)
                 i = hit.j
@@ -138,6 +140,8 @@ class RuleEngine:
         for f in self.found:
             if f.cue.kind in ("prep", "relay"):
                 self._prep(f)
+            elif f.cue.kind == "saying":
+                self._saying(f)
         return self.draft
 
     def _verb(self, f: Found) -> None:
@@ -206,6 +210,8 @@ class RuleEngine:
                 break
             nxt = t.form[m + 1] if m + 1 < n and t.kind[m + 1] == "w" else ""
             if form in W.GOVERNED_PREPOSITIONS and (nxt in W.COMPLEMENTIZERS or nxt in W.COMPLEMENTIZERS_WITH_PRONOUN):
+                break
+            if form in W.ANN and self._saying_within(m + 1):  # نقل التلفزيون | عن الرئيس قوله
                 break
             if form in W.OCCASION_PREPOSITIONS and (self._is_occasion(nxt) or self._has_possessive(m + 1)):
                 break
@@ -307,6 +313,9 @@ class RuleEngine:
                     return self._claim_from(m + 1)
                 hit = self.cue_at.get(m)
                 if hit is not None:
+                    if hit.cue.kind == "saying":  # نقل … عن الرئيس قوله إن: the content follows
+                        m = hit.j
+                        continue
                     if hit.cue.kind != "relay":
                         return None
                     m = self._source_after(hit.j)
@@ -314,6 +323,9 @@ class RuleEngine:
             elif kind == "p" and form == ":":
                 if m + 1 < n and t.is_opener(m + 1):
                     return self._direct(m + 1)
+                nxt = t.form[m + 1] if m + 1 < n else ""
+                if nxt in W.COMPLEMENTIZERS or nxt in W.COMPLEMENTIZERS_WITH_PRONOUN:  # وأضاف: إن …
+                    m += 1
                 return self._claim_from(m + 1)
             elif kind == "q" and t.is_opener(m):
                 if m == k:
@@ -328,6 +340,8 @@ class RuleEngine:
     def _content_before(self, f: Found) -> Content | None:
         """A post-posed cue: “…”، تقول قائدة الأوركسترا — the quotation before the comma is the content."""
         t, i = self.t, f.i
+        if i > 0 and t.form[i - 1] in W.THUS:  # «…»، هكذا قالت …
+            i -= 1
         if f.clitic or i < 2 or t.form[i - 1] not in CLAUSE_MARKS or t.kind[i - 2] != "q":
             return None
         opener = t.pair.get(i - 2)
@@ -407,6 +421,30 @@ class RuleEngine:
         bare = before[2:] if before.startswith("ال") else before
         naming = before in W.NAMING_NOUNS or (bare != before and bare in W.TERM_NOUNS)
         return words >= 2 and not naming
+
+    def _saying_within(self, k: int, reach: int = 8) -> bool:
+        t = self.t
+        for m in range(k, min(len(t), k + reach)):
+            if t.kind[m] != "w":
+                return False
+            hit = self.cue_at.get(m)
+            if hit is not None:
+                return hit.cue.kind == "saying"
+        return False
+
+    def _saying(self, f: Found) -> None:
+        """«عن الرئيس قوله إن …»: the speaker between عن and قوله is a second source of the verb's content."""
+        t, d, i = self.t, self.draft, f.i
+        m = i - 1
+        while m >= max(0, i - 9) and t.kind[m] == "w" and t.form[m] not in W.ANN:
+            m -= 1
+        if m < 0 or t.form[m] not in W.ANN or m + 1 >= i:
+            return
+        for g, content in self.contents:
+            if g.i < i < content.first and not any(t.is_sentence_end(x) for x in range(g.j, i)):
+                d.link(content.keys, "cue", d.add("CUE", t.start[i], t.end[f.j - 1]))
+                d.link(content.keys, "attributed_to", d.add("SOURCE", t.start[m + 1], t.end[i - 1]))
+                return
 
     # ---- بحسب, وفقا لـ, نقلا عن ---------------------------------------------------------------------
 

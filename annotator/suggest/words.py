@@ -34,7 +34,8 @@ OCCASION_NOUNS = _folded(
 # Addressees after a clitic ل (قال للصحفيين، صرح لوكالة …): not part of the source.
 AUDIENCE_NOUNS = _folded(
     "الصحفيين صحفيين الصحافة الصحفي صحفي وكالة قناة التلفزيون تلفزيون الإذاعة إذاعة صحيفة جريدة موقع مراسل "
-    "مراسلي وسائل الحضور الحاضرين المراسلين المشاركين النواب مجلة"
+    "مراسلي وسائل الحضور الحاضرين المراسلين المشاركين النواب مجلة رويترز الأناضول سبوتنيك الجزيرة العربية "
+    "فرانس أسوشيتد بي سي"
 )
 PRONOUNS = _folded("هو هي هم هما هن نحن أنا أنت أنتم")
 # Before a cue, these open the noun phrase that is its subject (أما المدرب فقال، غير أن الخبراء يرون، لكن …).
@@ -63,3 +64,8 @@ TERM_NOUNS = _folded("مصطلح كلمة عبارة شعار اسم لقب وص
 VERB_PREPOSITIONS = {fold(lemma).text: fold(prep).text for lemma, prep in [("علق", "على"), ("تحدث", "عن")]}
 # «لكن» with a pronoun attached: the speaker goes on (…، لكنه حذر …), the claim has ended.
 BUT_WITH_PRONOUN = _folded("لكنه لكنها لكنهم لكنهما ولكنه ولكنها ولكنهم")
+# A cue word right after these is a noun, not a reporting verb (مصدر طلب عدم ذكر اسمه).
+NEGATING_NOUNS = _folded("عدم دون")
+# Between a quotation, its comma and a post-posed cue: «…»، هكذا قالت …
+THUS = _folded("هكذا")
+ANN = _folded("عن")
