@@ -29,21 +29,52 @@ def first_admin(store: Store) -> User:
 def cmd_import(args) -> int:
     store = open_store(args)
     admin = first_admin(store)
-    project = store.project_by_name(args.project)
-    if project is None:
-        project = create_project(store, admin, args.project)
+    files, unreadable = _read_paths(args.files)
+    created = False
+    try:
+        # one transaction around the project and the import: a refused import into a new project name leaves
+        # no project, labels or audit event behind (the preview holds the write lock meanwhile; this is the CLI)
+        with store.write():
+            project = store.project_by_name(args.project)
+            if project is None:
+                project, created = create_project(store, admin, args.project), True
+            preview, rejected = _preview(store, admin, project.id, files, unreadable, args)
+            if unreadable and not args.skip_rejected:
+                raise ImportRejected(f"{len(unreadable)} file(s) could not be read; nothing was imported.", [])
+            result = commit_import(store, admin, preview, skip_rejected=args.skip_rejected)
+    except ImportRejected as exc:
+        new = f" and project {args.project!r} was not created" if created else ""
+        print(f"error: {exc.args[0].split(';')[0]}{new}", file=sys.stderr)
+        return 1
+    if created:
         print(f"Created project {project.name!r}.")
+    labels = ", ".join(f"{k} {v}" for k, v in sorted(preview.spans_per_label.items())) or "none"
+    print(
+        f"Imported into {project.name!r}: {len(result.document_ids)} document(s), {result.spans} span(s) ({labels}), "
+        f"{result.links} link(s); {len(preview.duplicates)} duplicate(s) skipped, {len(rejected)} rejected."
+    )
+    return 1 if rejected else 0
+
+
+def _read_paths(paths: list[str]) -> tuple[list[ImportFile], list[str]]:
+    """The files named on the command line, and a line per file that could not be read."""
     files: list[ImportFile] = []
     unreadable: list[str] = []
-    for path in args.files:
+    for path in paths:
         try:
             files.append(file_from_path(path))
         except FileRejected as exc:
             unreadable.append(f"{path}: {exc.reason}")
         except OSError as exc:
             unreadable.append(f"{path}: {exc.strerror or exc}")
+    return files, unreadable
+
+
+def _preview(store: Store, admin: User, project_id: int, files, unreadable: list[str], args):
+    """Preview the import and print what it found: files, the annotator mapping, warnings, duplicates and (on
+    stderr) every rejected file or row. Returns the preview and the rejected lines."""
     preview = preview_import(
-        store, admin, project.id, files, fmt=args.format, annotator=args.annotator, encoding=args.encoding,
+        store, admin, project_id, files, fmt=args.format, annotator=args.annotator, encoding=args.encoding,
         skip_duplicates=not args.keep_duplicates, map_annotators=_mapping(args.map_annotator),
     )  # fmt: skip
     for f in preview.files:
@@ -57,19 +88,7 @@ def cmd_import(args) -> int:
     rejected = [f"rejected: {line}" for line in unreadable] + [f"rejected: {p}" for p in preview.rejected]
     for line in rejected:
         print(line, file=sys.stderr)
-    try:
-        if unreadable and not args.skip_rejected:
-            raise ImportRejected(f"{len(unreadable)} file(s) could not be read; nothing was imported.", [])
-        result = commit_import(store, admin, preview, skip_rejected=args.skip_rejected)
-    except ImportRejected as exc:
-        print(f"error: {exc.args[0].split(';')[0]}", file=sys.stderr)
-        return 1
-    labels = ", ".join(f"{k} {v}" for k, v in sorted(preview.spans_per_label.items())) or "none"
-    print(
-        f"Imported into {project.name!r}: {len(result.document_ids)} document(s), {result.spans} span(s) ({labels}), "
-        f"{result.links} link(s); {len(preview.duplicates)} duplicate(s) skipped, {len(rejected)} rejected."
-    )
-    return 1 if rejected else 0
+    return preview, rejected
 
 
 def _mapping(pairs: list[str] | None) -> dict[str, str]:

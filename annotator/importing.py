@@ -52,6 +52,11 @@ FORMATS = ("auto", *READER_FORMATS)
 MAX_JSON_DEPTH = 32
 # The tool each reader's files come from: an imported annotator name reuses an account only when an import from
 # the same tool created it (see auth.plan_import_accounts).
+NOT_READ = dict.fromkeys(
+    (".conll", ".conll2003", ".bio", ".iob", ".iob2"),
+    "CoNLL/BIO files are not read (they keep tokens, not the article's text and offsets); import doccano JSONL, "
+    "Label Studio JSON or CSV instead.",
+)
 TOOLS = {"jsonl": "doccano", "labelstudio": "labelstudio", "csv": "csv", "txt": "txt"}
 
 
@@ -182,7 +187,7 @@ def _int(v) -> int | None:
         return None
     if isinstance(v, int):
         return v
-    if isinstance(v, str) and v.strip().lstrip("-").isdigit():
+    if isinstance(v, str) and v.strip().lstrip("-").isdigit() and len(v) <= 18:
         return int(v)
     return None
 
@@ -240,7 +245,7 @@ def _resolve_offsets(rec: RawRecord, raw: str, notes: list[str]) -> list[tuple[i
         a = s.start if s.start.__class__ is int else _int(s.start)
         b = s.end if s.end.__class__ is int else _int(s.end)
         if a is None or b is None:
-            raise _Reject(f"span {k} ({s.label}): offsets must be whole numbers, got {s.start!r} and {s.end!r}")
+            raise _Reject(f"span {k}: offsets must be whole numbers, got {_short(s.start)} and {_short(s.end)}")
         pairs.append((a, b))
     astral = bool(rec.spans) and _has_astral(raw)
     unit = rec.offset_unit
@@ -290,7 +295,7 @@ def _resolve_offsets(rec: RawRecord, raw: str, notes: list[str]) -> list[tuple[i
 
 def _check_range(k: int, label, a: int, b: int, n: int) -> None:
     if a < 0 or b > n:
-        raise _Reject(f"span {k} ({label}) [{a}, {b}) is out of range (the text has {n} characters)")
+        raise _Reject(f"span {k} ({label}) [{_short(a)}, {_short(b)}) is out of range (the text has {n} characters)")
     if a > b:
         raise _Reject(f"span {k} ({label}) [{a}, {b}) is reversed: the start comes after the end")
     if a == b:
@@ -319,6 +324,8 @@ def prepare_record(rec: RawRecord, default_annotator: str | None, source: str) -
     if canon.suspicious:
         notes.append(f"flagged: {', '.join(canon.suspicious)}")
     text = canon.text
+    if not text.strip():
+        raise _Reject("the text is empty once invisible characters (bidi controls, zero-width spaces) are removed")
     try:
         title = canonicalize(str(rec.title or "")).text.strip()[:200] or "untitled"
     except InvalidText as exc:
@@ -346,9 +353,7 @@ def prepare_record(rec: RawRecord, default_annotator: str | None, source: str) -
     for k, (s, (a, b)) in enumerate(zip(rec.spans, pairs, strict=True), start=1):
         label = s.label
         if label.__class__ is not str or not label or label != label.strip():
-            if not isinstance(label, str) or not label.strip():
-                raise _Reject(f"span {k} has no label")
-            label = label.strip()
+            label = _label_text(k, label)
         if not 0 <= a < b <= n:
             _check_range(k, label, a, b, n)
         if fast:
@@ -404,6 +409,22 @@ def prepare_record(rec: RawRecord, default_annotator: str | None, source: str) -
     return doc, notes
 
 
+def _label_text(k: int, label) -> str:
+    """Span ``k``'s label stripped, or the reason it cannot be one (missing, blank, a list or an object)."""
+    if label is None or (isinstance(label, str) and not label.strip()):
+        raise _Reject(f"span {k} has no label")
+    if not isinstance(label, str):
+        kind = "a list" if isinstance(label, list) else "an object" if isinstance(label, dict) else type(label).__name__
+        raise _Reject(f"span {k}: the label must be text, not {kind} ({_short(label)})")
+    return label.strip()
+
+
+def _short(value, limit: int = 40) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for messages quoting what a file holds."""
+    text = repr(value) if not isinstance(value, int) or value.bit_length() < 128 else f"a {len(str(value))}-digit number"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _check_source_name(who) -> None:
     """An annotator name as a file gives it: any text up to auth.MAX_SOURCE_NAME characters. It becomes an
     account through auth.plan_import_accounts (the preview shows which), never as it stands."""
@@ -422,7 +443,7 @@ def _tuple_item(k: int, item) -> tuple[int, int, str]:
     a2 = a if a.__class__ is int else _int(a)
     b2 = b if b.__class__ is int else _int(b)
     if a2 is None or b2 is None:
-        raise _Reject(f"span {k}: offsets must be whole numbers, got {a!r} and {b!r}")
+        raise _Reject(f"span {k}: offsets must be whole numbers, got {_short(a)} and {_short(b)}")
     return a2, b2, label
 
 
@@ -486,11 +507,8 @@ def _prepare_tuples(rec: RawRecord, doc: PreparedDocument, notes: list[str], def
             a, b, label = item
         else:
             a, b, label = _tuple_item(k, item)
-        if label not in good:
-            if not isinstance(label, str) or not label.strip():
-                raise _Reject(f"span {k} has no label")
-            if label != label.strip():
-                label = label.strip()
+        if label.__class__ is not str or label not in good:
+            label = _label_text(k, label)
             good.add(label)
         if not 0 <= a < b <= n:
             _check_range(k, label, a, b, n)
@@ -513,6 +531,9 @@ def _prepare_tuples(rec: RawRecord, doc: PreparedDocument, notes: list[str], def
 def detect_format(file: ImportFile, text: str) -> str:
     """The reader for a file, from its name and a look at its start."""
     suffix = PurePosixPath(file.name).suffix.lower()
+    if suffix in NOT_READ:
+        # read as plain text it would become one document of tab-separated tags
+        raise FileRejected(NOT_READ[suffix])
     if suffix == ".txt":
         return "txt"
     if suffix in (".csv", ".tsv"):

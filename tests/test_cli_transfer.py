@@ -43,7 +43,7 @@ def test_import_exits_non_zero_when_rejected_and_writes_nothing(demo, tmp_path, 
     captured = capsys.readouterr()
     assert code == 1
     assert "bad.jsonl, line 1" in captured.err and "out of range" in captured.err
-    assert demo.list_documents(demo.project_by_name("P").id) == []
+    assert demo.project_by_name("P") is None  # nothing: not even the new project
     code = main(["import", "--db", demo.path, "--project", "P", "--annotator", "amal", "--skip-rejected", str(bad)])
     assert code == 1  # still reports the rejection
     assert len(demo.list_documents(demo.project_by_name("P").id)) == 1

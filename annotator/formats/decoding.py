@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 
@@ -133,5 +134,21 @@ def unzip(file: ImportFile, limit: int = MAX_FILE_BYTES) -> list[ImportFile]:
             raise FileRejected(f"{file.name}: {exc.reason}") from None
         total += info.file_size
         check_size(f"{file.name} (uncompressed)", total, limit)
-        out.append(ImportFile(info.filename, zf.read(info)))
+        out.append(ImportFile(info.filename, _read_member(zf, info)))
     return out
+
+
+_ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """One member's bytes, or FileRejected naming the member and why it cannot be read."""
+    where = info.filename  # the problem is reported under the zip's name
+    if info.flag_bits & 0x1:
+        raise FileRejected(f"{where} is encrypted; export it again without a password.")
+    if info.compress_type not in _ZIP_METHODS:
+        raise FileRejected(f"{where} uses compression method {info.compress_type}, which Nisba cannot read; zip it again.")
+    try:
+        return zf.read(info)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
+        raise FileRejected(f"{where} is damaged ({exc}); nothing was read from this zip.") from None

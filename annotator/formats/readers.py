@@ -23,6 +23,7 @@ TEXT_COLUMNS = ("text", "body", "content", "article", "نص", "النص")
 TITLE_COLUMNS = ("title", "headline", "name", "عنوان", "العنوان")
 ID_COLUMNS = ("id", "doc_id", "document_id")
 # Label Studio's JSON_MIN / CSV rows: fields that describe the annotation, not the task's data.
+TOO_LONG_NUMBER = "a number has more than 4,300 digits (no offset or id is that long)"
 LS_MIN_ANNOTATION_KEYS = {"id", "annotator", "annotation_id", "created_at", "updated_at", "lead_time", "text"}
 
 Item = RawRecord | Problem
@@ -191,6 +192,8 @@ def _json_line(name: str, line: int, raw: str, last: bool):
         if last:
             raise FileRejected(f"{name}: the last line ({line}) is cut off ({exc.msg}); the file is incomplete.", line) from None
         return Problem(name, line, f"not valid JSON: {exc.msg} at column {exc.colno}")
+    except ValueError:  # Python refuses integers over 4,300 digits (a denial-of-service guard)
+        return Problem(name, line, TOO_LONG_NUMBER)
 
 
 def read_jsonl(name: str, text: str, annotator: str | None = None, fallback_annotator: str | None = None) -> Iterator[Item]:
@@ -363,6 +366,8 @@ def read_labelstudio(name: str, text: str, include_predictions: bool = True) -> 
         raise FileRejected(f"{name}: the JSON is nested too deeply.") from None
     except json.JSONDecodeError as exc:
         raise FileRejected(f"{name}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}).", exc.lineno) from None
+    except ValueError:
+        raise FileRejected(f"{name}: {TOO_LONG_NUMBER}.") from None
     if isinstance(tasks, dict):
         tasks = [tasks]
     if not isinstance(tasks, list):
