@@ -235,3 +235,24 @@ def test_a_cue_word_after_adam_is_a_noun_and_plural_participles_are_cues():
     assert got["CUE"] == {"قال", "مشيرين"}
     assert got["SOURCE"] == {"مصدر أمني طلب عدم ذكر اسمه"}
     assert got["CLAIM"] == {"المهاجمين فروا", "الطريق مغلق"}
+
+
+def test_claim_ends_at_a_contrast_with_a_new_speaker_or_the_speakers_next_act():
+    text = (
+        'اعتبر رئيس البرلمان أن الموازنة "واقعية"، غير أن نوابا معارضين رأوا أنها تثقل الفقراء. '
+        "أعلنت الهيئة أن الأمطار ستستمر، ودعت المواطنين إلى الحذر."
+    )
+    got = spans(text)
+    assert got["CLAIM"] == {'الموازنة "واقعية"', "تثقل الفقراء", "الأمطار ستستمر"}
+    assert ("تثقل الفقراء", "attributed_to", "نوابا معارضين") in links(text)
+
+
+def test_wafq_ma_the_source_follows_the_verb_and_a_named_journal_stays_in_the_source():
+    text = (
+        "ووفق ما أعلنته وزارة المالية، بلغ العجز 4% من الناتج. "
+        'كشفت دراسة نشرتها مجلة "لانسيت" الطبية أن التلوث يقتل الملايين. '
+        "وتوقع الصندوق في أحدث تقاريره أن ينمو الاقتصاد."
+    )
+    got = spans(text)
+    assert got["SOURCE"] == {"وزارة المالية", 'دراسة نشرتها مجلة "لانسيت" الطبية', "الصندوق"}
+    assert "QUOTE" not in got

@@ -19,6 +19,7 @@ from annotator.text import boundaries, fold, is_grapheme_boundary
 MAX_SOURCE_WORDS = 12  # longest source in the dev set: 8 words (رئيس قسم الأنف والأذن والحنجرة الدكتور جاد معلوف)
 MAX_CUE_TO_CONTENT = 30  # tokens between a cue and its أن (a source, a comma-delimited relay, an occasion)
 CLAUSE_CUE_REACH = 3  # a comma ends a claim when a cue follows within this many words (، مشيرا إلى …؛ غير أنه حذر)
+CONTRAST_CUE_REACH = 8  # … after غير أن / بينما / لكن, whose new subject comes first (، غير أن نوابا معارضين رأوا …)
 
 
 @dataclass
@@ -205,6 +206,9 @@ class RuleEngine:
                 if kind == "p" and form in "-/&":
                     m += 1
                     continue
+                if kind == "q" and self._named_in_marks(m):
+                    m = t.pair[m] + 1
+                    continue
                 break
             if form in W.SOURCE_STOPS or form in W.COMPLEMENTIZERS_WITH_PRONOUN or m in self.cue_at or form == governed:
                 break
@@ -213,7 +217,7 @@ class RuleEngine:
                 break
             if form in W.ANN and self._saying_within(m + 1):  # نقل التلفزيون | عن الرئيس قوله
                 break
-            if form in W.OCCASION_PREPOSITIONS and (self._is_occasion(nxt) or self._has_possessive(m + 1)):
+            if form in W.OCCASION_PREPOSITIONS and self._occasion_follows(m + 1):
                 break
             if form == "ل" or (form.startswith("ل") and self._strip_l(form) in W.AUDIENCE_NOUNS):
                 break
@@ -244,6 +248,14 @@ class RuleEngine:
             return "ال" + form[2:]
         return form[1:]
 
+    def _occasion_follows(self, k: int) -> bool:
+        """One of the next two words names the occasion or is the speaker's own (في بيان، في أحدث تقاريره)."""
+        t = self.t
+        for m in (k, k + 1):
+            if m < len(t) and t.kind[m] == "w" and (self._is_occasion(t.form[m]) or self._has_possessive(m)):
+                return True
+        return False
+
     @staticmethod
     def _is_occasion(form: str) -> bool:
         if not form:
@@ -258,6 +270,13 @@ class RuleEngine:
             return False
         word = t.text[t.start[m] : t.end[m]].rstrip("\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652")
         return len(word) > 3 and not word.startswith("ال") and word.endswith(("ه", "ها", "هم", "هما"))
+
+    def _named_in_marks(self, opener: int) -> bool:
+        """A short name in marks after a naming noun (مجلة "لانسيت"، صحيفة «الأيام»): part of a noun phrase."""
+        t = self.t
+        close = t.pair.get(opener, -1)
+        before = t.form[opener - 1] if opener > 0 and t.kind[opener - 1] == "w" else ""
+        return t.is_opener(opener) and close != -1 and close - opener <= 5 and before in W.NAMING_NOUNS
 
     def _quoted_source(self, k: int):
         """A source in marks right after the cue (وأوضحت "نيويورك تايمز" أن): the words inside, when short and
@@ -378,11 +397,7 @@ class RuleEngine:
                         close -= 1
                 last, e = close, close + 1
                 continue
-            if (
-                t.kind[e] == "p"
-                and t.form[e] in CLAUSE_MARKS
-                and (self._cue_starts_within(e + 1, CLAUSE_CUE_REACH + 1) or self._speaker_goes_on(e + 1))
-            ):
+            if t.kind[e] == "p" and t.form[e] in CLAUSE_MARKS and self._new_clause(e + 1):
                 break
             last, e = e, e + 1
         while last is not None and last >= s and t.kind[last] == "p" and t.form[last] in CLAUSE_MARKS:
@@ -396,6 +411,18 @@ class RuleEngine:
                 if inside:
                     keys.append(self.draft.add("QUOTE", inside[0], inside[1], {"form": "partial"}))
         return Content([k for k in keys if k], s, last)
+
+    def _new_clause(self, k: int) -> bool:
+        """After a comma: a new attribution (، مشيرا …؛ غير أن نوابا رأوا …) or the speaker's next act (، ودعت …)
+        ends the claim."""
+        t = self.t
+        contrast = k < len(t) and (
+            t.form[k] in W.SUBJECT_OPENERS or (t.form[k] in W.EXCEPTIVE and k + 1 < len(t) and t.form[k + 1] in W.COMPLEMENTIZERS)
+        )
+        reach = CONTRAST_CUE_REACH if contrast else CLAUSE_CUE_REACH + 1
+        if self._cue_starts_within(k, reach) or self._speaker_goes_on(k):
+            return True
+        return k < len(t) and t.form[k] in W.SPEAKER_ACTS
 
     def _speaker_goes_on(self, k: int) -> bool:
         """«، غير أنه استبعد …»، «، لكنها …»: a contrast whose subject is a pronoun goes on about the speaker,
@@ -453,6 +480,8 @@ class RuleEngine:
         k = f.j
         if k < n and t.form[k] == "ل":  # وفقا لـ Trade Flows: the detached لـ belongs to no span
             k += 1
+        if k + 2 < n and t.form[k] in W.MA and t.kind[k + 1] == "w":  # وفق ما أعلنته الوزارة: the source follows the verb
+            k += 3 if t.form[k + 2] in W.BIHI else 2
         end = self._object_after(k)
         if end == k:
             return

@@ -29,7 +29,7 @@ OCCASION_PREPOSITIONS = _folded("في على عبر ضمن من")
 OCCASION_NOUNS = _folded(
     "تقرير تقريره تقريرها بيان بيانه بيانها مؤتمر مقابلة تصريح تصريحات مذكرة ندوة حساب صفحة رسالة كلمة حديث "
     "لقاء جلسة خطاب تغريدة تدوينة منشور اجتماع زيارة مداخلة إفادة شهادة موقع وقت ختام افتتاح اتصال رد سياق "
-    "معرض حوار برنامج فيديو مقطع شريط بث إطلالة مناسبة تعليق منتدى قمة محاضرة نشرة"
+    "معرض حوار برنامج فيديو مقطع شريط بث إطلالة مناسبة تعليق منتدى قمة محاضرة نشرة تقارير"
 )
 # Addressees after a clitic ل (قال للصحفيين، صرح لوكالة …): not part of the source.
 AUDIENCE_NOUNS = _folded(
@@ -69,3 +69,10 @@ NEGATING_NOUNS = _folded("عدم دون")
 # Between a quotation, its comma and a post-posed cue: «…»، هكذا قالت …
 THUS = _folded("هكذا")
 ANN = _folded("عن")
+# The speaker's next act after a comma ends the claim (أعلنت الهيئة أن …، ودعت المواطنين إلى …).
+SPEAKER_ACTS = _folded(
+    "ودعا ودعت ودعوا وطالب وطالبت وطالبوا وناشد وناشدت وحث وحثت وأعرب وأعربت وأعلن وأعلنت وقرر وقررت ودعتا وتعهد وتعهدت"
+)
+# «وفق ما أعلنته الوزارة»، «بحسب ما أفادت به»: the source is the subject of the verb after ما.
+MA = _folded("ما لما")
+BIHI = _folded("به بها")
