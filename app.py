@@ -11,28 +11,31 @@ st.set_page_config(page_title="Nisba — نِسبة", page_icon="🖋️", layou
 store = get_store()
 user = current_user(store)
 
-# Where each role starts: annotators annotate, reviewers review; admins start on the settings page, where
-# only they create projects, paste articles and write the labels and guidelines the others work from.
-LANDING = {"annotator": "pages/annotate.py", "reviewer": "pages/review.py", "admin": "pages/settings.py"}
-landing = LANDING.get(user.role, "pages/annotate.py")
-
-
-def page(path: str, title: str, icon: str) -> st.Page:
-    return st.Page(path, title=title, icon=icon, default=path == landing)
-
-
-pages = [page("pages/annotate.py", "Annotate", "🖍️"), page("pages/settings.py", "Project settings", "⚙️")]
-pages.append(page("pages/search.py", "Search", "🔍"))  # every role: the core keeps blind annotators to their layer
+annotate = st.Page("pages/annotate.py", title="Annotate", icon="🖍️", default=True)
+pages = [annotate, st.Page("pages/settings.py", title="Project settings", icon="⚙️")]
+pages.append(st.Page("pages/search.py", title="Search", icon="🔍"))  # every role: the core keeps blind annotators to their layer
 if user.role in ("reviewer", "admin"):  # the core refuses others anyway; this only hides the pages
-    pages += [page("pages/review.py", "Review", "🔎"), page("pages/agreement.py", "Agreement", "📊")]
+    pages += [
+        st.Page("pages/review.py", title="Review", icon="🔎"),
+        st.Page("pages/agreement.py", title="Agreement", icon="📊"),
+    ]
 if user.role == "admin":
     pages += [
-        page("pages/users.py", "Users", "👥"),
-        page("pages/audit_log.py", "Audit log", "📜"),
-        page("pages/import_data.py", "Import", "📥"),
-        page("pages/export_data.py", "Export", "📤"),
+        st.Page("pages/users.py", title="Users", icon="👥"),
+        st.Page("pages/audit_log.py", title="Audit log", icon="📜"),
+        st.Page("pages/import_data.py", title="Import", icon="📥"),
+        st.Page("pages/export_data.py", title="Export", icon="📤"),
     ]
 nav = st.navigation(pages)
+# Where each role starts: annotators annotate, reviewers review; admins start on the settings page, where only
+# they create projects, paste articles and write the labels and guidelines the others work from. Annotate stays
+# the default page (the root address) so every page keeps its own address (/review?doc=…): a session that
+# opens the root address without a document is sent on once, on its first run.
+LANDING = {"reviewer": "pages/review.py", "admin": "pages/settings.py"}
+if not st.session_state.get("nisba_landed"):
+    st.session_state["nisba_landed"] = True
+    if nav is annotate and user.role in LANDING and "doc" not in st.query_params:
+        st.switch_page(LANDING[user.role])
 st.sidebar.caption(f"Signed in as **{md_literal(user.name)}** ({user.role})")  # names may hold * _ $
 with st.sidebar:
     logout_form()
