@@ -148,12 +148,13 @@ class ReviewView:
         return out
 
     def link_table(self) -> list[dict]:
-        """One row per aligned link: type, content and target text, who made it, decision, disagreement."""
+        """One row per aligned link: type, content text, target label and text (two columns: one cell mixing a
+        Latin label with Arabic text reads in the wrong order), who made it, decision, disagreement."""
         text = self.document.text
         out = []
         for row in self.link_rows:
             type_, src, dst = row.key
-            item = {"type": type_, "content": text[src[0] : src[1]], "target": f"{dst[2]}: {text[dst[0] : dst[1]]}"}
+            item = {"type": type_, "content": text[src[0] : src[1]], "target label": dst[2], "target": text[dst[0] : dst[1]]}
             for a in self.annotator_ids:
                 link = row.links.get(a)
                 r = self.reviews.get(("link", link.id)) if link else None

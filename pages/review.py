@@ -10,7 +10,7 @@ from annotator import review
 from annotator.errors import NisbaError
 from annotator.projects import document_overview, get_document, list_projects
 from annotator.ui.article_component import article_view
-from annotator.ui.review_layers import layers_html, legend_html
+from annotator.ui.review_layers import ROW_HEIGHT, focus_script, isolate_rtl, layers_html, legend_html, review_table_config
 from annotator.ui.session import current_user, get_store
 from annotator.ui.widgets import md_literal, require_page_role
 
@@ -133,10 +133,8 @@ def adopt_agreed() -> str | tuple[str, str]:
 nav[4].button("Adopt into gold", key="review_adopt", on_click=adopt_row, shortcut="G", disabled=row is None)
 nav[5].button("Adopt all agreed", key="review_adopt_agreed", on_click=adopt_agreed,
               help="Copy into gold every span that all annotators of this document made identically")  # fmt: skip
-st.html(legend_html(view.annotator_ids, names, view.labels))
-st.html(layers_html(view.document.text, view.spans, view.annotator_ids, view.labels, gold=view.gold, names=names,
-                    focus=(row.start, row.end) if row else None))  # fmt: skip
-
+# The row under review right under the buttons, then the article scrolled to it: J/K, what they moved to and
+# where it is in the text stay within one screen.
 if row is not None:
     st.markdown(f"**Row {current + 1} of {len(view.rows)}** · {md_literal(row.label)} · «{md_literal(row.text)}» · "
                 + ("; ".join(review.ISSUE_NAMES[i] for i in row.issues) or "all annotators agree"))  # fmt: skip
@@ -146,6 +144,13 @@ if row is not None:
         )
     decided = [(md_literal(names.get(a)), view.decision("span", s.id)) for a, s in row.spans.items()]
     st.caption(" · ".join(f"{who}: {r.decision if r else 'undecided'}" for who, r in decided))
+st.html(legend_html(view.annotator_ids, names, view.labels, view.spans))
+st.html(layers_html(view.document.text, view.spans, view.annotator_ids, view.labels, gold=view.gold, names=names,
+                    focus=(row.start, row.end) if row else None))  # fmt: skip
+if row is not None:
+    st.html(focus_script((row.start, row.end)), unsafe_allow_javascript=True)
+
+if row is not None:
     with st.container(border=True):
         for span in row.spans.values():
             for c in view.comments.get(("span", span.id), []):
@@ -173,14 +178,16 @@ def pick_row() -> None:
 
 st.subheader("Aligned spans")
 st.caption("Select a row to bring it up above, where Accept, Reject and Adopt act on it.")
-st.dataframe(
-    pd.DataFrame(view.span_table()), key="review_table", on_select=pick_row, selection_mode="single-row", hide_index=True
-)
+aligned = pd.DataFrame(view.span_table())
+st.dataframe(isolate_rtl(aligned), key="review_table", on_select=pick_row, selection_mode="single-row", hide_index=True,
+             column_config=review_table_config(aligned), row_height=ROW_HEIGHT)  # fmt: skip
 
 st.subheader("Links")
 links = view.link_table()
 if links:
-    picked = st.dataframe(pd.DataFrame(links), key="review_links", on_select="rerun", selection_mode="multi-row", hide_index=True)
+    link_frame = pd.DataFrame(links)
+    picked = st.dataframe(isolate_rtl(link_frame), key="review_links", on_select="rerun", selection_mode="multi-row",
+                          hide_index=True, column_config=review_table_config(link_frame), row_height=ROW_HEIGHT)  # fmt: skip
     chosen = [view.link_rows[i] for i in picked.selection.rows]
     targets = [("link", k.id, view.seen_version("link", k.id)) for lr in chosen for k in lr.links.values()]
 
@@ -219,8 +226,8 @@ gold_rows = [
     for g in view.gold
 ]
 if gold_rows:
-    st.dataframe(
-        pd.DataFrame(gold_rows, columns=["label", "text", "start", "end", "adopted from"]), key="review_gold", hide_index=True
-    )
+    gold_frame = pd.DataFrame(gold_rows, columns=["label", "text", "start", "end", "adopted from"])
+    st.dataframe(isolate_rtl(gold_frame), key="review_gold", hide_index=True, column_config=review_table_config(gold_frame),
+                 row_height=ROW_HEIGHT)  # fmt: skip
 else:
     st.caption("No gold spans yet: adopt an annotator's span (G, or Adopt all agreed), or mark text in the gold article above.")

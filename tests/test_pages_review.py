@@ -157,3 +157,18 @@ def test_agreement_page_counts_suggestions_per_engine_and_label(db):
     assert not at.exception
     table = at.dataframe[-1].value
     assert table.to_dict("records") == [dict(engine="rules", label="CUE", accepted=1, changed=0, dismissed=1)]
+
+
+def test_review_tables_keep_label_and_arabic_apart_and_size_their_columns(db):
+    from annotator.annotations import add_link
+
+    add_link(db, db.users["amal"], db.spans["claim_a"].id, db.spans["source_a"].id, "attributed_to")
+    at = page(db, "review.py", "rana")
+    assert not at.exception, at.exception
+    links = at.dataframe(key="review_links").value
+    # the target's label and its text in two columns: one cell "SOURCE: ماركو روبيو" read "SOURCE :ماركو روبيو"
+    assert (links["target label"].tolist(), links["target"].tolist()) == (["SOURCE"], ["\u2067ماركو روبيو\u2069"])
+    columns = json.loads(at.dataframe(key="review_table").proto.columns)
+    assert columns["text"]["width"] >= 300 and columns["text"]["alignment"] == "right"
+    assert columns["disagreement"]["width"] >= 200
+    assert at.dataframe(key="review_table").proto.row_height > 40  # room for a second line: long cells wrap

@@ -177,7 +177,7 @@ def test_review_gold_table_empty_state_then_rows(db):
     at.button(key="review_adopt_agreed").click().run()
     assert not any("No gold spans yet" in c.value for c in at.caption)
     gold = at.dataframe[-1].value
-    assert list(gold["text"]) == ["ماركو روبيو"]
+    assert list(gold["text"]) == ["\u2067ماركو روبيو\u2069"]  # shown isolated right to left (RLI … PDI)
 
 
 MARKDOWN_BAIT = "قال **المصدر** ![x](http://example.invalid/x.png) $5$ :red[تحذير] <b>"

@@ -1,0 +1,80 @@
+"""The review screen in real headless Chromium: J and K bring the current disagreement into view — its row line
+next to the buttons, the article scrolled to its marked text — however far down the article it is."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from annotator.annotations import add_span
+from annotator.demo import DEMO_ARTICLE
+from annotator.projects import add_document, add_member, create_project
+from annotator.store import Store
+
+from .conftest import APP_READY, log_in, wait_ready
+
+pytestmark = pytest.mark.browser
+SPANS = 24
+
+
+@pytest.fixture
+def many_disagreements(app_db):
+    """A project of its own whose article carries SPANS words that only amal tagged, spread over the whole text."""
+    store = Store(app_db, migrate_schema=False)
+    admin = store.user_by_username("admin")
+    project = create_project(store, admin, f"Review navigation {time.time_ns()}")
+    for name in ("amal", "badr", "rana"):
+        add_member(store, admin, project.id, store.user_by_username(name).id)
+    doc = add_document(store, admin, project.id, "navigation", DEMO_ARTICLE.read_text(encoding="utf-8"))
+    amal, badr = store.user_by_username("amal"), store.user_by_username("badr")
+    words = [m for m in re.finditer(r"\w{3,}", doc.text)]
+    step = len(words) // SPANS
+    for m in words[::step][:SPANS]:
+        add_span(store, amal, doc.id, "CUE", m.start(), m.end())
+    first = words[0]
+    add_span(store, badr, doc.id, "CUE", first.start(), first.end())  # badr has a layer too: two to compare
+    store.close()
+    return doc
+
+
+def in_viewport(page, box) -> bool:
+    height = page.viewport_size["height"]
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height
+
+
+def test_j_brings_the_current_disagreement_into_view(page, base_url, many_disagreements):
+    doc = many_disagreements
+    log_in(page, base_url, "rana")
+    page.goto(f"{base_url}/review?doc={doc.id}")
+    wait_ready(page)
+    article = page.locator('[data-nisba="review-article"]')
+    article.wait_for()
+    status = page.get_by_text(re.compile(r"^Row \d+ of \d+"))
+    for n in range(2, 16):
+        page.locator("h1").first.click()
+        page.keyboard.press("j")
+        status.filter(has_text=f"Row {n} of").wait_for()
+        page.wait_for_selector(APP_READY)
+        focus = article.locator('[data-focus="1"]').first
+        # the script scrolls the article after it is drawn: wait until the marked text is inside its scroll area
+        page.wait_for_function(
+            """() => {
+                const box = document.querySelector('[data-nisba="review-article"]');
+                const mark = box && box.querySelector('[data-focus="1"]');
+                if (!mark) return false;
+                const b = box.getBoundingClientRect(), m = mark.getBoundingClientRect();
+                return m.top >= b.top && m.bottom <= b.bottom;
+            }""",
+            timeout=5_000,
+        )
+        assert in_viewport(page, focus.bounding_box()), f"row {n}: the marked text is off screen"
+        assert in_viewport(page, status.bounding_box()), f"row {n}: the row line is off screen"
+        assert in_viewport(page, page.get_by_role("button", name="Accept").bounding_box())
+    # by now the article has scrolled well down: the last rows are far below its first screen
+    assert article.evaluate("el => el.scrollTop") > 100
+    page.locator("h1").first.click()
+    page.wait_for_timeout(200)  # a key pressed in the same instant as the click was sometimes dropped
+    page.keyboard.press("k")
+    status.filter(has_text="Row 14 of").wait_for()
