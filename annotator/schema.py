@@ -298,3 +298,28 @@ def m_users_origin(db: Database) -> None:
     (``import:doccano``, ``import:labelstudio`` …) for accounts an import created. An imported annotator name
     reuses an account only when it came from the same tool; otherwise it gets a prefixed account of its own."""
     db.execute("ALTER TABLE users ADD COLUMN origin TEXT NOT NULL DEFAULT ''")
+
+
+@migrations()
+def m_suggestion_models(db: Database) -> None:
+    """Learned suggestion engines (issue 8): each training of a project's model, kept with its version, the label
+    names it was trained on (a model is not used once the scheme no longer has them), the training size and time,
+    and its own cross-validated figures. ``model`` is JSON (base64 CRF files), never pickled code."""
+    db.execute(
+        """
+        CREATE TABLE suggestion_models (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            engine TEXT NOT NULL,
+            version TEXT NOT NULL,
+            labels TEXT NOT NULL,
+            trained_at TEXT NOT NULL,
+            training_documents INTEGER NOT NULL,
+            training_spans INTEGER NOT NULL,
+            seconds REAL NOT NULL,
+            cross_validation TEXT NOT NULL DEFAULT '[]',
+            model TEXT NOT NULL,
+            created_by INTEGER REFERENCES users(id)
+        )"""
+    )
+    db.execute("CREATE INDEX idx_suggestion_models_project ON suggestion_models(project_id, id)")

@@ -1208,3 +1208,36 @@ class Store:
             [project_id],
         ).fetchall()
         return [tuple(r) for r in accepted + dismissed]
+
+    def insert_suggestion_model(self, project_id: int, row: dict, created_by: int) -> int:
+        """Store a trained model (``row``: engine, version, labels, training_documents, training_spans, seconds,
+        cross_validation, model); returns its id."""
+        cur = self.db.conn.execute(
+            "INSERT INTO suggestion_models (project_id, engine, version, labels, trained_at, training_documents,"
+            " training_spans, seconds, cross_validation, model, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                project_id, row["engine"], row["version"], json.dumps(row["labels"], ensure_ascii=False), now(),
+                row["training_documents"], row["training_spans"], row["seconds"], json.dumps(row["cross_validation"]),
+                json.dumps(row["model"]), created_by,
+            ],
+        )  # fmt: skip
+        return cur.lastrowid
+
+    def latest_suggestion_model(self, project_id: int, engine: str, *, with_model: bool = True) -> dict | None:
+        """The project's latest model of ``engine`` as a dict (JSON fields decoded), or None."""
+        cols = (
+            "*"
+            if with_model
+            else "id, project_id, engine, version, labels, trained_at, training_documents, training_spans, seconds, cross_validation, created_by"
+        )
+        rows = self.query(
+            f"SELECT {cols} FROM suggestion_models WHERE project_id = ? AND engine = ? ORDER BY id DESC LIMIT 1",
+            [project_id, engine],
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        for key in ("labels", "cross_validation", "model"):
+            if key in row:
+                row[key] = json.loads(row[key])
+        return row

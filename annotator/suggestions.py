@@ -57,10 +57,28 @@ def engine_suggestions(store: Store, doc: Document) -> list[Suggestion]:
     return result
 
 
-def _in_scheme(store: Store, doc: Document) -> tuple[list[Suggestion], dict[str, Label]]:
+ENGINES = ("rules", "crf")
+
+
+def _engine_output(store: Store, doc: Document, engine: str) -> list[Suggestion]:
+    if engine == "rules":
+        return engine_suggestions(store, doc)
+    if engine != "crf":
+        raise SuggestionEngineError(f"Unknown suggestion engine {engine!r} (known: {', '.join(ENGINES)}).")
+    from annotator.suggestion_models import ModelNotUsable, crf_suggestions
+
+    try:
+        return crf_suggestions(store, doc)
+    except ModelNotUsable as exc:
+        raise SuggestionEngineError(str(exc)) from None
+    except Exception as exc:  # a broken model must not block annotation either
+        raise SuggestionEngineError(f"The learned engine failed on this document ({type(exc).__name__}: {exc}).") from exc
+
+
+def _in_scheme(store: Store, doc: Document, engine: str = "rules") -> tuple[list[Suggestion], dict[str, Label]]:
     """The suggestions whose label the project's scheme has (links to dropped ones removed), and the labels."""
     labels = {lab.name: lab for lab in store.list_labels(doc.project_id)}
-    every = engine_suggestions(store, doc)
+    every = _engine_output(store, doc, engine)
     kept = {s.key for s in every if s.label in labels}
     out = []
     for s in every:
@@ -86,13 +104,16 @@ def _open(store: Store, user: User, doc: Document, layer: str, every: list[Sugge
     return [s for s in every if s.key not in dismissed and _spot(s.label, s.start, s.end) not in have]
 
 
-def list_suggestions(store: Store, actor: User, document_id: int, *, layer: str = "annotator") -> list[Suggestion]:
+def list_suggestions(
+    store: Store, actor: User, document_id: int, *, layer: str = "annotator", engine: str = "rules"
+) -> list[Suggestion]:
     """The open suggestions for the actor's own layer (``"gold"`` for reviewers and admins) of the document, in
     reading order: the rules' suggestions minus the spans the actor already has there and minus what they
-    dismissed. Raises PermissionDenied / NotFound, or :class:`SuggestionEngineError` when the engine fails."""
+    dismissed. ``engine`` is "rules" or "crf" (the project's learned model, when it has a usable one).
+    Raises PermissionDenied / NotFound, or :class:`SuggestionEngineError` when the engine fails or is unusable."""
     user, doc = access.require_document(store, actor, document_id)
     access.require_layer_write(user, layer)
-    every, _labels = _in_scheme(store, doc)
+    every, _labels = _in_scheme(store, doc, engine)
     return _open(store, user, doc, layer, every)
 
 
@@ -124,14 +145,16 @@ def _record_group(store: Store, user: User, document_id: int, action: str, since
     store.record_event(user.id, action, "suggestion", None, document_id=document_id, after={**after, "events": made})
 
 
-def accept_suggestion(store: Store, actor: User, document_id: int, key: str, *, layer: str = "annotator") -> Span:
+def accept_suggestion(
+    store: Store, actor: User, document_id: int, key: str, *, layer: str = "annotator", engine: str = "rules"
+) -> Span:
     """Accept the open suggestion ``key``: it becomes the actor's span (``origin`` names the engine, its version
     and the key) with its suggested links where both ends exist. One transaction, one undoable action.
     Raises NotFound when the key is not open (accepted, dismissed or no longer suggested)."""
     with store.write():
         user, doc = access.require_document(store, actor, document_id)
         access.require_layer_write(user, layer)
-        every, labels = _in_scheme(store, doc)
+        every, labels = _in_scheme(store, doc, engine)
         sugg = next((s for s in _open(store, user, doc, layer, every) if s.key == key), None)
         if sugg is None:
             raise NotFound(f"No open suggestion {key!r} here: it was accepted, dismissed or is no longer suggested.")
@@ -141,13 +164,15 @@ def accept_suggestion(store: Store, actor: User, document_id: int, key: str, *, 
     return span
 
 
-def accept_all(store: Store, actor: User, document_id: int, label: str, *, layer: str = "annotator") -> list[Span]:
+def accept_all(
+    store: Store, actor: User, document_id: int, label: str, *, layer: str = "annotator", engine: str = "rules"
+) -> list[Span]:
     """Accept every open suggestion of ``label`` in the document (reading order), with their links; one
     transaction and one undoable action. Returns the new spans (empty when none was open)."""
     with store.write():
         user, doc = access.require_document(store, actor, document_id)
         access.require_layer_write(user, layer)
-        every, labels = _in_scheme(store, doc)
+        every, labels = _in_scheme(store, doc, engine)
         todo = [s for s in _open(store, user, doc, layer, every) if s.label == label]
         if not todo:
             return []
@@ -157,13 +182,15 @@ def accept_all(store: Store, actor: User, document_id: int, label: str, *, layer
     return spans
 
 
-def dismiss_suggestion(store: Store, actor: User, document_id: int, key: str, *, layer: str = "annotator") -> None:
+def dismiss_suggestion(
+    store: Store, actor: User, document_id: int, key: str, *, layer: str = "annotator", engine: str = "rules"
+) -> None:
     """Dismiss the open suggestion ``key`` for the actor on this document and layer: it is not suggested to them
     again (remembered in the database). One undoable action. NotFound when the key is not open."""
     with store.write():
         user, doc = access.require_document(store, actor, document_id)
         access.require_layer_write(user, layer)
-        every, _labels = _in_scheme(store, doc)
+        every, _labels = _in_scheme(store, doc, engine)
         sugg = next((s for s in _open(store, user, doc, layer, every) if s.key == key), None)
         if sugg is None:
             raise NotFound(f"No open suggestion {key!r} here: it was accepted, dismissed or is no longer suggested.")

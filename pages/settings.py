@@ -1,5 +1,5 @@
 """Projects: create one, paste an article into it, edit its label scheme (names, colours, hotkeys, attributes),
-blind annotation, and the project's own cue forms for suggestions."""
+blind annotation, and suggestions (the project's own cue forms, the learned engine)."""
 
 import streamlit as st
 
@@ -7,7 +7,7 @@ from annotator.errors import NisbaError
 from annotator.labels import KINDS, delete_label, format_attributes, list_labels, parse_attributes, save_label
 from annotator.projects import add_document, create_project, list_projects, update_settings
 from annotator.ui.session import current_project_id, current_user, get_store
-from annotator.ui.suggestion_cues import cue_section
+from annotator.ui.suggestion_settings import cue_section, model_section
 from annotator.ui.widgets import md_literal
 
 store = get_store()
@@ -107,3 +107,4 @@ if user.role == "admin" and show != bool(project.settings.get("show_others")):
         st.error(md_literal(str(exc)))
 
 cue_section(store, user, project)
+model_section(store, user, project)

@@ -121,3 +121,21 @@ def test_annotator_reads_the_cue_forms_but_cannot_add(db_env):
     assert not at.exception
     assert [list(d.value["form"]) for d in at.dataframe if "form" in d.value.columns] == [["أفصح"]]
     assert not any(t.key == "settings_cues_tsv" for t in at.text_area)
+
+
+def test_admin_trains_the_learned_engine_too_little_gold_says_so(db_env):
+    from tests.test_suggestion_models import add_gold_documents
+
+    store = db_env
+    users = {u.username: u for u in store.list_users()}
+    at = _settings(store, "admin")
+    at.button(key="settings_model_train").click().run()
+    assert not at.exception and "Too little annotated text" in at.warning[0].value
+    assert store.latest_suggestion_model(1, "crf") is None
+    add_gold_documents(store, users, 1, 9)
+    at.button(key="settings_model_train").click().run()
+    assert not at.exception and not at.error
+    assert store.latest_suggestion_model(1, "crf")["training_documents"] == 8
+    cv = next(d.value for d in at.dataframe if "f1" in d.value.columns)
+    assert set(cv["label"]) == {"CLAIM", "QUOTE", "SOURCE", "CUE"}
+    assert not any(b.key == "settings_model_train" for b in _settings(store, "amal").button)

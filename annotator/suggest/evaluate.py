@@ -149,6 +149,22 @@ def evaluate_rules(docs: list[GoldDoc]) -> list[dict]:
     return score(triples(), ENGINE)
 
 
+def evaluate_crf(docs: list[GoldDoc], model: dict, lexicon) -> list[dict]:
+    """Score a trained CRF model (see annotator.suggest.crf) on ``docs``."""
+    from annotator.suggest import crf
+
+    def key_tuple(key: str) -> SpanT:
+        label, start, end = key.rsplit(":", 2)
+        return (label, int(start), int(end))
+
+    def triples():
+        for doc in docs:
+            spans, links = crf.predict(doc.text, model, lexicon)
+            yield doc, frozenset(spans), frozenset((key_tuple(a), t, key_tuple(b)) for a, t, b in links)
+
+    return score(triples(), crf.ENGINE)
+
+
 def format_table(rows: list[dict]) -> str:
     """Rows as an aligned plain-text table (figures with three decimals)."""
     cells = [list(COLUMNS)] + [

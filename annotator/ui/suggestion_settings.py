@@ -1,12 +1,12 @@
-"""The settings page's "Suggestion cues" section: a project's own cue forms for the suggestion rules (admins add
-and remove them and see where one fires; members read the list)."""
+"""The settings page's suggestion sections: a project's own cue forms for the rules (admins add and remove them
+and see where one fires; members read the list), and the learned engine (its status; admins train it)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from annotator import suggestions
+from annotator import suggestion_models, suggestions
 from annotator.errors import NisbaError
 from annotator.models import Project, User
 from annotator.store import Store
@@ -64,5 +64,35 @@ def _firing_and_removal(store: Store, user: User, project: Project, rows: list[d
             suggestions.delete_project_cue(store, user, project.id, chosen)
             st.session_state["settings_notice"] = f"Removed the cue form {by_id[chosen]['form']}."
             st.rerun()
+        except NisbaError as exc:
+            st.error(md_literal(str(exc)))
+
+
+def model_section(store: Store, user: User, project: Project) -> None:
+    """The learned engine's status (version, training size and time, cross-validated figures) and, for admins,
+    the button that trains it."""
+    st.subheader("Learned suggestions")
+    status = suggestion_models.model_status(store, user, project.id)
+    if status is None:
+        st.caption("No learned model yet: the rules serve alone. Training needs gold spans on at least "
+                   f"{suggestion_models.MIN_TRAINING_DOCUMENTS} documents.")  # fmt: skip
+    else:
+        st.caption(
+            f"Model {status['version']}, trained {status['trained_at'][:16].replace('T', ' ')} UTC on "
+            f"{status['training_documents']} document(s) and {status['training_spans']} span(s) in {status['seconds']} s. "
+            "Cross-validated F1 below."
+        )
+        if not status["usable"]:
+            st.warning(md_literal(status["reason"]))
+        cv = pd.DataFrame(status["cross_validation"])[["label", "match", "precision", "recall", "f1", "gold", "predicted"]]
+        st.dataframe(cv, hide_index=True, key="settings_model_cv")
+    if user.role == "admin" and st.button("Train the learned engine", key="settings_model_train"):
+        try:
+            with st.spinner("Training…"):
+                trained = suggestion_models.train_project_model(store, user, project.id)
+            st.session_state["settings_notice"] = f"Trained {trained['version']}."
+            st.rerun()
+        except suggestion_models.NotEnoughGold as exc:
+            st.warning(md_literal(str(exc)))
         except NisbaError as exc:
             st.error(md_literal(str(exc)))
