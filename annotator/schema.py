@@ -323,3 +323,10 @@ def m_suggestion_models(db: Database) -> None:
         )"""
     )
     db.execute("CREATE INDEX idx_suggestion_models_project ON suggestion_models(project_id, id)")
+
+
+@migrations()
+def m_search_word_positions(db: Database) -> None:
+    """The word index's positions as a table (fts5vocab 'instance': term, doc, col, offset), so the Search page
+    counts and pages a frequent word's hits without reading the texts that hold them (issue 12)."""
+    db.execute("CREATE VIRTUAL TABLE search_words_instance USING fts5vocab(search_words, instance)")

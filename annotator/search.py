@@ -10,6 +10,7 @@ own spans and gold.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 import regex
@@ -82,21 +83,23 @@ class Query:
         """Substring terms too short for the trigram index, checked with instr()."""
         return [t.folded for t in self.terms if self.substring and len(t.folded) < _TRIGRAM]
 
-    def patterns(self, *, ya: bool = True, ta: bool = True) -> list[regex.Pattern]:
-        """One pattern per term over folded text (with these folding options): a whole-word phrase, or the
-        literal part of a word."""
+    def patterns(self, *, ya: bool = True, ta: bool = True) -> list[tuple[regex.Pattern, int]]:
+        """(pattern, skip) per form of each term over folded text (with these folding options): a whole-word
+        phrase, or the literal part of a word; the hit is the match without its first ``skip`` characters. Each
+        is a plain literal the regex engine searches fast (an alternation, or a literal in a group, is scanned
+        character by character: 190 ms against 10 ms over 8 million characters)."""
         out = []
         for t in self.terms:
             folded = fold_text(t.raw, ya=ya, ta=ta)
             if self.substring:
-                body = regex.escape(folded.strip())
-                if len(t.variants(True)) > 1:  # ال… also after a lam that ate the alef (للوزارة)
-                    body = f"(?:{body}|(?<=\u0644){regex.escape(folded.strip()[1:])})"
-                out.append(regex.compile(body))
+                body = folded.strip()
+                out.append((regex.compile(regex.escape(body)), 0))
+                if len(t.variants(True)) > 1:  # ال… also after a lam that ate the alef: «للوزارة», hit from its 2nd lam
+                    out.append((regex.compile(regex.escape("\u0644" + body[1:])), 1))
                 continue
             words = _TOKEN.findall(folded)
             body = f"[^{_TOKEN_CHARS}]+".join(map(regex.escape, words))
-            out.append(regex.compile(f"(?<![{_TOKEN_CHARS}]){body}(?![{_TOKEN_CHARS}])"))
+            out.append((regex.compile(f"(?<![{_TOKEN_CHARS}]){body}(?![{_TOKEN_CHARS}])"), 0))
         return out
 
 
@@ -176,13 +179,31 @@ class _Unit:
     folded: str
 
 
-def _find(folded: str, patterns: list[regex.Pattern]) -> list[tuple[int, int]]:
+def _find(folded: str, patterns: list[tuple[regex.Pattern, int]]) -> list[tuple[int, int]]:
     """Hits of any pattern in folded text, in order; a hit inside or across an earlier one is dropped."""
-    found = sorted({m.span() for p in patterns for m in p.finditer(folded)}, key=lambda h: (h[0], -h[1]))
+    if len(patterns) == 1 and not patterns[0][1]:  # one pattern: finditer's matches never overlap
+        return [m.span() for m in patterns[0][0].finditer(folded)]
+    found = sorted({(m.start() + k, -m.end()) for p, k in patterns for m in p.finditer(folded)})  # longest first
     out: list[tuple[int, int]] = []
-    for h in found:
-        if not out or h[0] >= out[-1][1]:
-            out.append(h)
+    for start, neg_end in found:
+        if not out or start >= out[-1][1]:
+            out.append((start, -neg_end))
+    return out
+
+
+def _find_in_documents(units: list[_Unit], patterns: list[tuple[regex.Pattern, int]]) -> list[tuple[_Unit, int, int]]:
+    """:func:`_find` over many documents at once: their folded texts joined by newlines (no term holds one, and
+    a word ends there), each pattern run once over the whole, hits placed back by bisection. One regex call per
+    pattern instead of one per document: 25 ms against 80 ms for 4,000 documents."""
+    starts, pos = [], 0
+    for u in units:
+        starts.append(pos)
+        pos += len(u.folded) + 1
+    found = _find("\n".join(u.folded for u in units), patterns)
+    out = []
+    for fs, fe in found:
+        i = bisect_right(starts, fs) - 1
+        out.append((units[i], fs - starts[i], fe - starts[i]))
     return out
 
 
@@ -223,13 +244,13 @@ def _located(units: list[_Unit], q: Query) -> list[tuple[_Unit, int, int]]:
     """Every hit as (unit, folded start, folded end). Hits in spans are placed in the document at once (spans
     are short), so two layers' spans over the same words give one hit, in reading order."""
     patterns = q.patterns()
-    out: list[tuple[_Unit, int, int]] = []
+    docs = [u for u in units if u.span_id is None]
+    out: list[tuple[_Unit, int, int]] = _find_in_documents(docs, patterns) if docs else []
     placed: dict[tuple[int, int, int], tuple[int, tuple[_Unit, int, int]]] = {}
     for order, u in enumerate(units):
-        found = _find(u.folded, patterns)
         if u.span_id is None:
-            out += [(u, fs, fe) for fs, fe in found]
             continue
+        found = _find(u.folded, patterns)
         folded = fold(u.text) if found else None
         for fs, fe in found:
             s, e = folded.to_stored(fs, fe)
@@ -265,7 +286,12 @@ def _hits(store: Store, located: list[tuple[_Unit, int, int]]) -> list[Hit]:
 def _strict(hits: list[Hit], q: Query) -> list[Hit]:
     """With ى/ي or ة/ه told apart, keep the hits whose stored text still matches a term."""
     patterns = q.patterns(ya=q.ya, ta=q.ta)
-    return [h for h in hits if any(p.fullmatch(fold_text(h.text, ya=q.ya, ta=q.ta)) for p in patterns)]
+    return [h for h in hits if any(_whole(p, g, fold_text(h.text, ya=q.ya, ta=q.ta)) for p, g in patterns)]
+
+
+def _whole(pattern: regex.Pattern, skip: int, text: str) -> bool:
+    """Whether ``text`` is, all of it, what ``pattern`` would highlight (after skipping ``skip`` characters)."""
+    return pattern.fullmatch("\u0644" * skip + text) is not None  # only the lam before «لوزارة» is ever skipped
 
 
 def find_hits(
@@ -296,18 +322,53 @@ def search(
     """
     user = access.require_project(store, actor, project_id)
     q = parse_query(query, substring=substring, ya=ya, ta=ta)
+    page_size = max(1, int(page_size))
+    single_words = all(len(t.tokens) == 1 for t in q.terms)  # phrases: the index finds their few documents faster
+    if not substring and single_words and ya and ta and label is None and source is None and annotator_id is None:
+        return _word_page(store, q, project_id, document_ids, page, page_size)
     units = _units(store, user, project_id, q, document_ids=document_ids, label=label, source=source, annotator_id=annotator_id)
     located = _located(units, q)
-    page_size = max(1, int(page_size))
     if not (ya and ta):  # telling letters apart needs the stored text of every candidate: map them all
         hits = _strict(_hits(store, located), q)
         total, docs = len(hits), len({h.document_id for h in hits})
-        page = min(max(0, page), max(0, math.ceil(total / page_size) - 1))
+        page = _clamp(page, total, page_size)
         return SearchResult(q, total, docs, page, page_size, hits[page * page_size : (page + 1) * page_size])
     total = len(located)
-    page = min(max(0, page), max(0, math.ceil(total / page_size) - 1))
+    page = _clamp(page, total, page_size)
     shown = _hits(store, located[page * page_size : (page + 1) * page_size])
     return SearchResult(q, total, len({u.document_id for u, _, _ in located}), page, page_size, shown)
+
+
+def _clamp(page: int, total: int, page_size: int) -> int:
+    return min(max(0, page), max(0, math.ceil(total / page_size) - 1))
+
+
+def _word_counts(store: Store, q: Query, order: dict[int, int]) -> list[tuple[int, int]]:
+    """(document id, hits) of a query of single words in reading order, counted by the word index: a document
+    counts when every word is in it."""
+    per_term = [{d: n for d, n in store.word_counts(t.tokens[0]).items() if d in order} for t in q.terms]
+    docs = set(per_term[0]).intersection(*per_term[1:])
+    return sorted(((d, sum(c[d] for c in per_term)) for d in docs), key=lambda dn: order[dn[0]])
+
+
+def _word_page(store: Store, q: Query, project_id: int, document_ids, page: int, page_size: int) -> SearchResult:
+    """A page of a plain word search: counted from the index's positions, and only the documents of the page
+    read and matched (a frequent word: 4,500 hits in 3,000 documents counted without reading them)."""
+    counts = _word_counts(store, q, store.project_document_order(project_id, document_ids))
+    total = sum(n for _d, n in counts)
+    page = _clamp(page, total, page_size)
+    first, last = page * page_size, (page + 1) * page_size
+    wanted, seen, skip = [], 0, 0
+    for doc, n in counts:
+        if seen + n > first and seen < last:
+            if not wanted:
+                skip = first - seen
+            wanted.append(doc)
+        seen += n
+    folded = store.folded_documents(wanted)
+    units = [_Unit(doc, None, 0, None, folded[doc]) for doc in wanted if doc in folded]
+    located = _located(units, q)[skip : skip + page_size]
+    return SearchResult(q, total, len(counts), page, page_size, _hits(store, located))
 
 
 @dataclass(frozen=True)

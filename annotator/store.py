@@ -1048,34 +1048,64 @@ class Store:
 
     @staticmethod
     def _search_clause(match: str | None, contains: list[str], substring: bool) -> tuple[str, str, list]:
-        """(join, where, params) selecting ``search_folded f`` rows: an FTS5 ``match`` on the word or trigram
+        """(from, where, params) selecting ``search_folded f`` rows: an FTS5 ``match`` on the word or trigram
         index, and/or folded text containing each of ``contains`` (terms too short for trigrams)."""
-        join, where, params = "", [], []
+        source, where, params = "search_folded f", [], []
         if match:
             table = "search_trigram" if substring else "search_words"
-            join = f" JOIN {table} ON {table}.rowid = f.id"
+            # CROSS JOIN keeps the FTS5 table as the outer loop: otherwise the planner may walk search_folded and
+            # ask the FTS table about each row (0.7 s for a word that is nowhere, against 1 ms)
+            source = f"{table} CROSS JOIN search_folded f ON {table}.rowid = f.id"
             where.append(f"{table} MATCH ?")
             params.append(match)
         for term in contains:
             where.append("instr(f.folded, ?) > 0")
             params.append(term)
-        return join, " AND ".join(where) or "1", params
+        return source, " AND ".join(where) or "1", params
+
+    def project_document_order(self, project_id: int, document_ids=None) -> dict[int, int]:
+        """Document id → rank in the project's reading order (position, id), optionally only some documents.
+        Read from the covering index (project_id, position, id): joining documents row by row walks each
+        document's overflow pages to reach ``position`` (30 ms of a 75 ms frequent-word query)."""
+        rows = self.db.conn.execute("SELECT id FROM documents WHERE project_id = ? ORDER BY position, id", (project_id,))
+        ids = [r[0] for r in rows]
+        if document_ids is not None:
+            wanted = set(document_ids)
+            ids = [i for i in ids if i in wanted]
+        return {doc: rank for rank, doc in enumerate(ids)}
 
     def search_documents(
         self, project_id: int, match: str | None, contains: list[str], *, substring: bool, document_ids=None
     ) -> list[tuple[int, str]]:
         """(document id, folded text) of the project's documents matching, in document order. ``match`` is an
         FTS5 query (already quoted), ``contains`` folded terms each of which must occur."""
-        join, where, params = self._search_clause(match, contains, substring)
+        source, where, params = self._search_clause(match, contains, substring)
+        order = self.project_document_order(project_id, document_ids)
         sql = (
-            f"SELECT d.id, f.folded FROM search_folded f{join} JOIN documents d ON d.id = f.document_id"
-            f" WHERE f.kind = 'doc' AND {where} AND d.project_id = ?"
+            f"SELECT f.document_id, f.folded FROM {source} WHERE f.kind = 'doc' AND {where}"
+            " AND f.document_id IN (SELECT value FROM json_each(?))"
         )
-        params.append(project_id)
-        if document_ids is not None:
-            sql += " AND d.id IN (SELECT value FROM json_each(?))"
-            params.append(json.dumps(list(document_ids)))
-        return self.db.conn.execute(sql + " ORDER BY d.position, d.id", params).fetchall()
+        rows = self.db.conn.execute(sql, [*params, json.dumps(list(order))]).fetchall()
+        return sorted(rows, key=lambda r: order[r[0]])
+
+    def folded_documents(self, document_ids: Iterable[int]) -> dict[int, str]:
+        """Document id → folded text, from the search index."""
+        rows = self.db.conn.execute(
+            "SELECT document_id, folded FROM search_folded WHERE kind = 'doc' AND document_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(document_ids)),),
+        )
+        return dict(rows.fetchall())
+
+    def word_counts(self, token: str) -> dict[int, int]:
+        """Document id → how often one folded word occurs (documents only), read from the word index itself
+        (fts5vocab): counting a frequent word's hits reads no text (4 ms for 4,500 hits, against 85 ms
+        reading the 3,000 texts that hold them)."""
+        rows = self.db.conn.execute(
+            "SELECT f.document_id, count(*) FROM search_words_instance v JOIN search_folded f ON f.id = v.doc"
+            " WHERE v.term = ? AND f.kind = 'doc' GROUP BY v.doc",
+            (token,),
+        )
+        return dict(rows.fetchall())
 
     def search_spans(
         self, project_id: int, match: str | None, contains: list[str], *, substring: bool, document_ids=None,
@@ -1086,9 +1116,9 @@ class Store:
         document and reading order. Filters: ``labels`` (names), ``label_kinds``, ``annotator_id``, ``layer``,
         ``visible_to`` (a blind annotator's id: their own spans and gold only), ``attributed_to`` (ids of
         SOURCE spans the span must be linked to)."""
-        join, where, params = self._search_clause(match, contains, substring)
+        source, where, params = self._search_clause(match, contains, substring)
         sql = (
-            f"SELECT s.id, s.document_id, s.start_offset, s.text, f.folded FROM search_folded f{join}"
+            f"SELECT s.id, s.document_id, s.start_offset, s.text, f.folded FROM {source}"
             " JOIN spans s ON s.id = f.ref_id JOIN documents d ON d.id = s.document_id JOIN labels l ON l.id = s.label_id"
             f" WHERE f.kind = 'span' AND {where} AND d.project_id = ?"
         )

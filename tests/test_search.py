@@ -66,7 +66,7 @@ def test_every_hit_slices_the_stored_text_and_harakat_do_not_matter(corpus):
             # the highlighted text folds to the query's letters: what is shown is what was asked for
             patterns = parse_query(q).patterns()
             for h in hits:
-                assert any(p.fullmatch(fold_text(h.text)) for p in patterns), (q, h.text)
+                assert any(p.fullmatch(fold_text(h.text)) for p, _group in patterns), (q, h.text)
             # with harakat and tatweel typed in, the same hits
             alnum = "".join(c for c in q if c.isalpha())
             if len(alnum) == len(q) and len(q) > 2:
@@ -350,3 +350,13 @@ def test_tag_all_is_refused_for_non_members_and_gold_for_annotators(corpus):
     with pytest.raises(PermissionDenied):
         tag_all(store, users["amal"], project.id, hits, "CUE", layer="gold")
     assert store.query("SELECT count(*) AS n FROM spans")[0]["n"] == before
+
+
+@pytest.mark.parametrize("query", ["قال", "الوزارة أخرى", "قال الوزير", '"قال الوزير"', "ان"])
+def test_pages_counted_from_the_index_agree_with_every_hit(corpus, query):
+    store, project, users = corpus
+    every = find_hits(store, users["amal"], project.id, query)
+    first = search(store, users["amal"], project.id, query, page_size=2)
+    assert first.total == len(every) and first.documents == len({h.document_id for h in every})
+    paged = [h for p in range(first.pages) for h in search(store, users["amal"], project.id, query, page=p, page_size=2).hits]
+    assert paged == every
