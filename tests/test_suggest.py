@@ -256,3 +256,14 @@ def test_wafq_ma_the_source_follows_the_verb_and_a_named_journal_stays_in_the_so
     got = spans(text)
     assert got["SOURCE"] == {"وزارة المالية", 'دراسة نشرتها مجلة "لانسيت" الطبية', "الصندوق"}
     assert "QUOTE" not in got
+
+
+def test_amma_faqad_naqalat_an_and_a_speakers_participle_act():
+    text = (
+        "أما وزير النقل فقد أكد أن الخط سيفتتح قريبا. ونقلت الوكالة عن خفر السواحل أن البحث مستمر. "
+        "وأعلنت النقابة أن الإضراب سيستمر، محملة الحكومة المسؤولية."
+    )
+    found = links(text)
+    assert ("الخط سيفتتح قريبا", "attributed_to", "وزير النقل") in found
+    assert {target for c, t, target in found if c == "البحث مستمر" and t == "attributed_to"} == {"الوكالة", "خفر السواحل"}
+    assert "الإضراب سيستمر" in spans(text)["CLAIM"]

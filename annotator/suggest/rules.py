@@ -149,11 +149,17 @@ class RuleEngine:
         t, d = self.t, self.draft
         src: tuple[int, int] | None = None
         k = f.j
+        also = None
         if f.cue.kind in ("verb", "phrase"):
-            end = self._source_after(f.j, governed=W.VERB_PREPOSITIONS.get(fold(f.cue.lemma).text, ""))
+            governed = W.VERB_PREPOSITIONS.get(fold(f.cue.lemma).text, "")
+            end = self._source_after(f.j, governed=governed)
             if end > f.j and t.form[f.j] not in W.PRONOUNS:
                 src = (f.j, end)
             k = end
+            if governed in W.ANN and end < len(t) and t.form[end] == governed:  # نقلت الوكالة عن خفر السواحل أن
+                also_end = self._source_after(end + 1)
+                if also_end > end + 1:
+                    also, k = (end + 1, also_end), also_end
             if end == f.j:
                 quoted = self._quoted_source(f.j)
                 if quoted:
@@ -170,8 +176,9 @@ class RuleEngine:
             src = self._source_before(f)
         cue_key = d.add("CUE", t.start[f.i], t.end[f.j - 1])
         d.link(content.keys, "cue", cue_key)
-        if src is not None:
-            d.link(content.keys, "attributed_to", self._add_source(src))
+        for s_ in (src, also):
+            if s_ is not None:
+                d.link(content.keys, "attributed_to", self._add_source(s_))
         self.contents.append((f, content))
 
     def _hand_on_source(self, k: int, src) -> None:
@@ -312,9 +319,11 @@ class RuleEngine:
             # after غير أن / رغم أن / لكن …, the words up to the cue are its subject (غير أن ممثلي القطاع يعتبرون)
             opener = form in W.SUBJECT_OPENERS or form in W.COMPLEMENTIZERS
             if opener:
-                if form in ("اما", "واما") and f.clitic != "ف":
+                faqad = t.form[i - 1] in W.FAQAD  # أما الوزير فقد أكد
+                if form in ("اما", "واما") and f.clitic != "ف" and not faqad:
                     return None
-                return (m + 1, i) if words_only(m + 1, i) else None
+                end = i - 1 if faqad else i
+                return (m + 1, end) if words_only(m + 1, end) else None
         return None
 
     # ---- contents -------------------------------------------------------------------------------------

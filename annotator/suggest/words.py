@@ -29,7 +29,7 @@ OCCASION_PREPOSITIONS = _folded("في على عبر ضمن من")
 OCCASION_NOUNS = _folded(
     "تقرير تقريره تقريرها بيان بيانه بيانها مؤتمر مقابلة تصريح تصريحات مذكرة ندوة حساب صفحة رسالة كلمة حديث "
     "لقاء جلسة خطاب تغريدة تدوينة منشور اجتماع زيارة مداخلة إفادة شهادة موقع وقت ختام افتتاح اتصال رد سياق "
-    "معرض حوار برنامج فيديو مقطع شريط بث إطلالة مناسبة تعليق منتدى قمة محاضرة نشرة تقارير"
+    "معرض حوار برنامج فيديو مقطع شريط بث إطلالة مناسبة تعليق منتدى قمة محاضرة نشرة تقارير منصة هامش"
 )
 # Addressees after a clitic ل (قال للصحفيين، صرح لوكالة …): not part of the source.
 AUDIENCE_NOUNS = _folded(
@@ -61,7 +61,9 @@ NAMING_NOUNS = _folded(
 # The words for a term, which name what follows in marks even with the article (المصطلح "…").
 TERM_NOUNS = _folded("مصطلح كلمة عبارة شعار اسم لقب وصف عنوان تسمية")
 # The preposition a verb cue governs before its topic (علق الوزير على القرار قائلا): it ends the source. By lemma.
-VERB_PREPOSITIONS = {fold(lemma).text: fold(prep).text for lemma, prep in [("علق", "على"), ("تحدث", "عن")]}
+VERB_PREPOSITIONS = {fold(lemma).text: fold(prep).text for lemma, prep in [("علق", "على"), ("تحدث", "عن"), ("نقل", "عن")]}
+# Before a cue, «فقد» is the ف of «أما … ف» with قد (أما الوزير فقد أكد).
+FAQAD = _folded("فقد")
 # «لكن» with a pronoun attached: the speaker goes on (…، لكنه حذر …), the claim has ended.
 BUT_WITH_PRONOUN = _folded("لكنه لكنها لكنهم لكنهما ولكنه ولكنها ولكنهم")
 # A cue word right after these is a noun, not a reporting verb (مصدر طلب عدم ذكر اسمه).
@@ -71,7 +73,8 @@ THUS = _folded("هكذا")
 ANN = _folded("عن")
 # The speaker's next act after a comma ends the claim (أعلنت الهيئة أن …، ودعت المواطنين إلى …).
 SPEAKER_ACTS = _folded(
-    "ودعا ودعت ودعوا وطالب وطالبت وطالبوا وناشد وناشدت وحث وحثت وأعرب وأعربت وأعلن وأعلنت وقرر وقررت ودعتا وتعهد وتعهدت"
+    "ودعا ودعت ودعوا وطالب وطالبت وطالبوا وناشد وناشدت وحث وحثت وأعرب وأعربت وأعلن وأعلنت وقرر وقررت ودعتا وتعهد وتعهدت "
+    "داعيا داعية مطالبا مطالبة محملا محملة مناشدا مناشدة متعهدا متعهدة مهددا مهددة ملوحا"
 )
 # «وفق ما أعلنته الوزارة»، «بحسب ما أفادت به»: the source is the subject of the verb after ما.
 MA = _folded("ما لما")
