@@ -44,13 +44,15 @@ def chain_status(store: Store, actor: User) -> ChainReport:
     return verify_database(store)
 
 
-def verify_database(store: Store) -> ChainReport:
-    """Verify every event's hash and link to the previous one, in id order (the command line's ``audit verify``).
+def verify_database(store: Store, expect_head: str | None = None) -> ChainReport:
+    """Verify every event's hash and link to the previous one, in id order (the command line's ``audit verify``),
+    keyed events with the database's audit key.
 
     ``ok`` with the head hash on an intact chain; otherwise ``broken_event_id`` names the first event whose
     hash or ``prev_hash`` does not match (an edited event names itself; a deleted one names the next).
+    ``expect_head`` (a head hash kept outside the database) must be the hash of one of the chain's events.
     """
-    return verify_chain(store.iter_events())
+    return verify_chain(store.iter_events(), store.audit_key(), expect_head)
 
 
 def short_time(at: str) -> str:

@@ -13,19 +13,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 import secrets
 import time
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from annotator import access
 from annotator.errors import AuthError, InvalidAccount, LoginThrottled, NotFound
+from annotator.keys import SECRET_BYTES, load_or_create_secret, secret_path  # noqa: F401  (auth's public names)
 from annotator.models import ROLES, User
 from annotator.store import Store
 
@@ -49,7 +48,6 @@ _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
 
 COOKIE_NAME = "nisba_session"
 SESSION_TTL = 12 * 3600  # seconds; the gate re-issues the cookie when less than half is left
-SECRET_BYTES = 32
 
 # Failed-login slowdown, per user name and per client address. The first FREE_FAILURES failures inside
 # WINDOW cost nothing; each further one doubles the wait (1, 2, 4 … s) up to the cap. The per-user cap is
@@ -216,37 +214,6 @@ def check_role(role: str) -> str:
     if role not in ROLES:
         raise InvalidAccount(f"Unknown role {role!r} (one of {', '.join(ROLES)}).")
     return role
-
-
-# ---- the secret that signs session cookies ---------------------------------------------------------------
-
-
-def secret_path(db_path: str | os.PathLike) -> Path:
-    """Where the cookie-signing secret lives: ``$NISBA_SECRET_FILE`` or ``<db>.secret`` beside the database."""
-    return Path(os.environ.get("NISBA_SECRET_FILE") or f"{db_path}.secret")
-
-
-def load_or_create_secret(db_path: str | os.PathLike) -> bytes:
-    """Read the secret, creating it (32 random bytes, mode 0600) on first start.
-
-    Creation uses O_EXCL, so two processes starting together end up with the same secret.
-    A secret file readable by others is tightened to 0600; a too short one is refused.
-    """
-    path = secret_path(db_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(SECRET_BYTES) + "\n")
-    if path.stat().st_mode & 0o077:
-        os.chmod(path, 0o600)
-    value = path.read_text(encoding="ascii").strip()
-    if len(value) < 2 * SECRET_BYTES:
-        raise AuthError(f"The session secret {path} is too short; delete it to generate a new one.")
-    return value.encode("ascii")
 
 
 # ---- session tokens --------------------------------------------------------------------------------------

@@ -76,15 +76,20 @@ def cmd_users_set_role(args) -> int:
 
 
 def cmd_audit_verify(args) -> int:
-    """Exit 0 and print the head hash on an intact chain; exit 1 naming the first broken event otherwise."""
+    """Exit 0 and print the head hash on an intact chain; exit 1 naming the first broken event otherwise, or
+    when ``--expect-head`` names a hash that is not in the chain."""
     store = open_store(args)
-    report = audit_log.verify_database(store)
+    report = audit_log.verify_database(store, expect_head=args.expect_head)
     if report.ok:
-        print(f"ok: {report.count} events, chain intact")
+        keyed = f", keyed from event {report.keyed_from}" if report.keyed_from else ", not keyed"
+        print(f"ok: {report.count} events, chain intact{keyed}")
+        if args.expect_head:
+            print(f"expected head found at event {report.expected_at}; {report.after_expected} event(s) since")
         print(f"head {report.head}")
         return 0
-    print(f"BROKEN at event {report.broken_event_id}: {report.reason}", file=sys.stderr)
-    print(f"last good hash before it: {report.head}", file=sys.stderr)
+    where = f"at event {report.broken_event_id}" if report.broken_event_id else "as a whole"
+    print(f"BROKEN {where}: {report.reason}", file=sys.stderr)
+    print(f"last good hash: {report.head}", file=sys.stderr)
     return 1
 
 
@@ -132,4 +137,9 @@ def register(sub) -> None:
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     p = audit_sub.add_parser("verify", help="check the hash chain; prints the head hash (keep it outside the database)")
     add_db_argument(p)
+    p.add_argument(
+        "--expect-head", default=None, metavar="HASH",
+        help="a head hash printed earlier and kept elsewhere: fail unless it is in the chain (catches events removed "
+        "from the end, and a replaced log)",
+    )  # fmt: skip
     p.set_defaults(func=cmd_audit_verify)

@@ -677,7 +677,7 @@ def _write_audit(store, project, sfilters, sink, excel, progress, counts) -> Non
             for key in ("before", "after"):
                 row[key] = "" if row[key] is None else audit.canonical_json(row[key])
             fh.write(csv_lines([[row[c] for c in AUDIT_COLUMNS]]))
-    report = audit.verify_chain(store.iter_events())
+    report = audit.verify_chain(store.iter_events(), store.audit_key())
     counts.update(events=n, chain_ok=report.ok, head_hash=report.head, broken_event_id=report.broken_event_id)
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from annotator import audit
+from annotator import audit, keys
 from annotator.errors import NotFound, StorageError
 from annotator.models import AuditEvent, Comment, Document, Label, Link, Project, Review, Span, User
 from annotator.schema import migrate
@@ -125,6 +125,8 @@ class Store:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._has_search_index: bool | None = None
+        self._key: bytes | None = None  # the audit key, read on the first event this store records
+        self._audit_keyed = False  # the chain has its switch event (read once, then kept)
         if migrate_schema:
             db = self.db
             db.conn.execute("PRAGMA journal_mode=WAL")
@@ -173,10 +175,12 @@ class Store:
             _begin_immediate(conn)
         except sqlite3.OperationalError as exc:
             raise StorageError(f"The database is busy or cannot be written: {exc}") from exc
+        self._local.switch_written = False
         try:
             yield db
             self._flush_search_queue()
             conn.execute("COMMIT")
+            self._audit_keyed = self._audit_keyed or self._local.switch_written
         except sqlite3.OperationalError as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -203,7 +207,29 @@ class Store:
         before=None,
         after=None,
     ) -> AuditEvent:
-        """Append one audit event, chained to the previous one. Call inside :meth:`write`."""
+        """Append one audit event, chained to the previous one by an HMAC with the audit key (created beside the
+        session secret on first use; a chain written before gets the switch event first). Call inside :meth:`write`."""
+        key = self._audit_key()
+        if not self._audit_keyed and not getattr(self._local, "switch_written", False):
+            # read inside the write transaction, so two processes cannot both add the switch event; remembered
+            # for good only once a transaction that saw it commits (a rollback may take it away again)
+            if not self.db.conn.execute(
+                "SELECT 1 FROM audit_events WHERE action = ? AND entity = ? LIMIT 1", audit.SWITCH
+            ).fetchone():
+                self._append_event(key, None, *audit.SWITCH, None, None, None, {"hashes": "HMAC-SHA256 from this event on"})
+            self._local.switch_written = True
+        return self._append_event(key, user_id, action, entity, entity_id, document_id, before, after)
+
+    def _audit_key(self) -> bytes:
+        if self._key is None:
+            self._key = keys.load_audit_key(self.path, create=True)
+        return self._key
+
+    def audit_key(self) -> bytes | None:
+        """The audit chain's key, or None when this database has none yet (for verification; never creates it)."""
+        return self._key or keys.load_audit_key(self.path, create=False)
+
+    def _append_event(self, key, user_id, action, entity, entity_id, document_id, before, after) -> AuditEvent:
         conn = self.db.conn
         row = conn.execute("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1").fetchone()
         prev = row[0] if row else audit.GENESIS
@@ -211,7 +237,7 @@ class Store:
             "at": now(), "user_id": user_id, "action": action, "entity": entity, "entity_id": entity_id,
             "document_id": document_id, "before": before, "after": after,
         }  # fmt: skip
-        event["hash"] = audit.event_hash(prev, event)
+        event["hash"] = audit.event_hash(prev, event, key)
         cur = conn.execute(
             "INSERT INTO audit_events (at, user_id, action, entity, entity_id, document_id, before, after, prev_hash, hash)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -161,7 +161,7 @@ def test_every_change_is_in_the_audit_chain(demo, users, demo_doc):
 
     span = A.add_span(demo, users["amal"], demo_doc.id, "QUOTE", 0, 4)
     A.delete_span(demo, users["amal"], span.id)
-    report = verify_chain(demo.iter_events())
+    report = verify_chain(demo.iter_events(), demo.audit_key())
     assert report.ok
     actions = [(e["action"], e["entity"]) for e in demo.iter_events()][-2:]
     assert actions == [("create", "span"), ("delete", "span")]

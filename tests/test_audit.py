@@ -84,7 +84,7 @@ def test_a_deleted_event_names_the_next_one(busy):
     assert out.returncode != 0 and f"event {ids[3]}" in out.stderr
 
 
-def test_an_edit_with_a_recomputed_hash_still_breaks_the_next_link(busy):
+def test_an_edit_with_a_recomputed_plain_hash_breaks_the_keyed_event_itself(busy):
     from annotator.audit import event_hash
 
     ids = event_ids(busy)
@@ -95,7 +95,7 @@ def test_an_edit_with_a_recomputed_hash_still_breaks_the_next_link(busy):
         "UPDATE audit_events SET after = ?, hash = ? WHERE id = ?",
         ('{"forged":true}', event_hash(ev["prev_hash"], ev), ids[1]),
     )
-    assert audit_log.verify_database(busy).broken_event_id == ids[2]
+    assert audit_log.verify_database(busy).broken_event_id == ids[1]
 
 
 def test_removing_the_newest_events_changes_the_head(busy):
@@ -127,3 +127,99 @@ def test_only_admins_read_the_log(busy, users, who):
         audit_log.list_events(busy, users[who])
     with pytest.raises(PermissionDenied):
         audit_log.chain_status(busy, users[who])
+
+
+# ---- a head kept elsewhere, and the keyed chain (issue 9) ------------------------------------------------------
+
+
+def verify_cli_expecting(store, head):
+    return subprocess.run(
+        [sys.executable, "-m", "annotator", "audit", "verify", "--db", store.path, "--expect-head", head],
+        capture_output=True, text=True,
+    )  # fmt: skip
+
+
+def test_expect_head_catches_removed_newest_events_and_an_emptied_log(busy, users):
+    head = audit_log.verify_database(busy).head
+    assert verify_cli_expecting(busy, head).returncode == 0
+    # the log grows: the kept head is still in the chain
+    auth.create_user(busy, users["admin"], "later", "annotator")
+    out = verify_cli_expecting(busy, head)
+    assert out.returncode == 0 and "1 event(s) since" in out.stdout
+    # the newest events removed by hand: the chain alone still verifies, the kept head does not
+    tamper(busy, "DELETE FROM audit_events WHERE id >= (SELECT id FROM audit_events WHERE hash = ?)", (head,))
+    assert audit_log.verify_database(busy).ok
+    out = verify_cli_expecting(busy, head)
+    assert out.returncode == 1 and "not in the chain" in out.stderr
+    tamper(busy, "DELETE FROM audit_events")
+    assert verify_cli_expecting(busy, head).returncode == 1
+
+
+def test_an_edit_with_every_later_hash_recomputed_fails_without_the_key(busy):
+    """Someone with the database but not the key edits an event and recomputes the whole chain after it with
+    plain SHA-256 (the old scheme), or with a key of their own: both fail verification."""
+    import hashlib
+    import hmac
+    import json
+
+    from annotator.audit import canonical_json
+
+    events = list(busy.iter_events())
+    target = events[3]["id"]
+    for forged_key in (None, b"0" * 64):
+        prev = events[2]["hash"]
+        updates = []
+        for ev in events[3:]:
+            if ev["id"] == target:
+                ev = {**ev, "after": {"forged": True}}
+            body = {k: ev[k] for k in ("at", "user_id", "action", "entity", "entity_id", "document_id", "before", "after")}
+            message = (prev + canonical_json(body)).encode()
+            h = hmac.new(forged_key, message, hashlib.sha256).hexdigest() if forged_key else hashlib.sha256(message).hexdigest()
+            updates.append((None if ev["after"] is None else json.dumps(ev["after"]), prev, h, ev["id"]))
+            prev = h
+        for row in updates:
+            tamper(busy, "UPDATE audit_events SET after = ?, prev_hash = ?, hash = ? WHERE id = ?", row)
+        report = audit_log.verify_database(busy)
+        assert not report.ok and report.broken_event_id == target
+
+
+def test_an_unkeyed_chain_still_verifies_and_the_switch_is_an_event(tmp_path):
+    """A database written before keying: its plain SHA-256 events verify; the first write adds the switch event,
+    keyed like everything after it."""
+    from annotator.audit import GENESIS, SWITCH, canonical_json, event_hash
+    from annotator.keys import audit_key_path
+    from annotator.store import Store
+
+    path = tmp_path / "old.db"
+    Store(path).close()
+    prev = GENESIS
+    conn = sqlite3.connect(path)
+    with conn:
+        for k in range(3):
+            ev = {"at": f"2026-01-0{k + 1}T00:00:00", "user_id": None, "action": "create", "entity": "project",
+                  "entity_id": k, "document_id": None, "before": None, "after": {"name": f"p{k}"}}  # fmt: skip
+            h = event_hash(prev, ev)
+            conn.execute(
+                "INSERT INTO audit_events (at, user_id, action, entity, entity_id, document_id, before, after, prev_hash, hash)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (ev["at"], None, "create", "project", k, None, None, canonical_json(ev["after"]), prev, h),
+            )
+            prev = h
+    conn.close()
+    store = Store(path)
+    assert not audit_key_path(path).exists()
+    report = audit_log.verify_database(store)
+    assert report.ok and report.keyed_from is None and report.count == 3
+    auth.create_user(store, auth.CONSOLE, "first", "admin", "first-password")
+    events = list(store.iter_events())
+    assert (events[3]["action"], events[3]["entity"]) == SWITCH and audit_key_path(path).exists()
+    report = audit_log.verify_database(store)
+    assert report.ok and report.keyed_from == events[3]["id"] and report.count == 5
+    # without the key the keyed part cannot be checked; a rewrite that drops the switch event is caught too
+    key = audit_key_path(path).read_bytes()
+    audit_key_path(path).unlink()
+    assert not audit_log.verify_database(Store(path)).ok
+    audit_key_path(path).write_bytes(key)
+    tamper(store, "DELETE FROM audit_events WHERE id >= ?", (events[3]["id"],))
+    report = audit_log.verify_database(Store(path))
+    assert not report.ok and "no switch event" in report.reason

@@ -102,7 +102,7 @@ def test_twenty_writers_and_readers_lose_nothing(tmp_path):
     for uid, ids, _retries in results:
         assert len(ids) == SPANS_EACH and {s.id for s in store.list_spans(doc_id, annotator_ids=[uid])} == set(ids)
     assert store.query("PRAGMA integrity_check")[0]["integrity_check"] == "ok"
-    report = verify_chain(store.iter_events())
+    report = verify_chain(store.iter_events(), store.audit_key())
     assert report.ok, report
     creates = store.query("SELECT count(*) AS n FROM audit_events WHERE action = 'create' AND entity = 'span'")[0]["n"]
     assert creates == WRITERS * SPANS_EACH
@@ -150,4 +150,4 @@ def test_ten_reviewers_deciding_one_span_at_once(tmp_path):
     winner_name = store.get_user(winners[0]).name
     assert all(f"{winner_name} already {decision.decision}" in msg for msg in conflicts)
     assert len(list(store.iter_events("action = 'review'"))) == 1
-    assert verify_chain(store.iter_events()).ok
+    assert verify_chain(store.iter_events(), store.audit_key()).ok

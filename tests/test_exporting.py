@@ -252,7 +252,7 @@ def test_audit_export_has_chain_head(annotated, users):
     store, project, _docs = annotated
     zf = _zip(store, users["admin"], project, "audit")
     meta = json.loads(zf.read("metadata.json"))
-    report = audit.verify_chain(store.iter_events())
+    report = audit.verify_chain(store.iter_events(), store.audit_key())
     # the export's own audit event comes after the export was written
     assert meta["counts"]["chain_ok"] is True
     events = [json.loads(x) for x in zf.read("audit.jsonl").decode().splitlines()]

@@ -106,7 +106,7 @@ def test_decide_is_versioned_and_audited(demo, users, demo_doc, two_layers):
     ev = list(demo.iter_events("action = 'review'"))
     assert [e["after"]["decision"] for e in ev] == ["accepted", "rejected"]
     assert ev[1]["before"]["decision"] == "accepted"
-    assert verify_chain(demo.iter_events()).ok
+    assert verify_chain(demo.iter_events(), demo.audit_key()).ok
 
 
 def test_decide_refusals_write_nothing(demo, users, demo_doc, two_layers):
