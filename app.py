@@ -13,7 +13,8 @@ user = current_user(store)
 
 annotate = st.Page("pages/annotate.py", title="Annotate", icon="🖍️", default=True)
 pages = [annotate, st.Page("pages/settings.py", title="Project settings", icon="⚙️")]
-pages.append(st.Page("pages/search.py", title="Search", icon="🔍"))  # every role: the core keeps blind annotators to their layer
+# every role: the core keeps blind annotators to their own layer (and gold)
+pages += [st.Page("pages/search.py", title="Search", icon="🔍"), st.Page("pages/sources.py", title="Sources", icon="🗣️")]
 if user.role in ("reviewer", "admin"):  # the core refuses others anyway; this only hides the pages
     pages += [
         st.Page("pages/review.py", title="Review", icon="🔎"),

@@ -330,3 +330,21 @@ def m_search_word_positions(db: Database) -> None:
     """The word index's positions as a table (fts5vocab 'instance': term, doc, col, offset), so the Search page
     counts and pages a frequent word's hits without reading the texts that hold them (issue 12)."""
     db.execute("CREATE VIRTUAL TABLE search_words_instance USING fts5vocab(search_words, instance)")
+
+
+@migrations()
+def m_source_groups(db: Database) -> None:
+    """Merged source variants of the attribution index (issue 12): a SOURCE span's folded text (``variant``)
+    belongs to the group named ``group_name`` (another variant's folded text). Keyed by text, not by span, so a
+    span tagged later with the same text joins its group. A variant without a row is a group of its own."""
+    db.execute(
+        """
+        CREATE TABLE source_groups (
+            project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            variant TEXT NOT NULL,
+            group_name TEXT NOT NULL,
+            updated_by INTEGER REFERENCES users(id),
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (project_id, variant)
+        )"""
+    )

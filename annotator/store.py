@@ -1297,3 +1297,63 @@ class Store:
             if key in row:
                 row[key] = json.loads(row[key])
         return row
+
+    # ---- attribution index (issue 12): sources, what is attributed to them, merged variants ---------------
+
+    def attribution_rows(
+        self, project_id: int, *, layer: str | None = None, visible_to: int | None = None
+    ) -> list[tuple]:
+        """Every SOURCE-kind span of the project with what is attributed to it, one row per (source, content,
+        cue): (source id, source text, document id, source start, source end, content id, content label,
+        content text, content start, content end, cue text). Content and cue are NULL when missing.
+        ``layer`` keeps one layer; ``visible_to`` (a blind annotator's id) keeps their own spans and gold."""
+        where, params = ["sl.kind = 'source'", "s.document_id IN (SELECT id FROM documents WHERE project_id = ?)"], [project_id]
+        if layer is not None:
+            where.append("s.layer = ?")
+            params.append(layer)
+        if visible_to is not None:
+            where.append("(s.annotator_id = ? OR s.layer = 'gold')")
+            params.append(visible_to)
+        sql = f"""
+            SELECT s.id, s.text, s.document_id, s.start_offset, s.end_offset,
+                   c.id, cl.name, c.text, c.start_offset, c.end_offset, q.text
+            FROM spans s JOIN labels sl ON sl.id = s.label_id
+            LEFT JOIN links a ON a.to_span_id = s.id AND a.type = 'attributed_to'
+            LEFT JOIN spans c ON c.id = a.from_span_id
+            LEFT JOIN labels cl ON cl.id = c.label_id
+            LEFT JOIN links k ON k.from_span_id = c.id AND k.type = 'cue'
+            LEFT JOIN spans q ON q.id = k.to_span_id
+            WHERE {" AND ".join(where)}
+            ORDER BY s.document_id, s.start_offset, s.id"""
+        return self.db.conn.execute(sql, params).fetchall()
+
+    def document_titles_and_dates(self, project_id: int) -> dict[int, tuple[str, str]]:
+        """Document id → (title, date): the metadata's ``date`` (or ``published``) when an import brought one,
+        else the day the document was added."""
+        rows = self.db.conn.execute(
+            "SELECT id, title, coalesce(json_extract(metadata, '$.date'), json_extract(metadata, '$.published'),"
+            " substr(created_at, 1, 10)) FROM documents WHERE project_id = ?",
+            (project_id,),
+        )
+        return {r[0]: (r[1], str(r[2])) for r in rows}
+
+    def source_groups(self, project_id: int) -> dict[str, str]:
+        """Folded source variant → the group it was merged into."""
+        rows = self.db.conn.execute("SELECT variant, group_name FROM source_groups WHERE project_id = ?", (project_id,))
+        return dict(rows.fetchall())
+
+    def set_source_groups(self, project_id: int, mapping: dict[str, str], user_id: int) -> None:
+        """Put each variant into its group (call inside :meth:`write`)."""
+        t = now()
+        self.db.conn.executemany(
+            "INSERT INTO source_groups (project_id, variant, group_name, updated_by, updated_at) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (project_id, variant) DO UPDATE SET group_name = excluded.group_name,"
+            " updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+            [(project_id, v, g, user_id, t) for v, g in mapping.items()],
+        )
+
+    def clear_source_groups(self, project_id: int, variants: Iterable[str]) -> None:
+        """Make each variant a group of its own again (call inside :meth:`write`)."""
+        self.db.conn.executemany(
+            "DELETE FROM source_groups WHERE project_id = ? AND variant = ?", [(project_id, v) for v in variants]
+        )
