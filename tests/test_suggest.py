@@ -267,3 +267,14 @@ def test_amma_faqad_naqalat_an_and_a_speakers_participle_act():
     assert ("الخط سيفتتح قريبا", "attributed_to", "وزير النقل") in found
     assert {target for c, t, target in found if c == "البحث مستمر" and t == "attributed_to"} == {"الوكالة", "خفر السواحل"}
     assert "الإضراب سيستمر" in spans(text)["CLAIM"]
+
+
+def test_own_speech_lada_in_a_title_radda_and_faqad_after_wifqan():
+    text = (
+        'وتابع الوزير حديثه قائلا إن "المرحلة صعبة جدا". صرّح السفير الأمريكي لدى الأمم المتحدة بأن الفيتو وارد. '
+        "وقال الوزير لدى وصوله إن الزيارة مهمة. وردّ نظيره الروسي بأن الموقف مرفوض. "
+        "ووفقا لمصادر في الشرطة، فقد أوقف ثلاثة مشتبه بهم."
+    )
+    got = spans(text)
+    assert {"الوزير", "السفير الأمريكي لدى الأمم المتحدة", "نظيره الروسي", "لمصادر في الشرطة"} <= got["SOURCE"]
+    assert "أوقف ثلاثة مشتبه بهم" in got["CLAIM"] and "وردّ" in got["CUE"]

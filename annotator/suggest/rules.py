@@ -226,6 +226,8 @@ class RuleEngine:
                 break
             if form in W.OCCASION_PREPOSITIONS and self._occasion_follows(m + 1):
                 break
+            if (form in W.LADA and self._has_possessive(m + 1)) or self._own_occasion(m):  # لدى وصوله، حديثه
+                break
             if form == "ل" or (form.startswith("ل") and self._strip_l(form) in W.AUDIENCE_NOUNS):
                 break
             m += 1
@@ -269,6 +271,16 @@ class RuleEngine:
             return False
         bare = form[2:] if form.startswith("ال") else form
         return form in W.OCCASION_NOUNS or bare in W.OCCASION_NOUNS
+
+    def _own_occasion(self, m: int) -> bool:
+        """The speaker's own speech named as the verb's object (وتابع الوزير حديثه قائلا): ends the source."""
+        if not self._has_possessive(m):
+            return False
+        form = self.t.form[m]
+        for suffix in ("هما", "هم", "ها", "ه"):
+            if form.endswith(suffix) and self._is_occasion(form[: -len(suffix)]):
+                return True
+        return False
 
     def _has_possessive(self, m: int) -> bool:
         """The stored word ends in a possessive pronoun (تقريره، مذكرتها): the source's own report or account."""
@@ -548,7 +560,9 @@ class RuleEngine:
         for g, content in self.contents:
             if k <= g.i <= k + 2:
                 return content
-        if k < n and (t.form[k] in W.COMPLEMENTIZERS or t.form[k] in W.COMPLEMENTIZERS_WITH_PRONOUN):
+        if k < n and (
+            t.form[k] in W.COMPLEMENTIZERS or t.form[k] in W.COMPLEMENTIZERS_WITH_PRONOUN or t.form[k] in W.FAQAD_PARTICLES
+        ):
             k += 1
         return self._claim_from(k)
 

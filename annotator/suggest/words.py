@@ -20,7 +20,7 @@ COMPLEMENTIZERS_WITH_PRONOUN = _folded(
 GOVERNED_PREPOSITIONS = _folded("من إلى على عن ب في")
 # Words that end a source noun phrase wherever they come: time, circumstance and topic (قال الوزير خلال …).
 SOURCE_STOPS = _folded(
-    "خلال عقب أمام أثناء لدى بعد قبل إثر وسط مع بشأن حول تعليقا ردا حيث عندما يوم أمس اليوم غدا مساء صباح "
+    "خلال عقب أمام أثناء بعد قبل إثر وسط مع بشأن حول تعليقا ردا حيث عندما يوم أمس اليوم غدا مساء صباح "
     "ليلة الليلة الأحد الاثنين الإثنين الثلاثاء الأربعاء الخميس الجمعة السبت أيضا كذلك مجددا لاحقا اليوم "
     "إن أن بأن فإن قد"
 )
@@ -74,8 +74,13 @@ ANN = _folded("عن")
 # The speaker's next act after a comma ends the claim (أعلنت الهيئة أن …، ودعت المواطنين إلى …).
 SPEAKER_ACTS = _folded(
     "ودعا ودعت ودعوا وطالب وطالبت وطالبوا وناشد وناشدت وحث وحثت وأعرب وأعربت وأعلن وأعلنت وقرر وقررت ودعتا وتعهد وتعهدت "
-    "داعيا داعية مطالبا مطالبة محملا محملة مناشدا مناشدة متعهدا متعهدة مهددا مهددة ملوحا"
+    "داعيا داعية مطالبا مطالبة محملا محملة مناشدا مناشدة متعهدا متعهدة مهددا مهددة ملوحا "
+    "وتطالب ويطالب ويطالبون وتدعو ويدعو ويدعون وتناشد ويناشد"
 )
 # «وفق ما أعلنته الوزارة»، «بحسب ما أفادت به»: the source is the subject of the verb after ما.
 MA = _folded("ما لما")
 BIHI = _folded("به بها")
+# «لدى» ends a source before a masdar of the speaker (قال الوزير لدى وصوله), not in a title (السفير لدى الأمم المتحدة).
+LADA = _folded("لدى")
+# After «وفقا لمصادر …،» the particle «فقد» is left out like «فإن».
+FAQAD_PARTICLES = _folded("فقد وقد")
