@@ -278,3 +278,10 @@ def test_own_speech_lada_in_a_title_radda_and_faqad_after_wifqan():
     got = spans(text)
     assert {"الوزير", "السفير الأمريكي لدى الأمم المتحدة", "نظيره الروسي", "لمصادر في الشرطة"} <= got["SOURCE"]
     assert "أوقف ثلاثة مشتبه بهم" in got["CLAIM"] and "وردّ" in got["CUE"]
+
+
+def test_direct_speech_on_the_line_after_the_colon():
+    text = "وقال رئيس البعثة:\n«سنواصل العمل حتى نهاية الموسم»."
+    got = spans(text)
+    assert got["QUOTE"] == {"سنواصل العمل حتى نهاية الموسم"} and got["SOURCE"] == {"رئيس البعثة"}
+    assert_invariants(text)

@@ -361,8 +361,11 @@ class RuleEngine:
                     m = self._source_after(hit.j)
                     continue
             elif kind == "p" and form == ":":
-                if m + 1 < n and t.is_opener(m + 1):
-                    return self._direct(m + 1)
+                j = m + 1
+                while j < n and t.kind[j] == "n":  # «وقال:» at a line's end, the quotation on the next line
+                    j += 1
+                if j < n and t.is_opener(j):
+                    return self._direct(j)
                 nxt = t.form[m + 1] if m + 1 < n else ""
                 if nxt in W.COMPLEMENTIZERS or nxt in W.COMPLEMENTIZERS_WITH_PRONOUN:  # وأضاف: إن …
                     m += 1
