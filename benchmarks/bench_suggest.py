@@ -98,6 +98,26 @@ def bench_api() -> None:
         store.close()
 
 
+# Texts built to make a careless rule quadratic: no sentence end, thousands of unclosed marks, chained بحسب.
+PATHOLOGICAL = {
+    "one 100,000-character sentence": "وقال الوزير إن الاقتصاد ينمو، ",
+    "10,000 unclosed quotation marks": "قال: «كلام ",
+    "chained بحسب / وفقا": "بحسب الوزارة، وفقا للتقرير، ",
+    "full harakat, no full stop": "قَالَ الْوَزِيرُ إِنَّ ",
+    "quotation marks only": '"«»“”',
+}
+
+
+def bench_pathological() -> None:
+    print("Pathological texts (100,000 characters each):")
+    for name, unit in PATHOLOGICAL.items():
+        text = (unit * (N_CHARS // len(unit) + 1))[:N_CHARS]
+        t0 = time.perf_counter()
+        count = len(suggest(text))
+        print(f"  {name}: {(time.perf_counter() - t0) * 1000:.0f} ms, {count:,} suggestions")
+
+
 if __name__ == "__main__":
     main()
     bench_api()
+    bench_pathological()

@@ -3,7 +3,7 @@ sentence ends, and the pairing of quotation marks (« » “ ” " ", reversed, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import regex
 
@@ -32,6 +32,7 @@ class Tokens:
     end: list[int]
     pair: dict[int, int]
     unclosed_end: dict[int, int]
+    sentence_start: list[int] = field(default_factory=list)  # per token: the index its sentence starts at
 
     def __len__(self) -> int:
         return len(self.kind)
@@ -60,6 +61,11 @@ def tokenize(text: str) -> Tokens:
         end.append(starts[m.end()])
     toks = Tokens(text, kind, form, start, end, {}, {})
     _pair_quotes(toks)
+    first = 0
+    for i in range(len(kind)):
+        toks.sentence_start.append(first)
+        if kind[i] == "n" or (kind[i] == "p" and form[i] in SENTENCE_END):
+            first = i + 1
     return toks
 
 
