@@ -93,6 +93,23 @@ def cmd_audit_verify(args) -> int:
     return 1
 
 
+def cmd_audit_replay(args) -> int:
+    """Exit 0 when the tables hold what the audit events say; exit 1 naming every row changed outside the app."""
+    from annotator.audit_replay import replay_database
+
+    report = replay_database(open_store(args))
+    print(
+        f"{report.events} events replayed against {report.spans} spans, {report.links} links, {report.reviews} review decisions"
+    )
+    for line in report.differences:
+        print(f"DIFFERS: {line}", file=sys.stderr)
+    if report.ok:
+        print("ok: the tables hold what the audit log says")
+        return 0
+    print(f"{len(report.differences)} difference(s): rows changed outside the app", file=sys.stderr)
+    return 1
+
+
 def _username(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--username", required=True, help="the account's user name")
 
@@ -143,3 +160,8 @@ def register(sub) -> None:
         "from the end, and a replaced log)",
     )  # fmt: skip
     p.set_defaults(func=cmd_audit_verify)
+    p = audit_sub.add_parser(
+        "replay", help="rebuild spans, links, review decisions and gold from the events and compare them with the tables"
+    )
+    add_db_argument(p)
+    p.set_defaults(func=cmd_audit_replay)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from annotator import access, auth
+from annotator.audit_replay import import_record
 from annotator.errors import InvalidText, NisbaError
 from annotator.formats.decoding import FIELD_LIMIT, MAX_FILE_BYTES, ImportFile, check_name, check_size, decode, unzip
 from annotator.formats.readers import (
@@ -878,7 +879,8 @@ def commit_import(
         for uid in set(user_ids.values()):
             store.add_member(pid, uid)
         doc_id = store.next_ids("documents")
-        span_id = store.next_ids("spans")
+        span_id = first_span = store.next_ids("spans")
+        first_link = store.next_ids("links")
         position = store.next_document_position(pid)
         doc_rows, span_rows, link_rows, status = [], [], [], set()
         new_doc_ids: list[int] = []
@@ -938,7 +940,10 @@ def commit_import(
         summary = {**preview.summary(), "documents": len(new_doc_ids), "spans": n_spans, "links": len(link_rows)}
         if new_doc_ids:
             summary["document_ids"] = [new_doc_ids[0], new_doc_ids[-1]]
-        store.record_event(user.id, "import", "project", pid, after=summary)
+        # the id ranges written and a digest of their rows per document: `audit replay` checks them later
+        store.record_event(
+            user.id, "import", "project", pid, after={**summary, "rows": import_record(store, first_span, first_link)}
+        )
     if progress:
         progress(1.0)
     return ImportResult(document_ids=new_doc_ids, spans=n_spans, links=len(link_rows), summary=summary)

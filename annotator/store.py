@@ -838,6 +838,36 @@ class Store:
             raise ValueError(f"no id allocation for {table!r}")
         return self.db.conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()[0]
 
+    def replay_rows(self, first_span: int = 1, first_link: int = 1, last_span: int | None = None,
+                    last_link: int | None = None) -> tuple[dict[int, tuple], dict[int, tuple], dict[tuple, tuple]]:  # fmt: skip
+        """Content rows for :mod:`annotator.audit_replay`: spans by id as (document_id, label_id, annotator_id, layer,
+        start_offset, end_offset, text, attributes JSON), links by id as (from_span_id, to_span_id, type,
+        annotator_id), review decisions by (entity, entity_id) as (reviewer_id, decision, version). Ids limited to
+        ``[first, last]`` when given (an import's own rows); reviews only for the full read."""
+        hi_s, hi_l = last_span if last_span is not None else 1 << 62, last_link if last_link is not None else 1 << 62
+        conn = self.db.conn
+        spans = {
+            r[0]: (r[1], r[2], r[3], r[4], r[5], r[6], r[7], "{}" if r[8] in ("{}", "", None) else audit.canonical_json(_loads(r[8])))
+            for r in conn.execute(
+                "SELECT id, document_id, label_id, annotator_id, layer, start_offset, end_offset, text, attributes FROM spans"
+                " WHERE id BETWEEN ? AND ? ORDER BY id", (first_span, hi_s),
+            )
+        }  # fmt: skip
+        links = {
+            r[0]: tuple(r[1:])
+            for r in conn.execute(
+                "SELECT id, from_span_id, to_span_id, type, annotator_id FROM links WHERE id BETWEEN ? AND ? ORDER BY id",
+                (first_link, hi_l),
+            )
+        }
+        reviews = {}
+        if last_span is None:
+            reviews = {
+                (r[0], r[1]): tuple(r[2:])
+                for r in conn.execute("SELECT entity, entity_id, reviewer_id, decision, version FROM reviews")
+            }
+        return spans, links, reviews
+
     def next_document_position(self, project_id: int) -> int:
         return self.db.conn.execute(
             "SELECT coalesce(max(position), 0) + 1 FROM documents WHERE project_id = ?", (project_id,)
