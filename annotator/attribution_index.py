@@ -29,15 +29,13 @@ def variant_of(text: str) -> str:
 
 @dataclass
 class SourceEntry:
-    """One source (a group of variants) and what is attributed to it."""
+    """One source (a group of variants) and how much is attributed to it."""
 
     group: str
     variants: Counter = field(default_factory=Counter)  # variant → SOURCE spans
-    texts: Counter = field(default_factory=Counter)  # stored spellings, for the name shown
-    source_spans: int = 0
-    contents: dict[int, tuple] = field(default_factory=dict)  # content span id → (label, text, doc, start, end)
-    cues: Counter = field(default_factory=Counter)
-    content_cues: dict[int, list[str]] = field(default_factory=dict)  # content span id → cue texts as typed
+    texts: Counter = field(default_factory=Counter)  # stored spellings → SOURCE spans, for the name shown
+    labels: Counter = field(default_factory=Counter)  # content label → quotes, claims … attributed
+    cues: Counter = field(default_factory=Counter)  # folded cue → uses
     documents: set[int] = field(default_factory=set)
 
     @property
@@ -45,17 +43,24 @@ class SourceEntry:
         """The most frequent spelling as typed in the articles."""
         return self.texts.most_common(1)[0][0]
 
-    def count(self, label: str) -> int:
-        return sum(1 for c in self.contents.values() if c[0] == label)
+    @property
+    def source_spans(self) -> int:
+        return sum(self.variants.values())
+
+    @property
+    def attributed(self) -> int:
+        return sum(self.labels.values())
 
 
 @dataclass
 class AttributionIndex:
-    """The index of a project: ``sources`` by group, the documents' titles and dates."""
+    """The index of a project: ``sources`` by group, the documents' titles and dates, and the scope it was read
+    with (for :func:`attributions`)."""
 
     project_id: int
     sources: dict[str, SourceEntry]
     documents: dict[int, tuple[str, str]]
+    layer: str = "all"
 
     def table(self) -> pd.DataFrame:
         """One row per source, most attributed content first."""
@@ -63,8 +68,8 @@ class AttributionIndex:
         for e in self.sources.values():
             dates = sorted(self.documents[d][1] for d in e.documents if d in self.documents)
             rows.append({
-                "source": e.name, "group": e.group, "variants": len(e.variants), "quotes": e.count("QUOTE"),
-                "claims": e.count("CLAIM"), "attributed": len(e.contents), "documents": len(e.documents),
+                "source": e.name, "group": e.group, "variants": len(e.variants), "quotes": e.labels.get("QUOTE", 0),
+                "claims": e.labels.get("CLAIM", 0), "attributed": e.attributed, "documents": len(e.documents),
                 "cues": "، ".join(f"{c} ({n})" for c, n in e.cues.most_common(5)),
                 "first": dates[0] if dates else "", "last": dates[-1] if dates else "",
             })  # fmt: skip
@@ -74,23 +79,13 @@ class AttributionIndex:
 
     def cue_matrix(self, top_sources: int = 15, top_cues: int = 10) -> pd.DataFrame:
         """(source, cue, count) for the most attributed sources and the most used cues, for a heat map."""
-        ranked = sorted(self.sources.values(), key=lambda e: -len(e.contents))[:top_sources]
+        ranked = sorted(self.sources.values(), key=lambda e: (-e.attributed, e.group))[:top_sources]
         cues = Counter()
         for e in ranked:
             cues.update(e.cues)
         keep = [c for c, _n in cues.most_common(top_cues)]
         rows = [{"source": e.name, "cue": c, "count": e.cues.get(c, 0)} for e in ranked for c in keep]
         return pd.DataFrame(rows, columns=["source", "cue", "count"])
-
-    def attributions(self, group: str) -> list[dict]:
-        """What is attributed to one source, in document order, with the offsets to open each span."""
-        e = self.sources[group]
-        rows = [
-            {"label": label, "text": text, "cues": "، ".join(e.content_cues.get(cid, [])),
-             "document": self.documents.get(doc, ("", ""))[0], "document_id": doc, "start": start, "end": end}
-            for cid, (label, text, doc, start, end) in e.contents.items()
-        ]  # fmt: skip
-        return sorted(rows, key=lambda r: (r["document_id"], r["start"]))
 
 
 def _scope(store: Store, actor: User | None, project_id: int, layer: str) -> dict:
@@ -103,33 +98,41 @@ def _scope(store: Store, actor: User | None, project_id: int, layer: str) -> dic
 
 def attribution_index(store: Store, actor: User | None, project_id: int, *, layer: str = "all") -> AttributionIndex:
     """The index of a project as the actor may read it (a blind annotator: their own spans and gold).
-    ``layer``: 'all', 'gold' or 'annotator' (every annotator's layer)."""
-    rows = store.attribution_rows(project_id, **_scope(store, actor, project_id, layer))
-    groups = store.source_groups(project_id)
-    folded: dict[str, str] = {}
+    ``layer``: 'all', 'gold' or 'annotator' (every annotator's layer). Counted by SQLite per stored spelling,
+    then spellings folded and gathered into their groups here."""
+    summary = store.source_summaries(project_id, **_scope(store, actor, project_id, layer))
+    merged = store.source_groups(project_id)
+    group_of = {text: merged.get(v, v) for text in summary["spans"] for v in (variant_of(text),)}
     sources: dict[str, SourceEntry] = {}
-    seen_sources: set[int] = set()
-    for sid, stext, doc, _s, _e, cid, clabel, ctext, cstart, cend, cue in rows:
-        variant = folded.get(stext)
-        if variant is None:
-            variant = folded[stext] = variant_of(stext)
-        group = groups.get(variant, variant)
-        entry = sources.get(group)
-        if entry is None:
-            entry = sources[group] = SourceEntry(group)
-        if sid not in seen_sources:  # a source with several contents or cues comes in several rows
-            seen_sources.add(sid)
-            entry.source_spans += 1
-            entry.variants[variant] += 1
-            entry.texts[stext] += 1
-            entry.documents.add(doc)
-        if cid is not None:
-            entry.contents[cid] = (clabel, ctext, doc, cstart, cend)
-            cues = entry.content_cues.setdefault(cid, [])
-            if cue is not None and cue not in cues:
-                cues.append(cue)
-                entry.cues[variant_of(cue)] += 1
-    return AttributionIndex(project_id, sources, store.document_titles_and_dates(project_id))
+    for text, (n, docs) in summary["spans"].items():
+        entry = sources.setdefault(group_of[text], SourceEntry(group_of[text]))
+        entry.variants[variant_of(text)] += n
+        entry.texts[text] += n
+        entry.documents.update(int(d) for d in str(docs).split(","))
+    for text, label, n in summary["labels"]:
+        sources[group_of[text]].labels[label] += n
+    for text, cue, n in summary["cues"]:
+        sources[group_of[text]].cues[variant_of(cue)] += n
+    return AttributionIndex(project_id, sources, store.document_titles_and_dates(project_id), layer)
+
+
+def attributions(store: Store, actor: User | None, index: AttributionIndex, group: str | None = None) -> list[dict]:
+    """What is attributed to one source (every source when ``group`` is None), in document order, with the
+    offsets to open each span; read with the index's scope, access checked again."""
+    scope = _scope(store, actor, index.project_id, index.layer)
+    entries = list(index.sources.values()) if group is None else [index.sources[group]]
+    by_text = {text: e for e in entries for text in e.texts}
+    rows = store.source_attributions(index.project_id, None if group is None else list(by_text), **scope)
+    out = []
+    for text, _cid, label, content, doc, start, end, cues in rows:
+        e = by_text.get(text)
+        if e is not None:
+            out.append({
+                "group": e.group, "source": e.name, "label": label, "text": content,
+                "cues": "، ".join(cues.split("\x1f")) if cues else "", "document": index.documents.get(doc, ("", ""))[0],
+                "document_id": doc, "start": start, "end": end,
+            })  # fmt: skip
+    return out
 
 
 def merge_sources(store: Store, actor: User | None, project_id: int, groups: list[str], into: str) -> None:
@@ -165,18 +168,17 @@ def split_source(store: Store, actor: User | None, project_id: int, group: str) 
     return variants
 
 
-def index_csv(index: AttributionIndex) -> dict[str, str]:
+def index_csv(store: Store, actor: User | None, index: AttributionIndex) -> dict[str, str]:
     """Two CSV files through the one CSV writer: ``sources.csv`` (one row per variant with its group) and
     ``attributions.csv`` (one row per attribution: source, cue, content, document, offsets)."""
     variants = [["group", "source", "variant", "source_spans", "attributed", "documents"]]
-    attributions = [["group", "source", "label", "content", "cues", "document_id", "title", "start_offset", "end_offset"]]
-    for e in sorted(index.sources.values(), key=lambda e: -len(e.contents)):
+    for e in sorted(index.sources.values(), key=lambda e: (-e.attributed, e.group)):
         for v, n in e.variants.most_common():
-            variants.append([e.group, e.name, v, n, len(e.contents), len(e.documents)])
-        for row in index.attributions(e.group):
-            attributions.append([e.group, e.name, row["label"], row["text"], row["cues"], row["document_id"],
-                                 row["document"], row["start"], row["end"]])  # fmt: skip
-    return {"sources.csv": csv_lines(variants), "attributions.csv": csv_lines(attributions)}
+            variants.append([e.group, e.name, v, n, e.attributed, len(e.documents)])
+    attributed = [["group", "source", "label", "content", "cues", "document_id", "title", "start_offset", "end_offset"]]
+    for r in attributions(store, actor, index):
+        attributed.append([r[k] for k in ("group", "source", "label", "text", "cues", "document_id", "document", "start", "end")])
+    return {"sources.csv": csv_lines(variants), "attributions.csv": csv_lines(attributed)}
 
 
 def data_version(store: Store, actor: User | None, project_id: int) -> int:

@@ -1330,31 +1330,66 @@ class Store:
 
     # ---- attribution index (issue 12): sources, what is attributed to them, merged variants ---------------
 
-    def attribution_rows(
-        self, project_id: int, *, layer: str | None = None, visible_to: int | None = None
-    ) -> list[tuple]:
-        """Every SOURCE-kind span of the project with what is attributed to it, one row per (source, content,
-        cue): (source id, source text, document id, source start, source end, content id, content label,
-        content text, content start, content end, cue text). Content and cue are NULL when missing.
-        ``layer`` keeps one layer; ``visible_to`` (a blind annotator's id) keeps their own spans and gold."""
-        where, params = ["sl.kind = 'source'", "s.document_id IN (SELECT id FROM documents WHERE project_id = ?)"], [project_id]
+    @staticmethod
+    def _source_filter(project_id: int, layer: str | None, visible_to: int | None) -> tuple[str, list]:
+        """WHERE over SOURCE-kind spans ``s`` of a project: ``layer`` keeps one layer; ``visible_to`` (a blind
+        annotator's id) keeps their own spans and gold. Labels belong to one project, so starting from the
+        project's SOURCE labels reads only the source spans (idx_spans_label), not every span of every document."""
+        where = ["s.label_id IN (SELECT id FROM labels WHERE project_id = ? AND kind = 'source')"]
+        params: list = [project_id]
         if layer is not None:
             where.append("s.layer = ?")
             params.append(layer)
         if visible_to is not None:
             where.append("(s.annotator_id = ? OR s.layer = 'gold')")
             params.append(visible_to)
+        return " AND ".join(where), params
+
+    def source_summaries(self, project_id: int, *, layer: str | None = None, visible_to: int | None = None) -> dict:
+        """The attribution index counted by SQLite, per stored source text (a few hundred rows for 100,000 spans,
+        where one row per source span and attribution took 1 s to read and walk):
+        ``spans``: text → (SOURCE spans, comma-separated document ids); ``labels``: (text, content label, distinct
+        contents); ``cues``: (text, cue text, uses). Filters as :meth:`_source_filter`."""
+        where, params = self._source_filter(project_id, layer, visible_to)
+        conn = self.db.conn
+        spans = {
+            r[0]: (r[1], r[2])
+            for r in conn.execute(
+                f"SELECT s.text, count(*), group_concat(DISTINCT s.document_id) FROM spans s WHERE {where} GROUP BY s.text",
+                params,
+            )
+        }
+        attributed = (
+            "FROM spans s JOIN links a ON a.to_span_id = s.id AND a.type = 'attributed_to' JOIN spans c ON c.id = a.from_span_id"
+        )
+        labels = conn.execute(
+            f"SELECT s.text, l.name, count(DISTINCT c.id) {attributed} JOIN labels l ON l.id = c.label_id"
+            f" WHERE {where} GROUP BY s.text, l.name",
+            params,
+        ).fetchall()
+        cues = conn.execute(
+            f"SELECT s.text, q.text, count(*) {attributed} JOIN links k ON k.from_span_id = c.id AND k.type = 'cue'"
+            f" JOIN spans q ON q.id = k.to_span_id WHERE {where} GROUP BY s.text, q.text",
+            params,
+        ).fetchall()
+        return {"spans": spans, "labels": labels, "cues": cues}
+
+    def source_attributions(
+        self, project_id: int, texts: Iterable[str] | None = None, *, layer: str | None = None, visible_to: int | None = None
+    ) -> list[tuple]:
+        """What is attributed to sources written as ``texts`` (all when None): (source text, content id, content
+        label, content text, document id, start, end, cue texts joined by U+001F), in document order."""
+        where, params = self._source_filter(project_id, layer, visible_to)
+        if texts is not None:
+            where += " AND s.text IN (SELECT value FROM json_each(?))"
+            params.append(json.dumps(list(texts), ensure_ascii=False))
         sql = f"""
-            SELECT s.id, s.text, s.document_id, s.start_offset, s.end_offset,
-                   c.id, cl.name, c.text, c.start_offset, c.end_offset, q.text
-            FROM spans s JOIN labels sl ON sl.id = s.label_id
-            LEFT JOIN links a ON a.to_span_id = s.id AND a.type = 'attributed_to'
-            LEFT JOIN spans c ON c.id = a.from_span_id
-            LEFT JOIN labels cl ON cl.id = c.label_id
-            LEFT JOIN links k ON k.from_span_id = c.id AND k.type = 'cue'
-            LEFT JOIN spans q ON q.id = k.to_span_id
-            WHERE {" AND ".join(where)}
-            ORDER BY s.document_id, s.start_offset, s.id"""
+            SELECT s.text, c.id, l.name, c.text, c.document_id, c.start_offset, c.end_offset,
+                   (SELECT group_concat(q.text, char(31)) FROM links k JOIN spans q ON q.id = k.to_span_id
+                     WHERE k.from_span_id = c.id AND k.type = 'cue')
+            FROM spans s JOIN links a ON a.to_span_id = s.id AND a.type = 'attributed_to'
+            JOIN spans c ON c.id = a.from_span_id JOIN labels l ON l.id = c.label_id
+            WHERE {where} ORDER BY c.document_id, c.start_offset, c.id"""
         return self.db.conn.execute(sql, params).fetchall()
 
     def document_titles_and_dates(self, project_id: int) -> dict[int, tuple[str, str]]:

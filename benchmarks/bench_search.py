@@ -5,9 +5,11 @@ harakat or tatweel (so folding takes its slow path on most documents):
 - loading the texts (documents inserted in one transaction) against building the search index from them
   (folding every text and filling both FTS5 tables);
 - a word search and a substring search (first page of 50 hits, with the total counted), median of repeats,
-  for a frequent word, a rare word and a phrase.
+  for a frequent word, a rare word and a phrase;
+- the Sources page over 100,000 spans (SOURCE, CUE and CLAIM/QUOTE with their links, 300 names written several
+  ways): the index alone, and the whole page run by Streamlit's AppTest, first (index built) and cached.
 
-Run: ``.venv/bin/python benchmarks/bench_search.py [--docs 5000] [--repeats 7]``
+Run: ``.venv/bin/python benchmarks/bench_search.py [--docs 5000] [--repeats 7] [--spans 100000]``
 """
 
 from __future__ import annotations
@@ -75,11 +77,104 @@ def timed(fn, repeats: int) -> tuple[float, object]:
     return statistics.median(times), out
 
 
+CUES = ["قال", "أكد", "زعم", "أوضح", "نفى", "بحسب", "أشار", "ذكر"]
+NAMES = [f"{first} {last}" for first in ("ماركو", "محمد", "سارة", "علي", "ليلى", "يوسف", "مريم", "خالد", "هدى", "عمر")
+         for last in ("روبيو", "الأحمد", "الخطيب", "حداد", "النجار", "السيد", "الحسن", "منصور", "شريف", "عيسى",
+                      "الزين", "قاسم", "البدري", "العلي", "سليمان", "داود", "يعقوب", "صالح", "نصر", "فارس",
+                      "الشامي", "المصري", "العراقي", "التونسي", "الليبي", "اليمني", "السوري", "المغربي", "الكويتي",
+                      "القطري")]  # fmt: skip
+
+
+def sources_corpus(store: Store, project_id: int, spans: int, docs: int, seed: int = 5) -> None:
+    """Documents of sentences «CUE SOURCE إن CONTENT.», each giving a SOURCE, a CUE and a CLAIM or QUOTE span with
+    their two links (``spans`` spans in all, over ``docs`` documents); names sometimes written with harakat."""
+    rng = random.Random(seed)
+    labels = {lab.name: lab.id for lab in store.list_labels(project_id)}
+    words = DEMO_ARTICLE.read_text(encoding="utf-8").split()
+    sentences = spans // 3
+    doc_rows, span_rows, link_rows = [], [], []
+    with store.write():
+        doc_id, span_id = store.next_ids("documents"), store.next_ids("spans")
+        t = now()
+        for d in range(docs):
+            parts, pos = [], 0
+            for _ in range(sentences // docs + (d < sentences % docs)):
+                name = rng.choice(NAMES)
+                if rng.random() < 0.2:
+                    name = name[0] + "\u064f" + name[1:]
+                cue, content = rng.choice(CUES), " ".join(rng.choices(words, k=8))
+                sentence = f"{cue} {name} إن {content}."
+                offsets = [("CUE", 0, len(cue)), ("SOURCE", len(cue) + 1, len(cue) + 1 + len(name))]
+                c0 = len(cue) + len(name) + 5
+                offsets.append((rng.choice(["CLAIM", "QUOTE"]), c0, c0 + len(content)))
+                ids = []
+                for label, a, b in offsets:
+                    span_rows.append((span_id, doc_id, labels[label], 1, "annotator", pos + a, pos + b,
+                                      sentence[a:b], "{}", "{}", t, t))  # fmt: skip
+                    ids.append(span_id)
+                    span_id += 1
+                link_rows += [(ids[2], ids[1], "attributed_to", 1, t), (ids[2], ids[0], "cue", 1, t)]
+                parts.append(sentence)
+                pos += len(sentence) + 1
+            text = " ".join(parts)
+            doc_rows.append((doc_id, project_id, f"خبر {d}", text, text, "", "", "{}", d + 1, t))
+            doc_id += 1
+        store.bulk_insert_documents(doc_rows)
+        store.bulk_insert_spans(span_rows)
+        store.bulk_insert_links(link_rows)
+
+
+def bench_sources(args) -> None:
+    """The Sources page over ``args.spans`` spans: the index, then the page under AppTest (first and cached run)."""
+    import os
+
+    from streamlit.testing.v1 import AppTest
+
+    from annotator.attribution_index import attribution_index, index_csv
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "sources.db"
+        store = Store(path)
+        admin = store.get_user(store.insert_user("admin", "admin"))
+        project = create_project(store, admin, "sources", default_labels=True)
+        sources_corpus(store, project.id, args.spans, args.docs)
+        n = store.project_span_count(project.id)
+        t = time.perf_counter()
+        index = attribution_index(store, admin, project.id)
+        table = index.table()
+        t_index = time.perf_counter() - t
+        t = time.perf_counter()
+        index_csv(store, admin, index)
+        t_csv = time.perf_counter() - t
+        print(f"Sources: {n:,} spans, {len(table)} sources: index {t_index * 1000:.0f} ms, CSV files {t_csv * 1000:.0f} ms")
+        os.environ["NISBA_DB"] = str(path)
+        at = AppTest.from_file(str(ROOT / "pages" / "sources.py"), default_timeout=120)
+        at.session_state["nisba_user_id"] = admin.id
+        runs = [
+            ("first run (imports Streamlit's and the page's modules, builds the index)", None),
+            ("index built again (annotators' layers chosen)", "annotator"),
+            ("cached (same layer again)", None),
+        ]
+        for run, layer in runs:
+            if layer is not None:
+                at.radio(key="sources_layer").set_value(layer)
+            t = time.perf_counter()
+            at.run()
+            print(f"Sources page, {run}: {(time.perf_counter() - t) * 1000:.0f} ms" + (" (exception!)" if at.exception else ""))
+        store.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--docs", type=int, default=5000)
     ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--spans", type=int, default=100_000)
+    ap.add_argument("--only", choices=["search", "sources"], default=None)
     args = ap.parse_args()
+    if args.only != "search":
+        bench_sources(args)
+    if args.only == "sources":
+        return
     texts = make_texts(args.docs)
     chars = sum(map(len, texts))
     with tempfile.TemporaryDirectory() as tmp:

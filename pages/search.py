@@ -84,7 +84,7 @@ frame = pd.DataFrame(rows, columns=["after", "hit", "before", "title"])
 styled = frame.style.set_properties(subset=["hit"], **{"background-color": "#ffd966", "font-weight": "bold"})
 st.caption("Read from the right: what comes before the hit, the hit (marked), what follows. Click a row to open it.")
 st.dataframe(
-    styled, key="search_results", on_select=open_hit, selection_mode="single-row", hide_index=True, use_container_width=True,
+    styled, key="search_results", on_select=open_hit, selection_mode="single-row", hide_index=True, width="stretch",
     column_config={
         "before": st.column_config.TextColumn("before", alignment="left"),
         "hit": st.column_config.TextColumn("hit", alignment="center"),

@@ -28,18 +28,21 @@ layer = st.radio("Spans of", list(ai.LAYERS), key="sources_layer", horizontal=Tr
                  format_func={"all": "every layer", "gold": "gold", "annotator": "annotators' layers"}.get)  # fmt: skip
 
 
-@st.cache_data(max_entries=8, show_spinner="Indexing sources…")
-def cached_index(db_path: str, project_id: int, layer: str, version: int, user_id: int, _user) -> ai.AttributionIndex:
-    """The index, rebuilt only when the data changed (``version``); access is checked before the cache."""
-    return ai.attribution_index(store, _user, project_id, layer=layer)
+# cache_resource, not cache_data: the index is read, never changed, and unpickling 100,000 spans' worth of it
+# on every run cost 400 ms
+@st.cache_resource(max_entries=8, show_spinner="Indexing sources…")
+def cached_index(db_path: str, project_id: int, layer: str, version: int, user_id: int, _user):
+    """The index with its table and cue matrix, rebuilt only when the data changed (``version``); access is
+    checked before the cache."""
+    index = ai.attribution_index(store, _user, project_id, layer=layer)
+    return index, index.table(), index.cue_matrix()
 
 
 try:
-    index = cached_index(store.path, project_id, layer, ai.data_version(store, user, project_id), user.id, user)
+    index, table, matrix = cached_index(store.path, project_id, layer, ai.data_version(store, user, project_id), user.id, user)
 except NisbaError as exc:
     st.error(md_literal(str(exc)))
     st.stop()
-table = index.table()
 if table.empty:
     st.info("No SOURCE spans in this project yet: tag sources (and link quotes and claims to them) first.")
     st.stop()
@@ -49,8 +52,8 @@ c1.metric("Sources", len(table))
 c2.metric("Quotes and claims attributed", int(table["attributed"].sum()))
 c3.metric("Documents", len({d for e in index.sources.values() for d in e.documents}))
 left, right = st.columns(2)
-left.altair_chart(top_sources_chart(table), key="sources_top_chart", use_container_width=True)
-right.altair_chart(cue_heatmap(index.cue_matrix()), key="sources_cue_chart", use_container_width=True)
+left.altair_chart(top_sources_chart(table), key="sources_top_chart", width="stretch")
+right.altair_chart(cue_heatmap(matrix), key="sources_cue_chart", width="stretch")
 
 st.caption("Click a source to see what is attributed to it.")
 st.dataframe(
@@ -60,7 +63,7 @@ st.dataframe(
 picked = st.session_state["sources_table"].selection.rows
 if picked and picked[0] < len(table):
     group = table.iloc[picked[0]]["group"]
-    rows = index.attributions(group)
+    rows = ai.attributions(store, user, index, group)
     st.subheader(f"Attributed to «{md_literal(index.sources[group].name)}»")
 
     def open_span() -> None:
@@ -98,5 +101,6 @@ if user.role in ("reviewer", "admin"):  # the core refuses others anyway
         except NisbaError as exc:
             st.error(md_literal(str(exc)))
 
-for name, data in ai.index_csv(index).items():
-    st.download_button(f"Download {name}", data, file_name=name, mime="text/csv", key=f"sources_download_{name}")
+for name in ("sources.csv", "attributions.csv"):  # made when clicked: drawing the page writes no CSV
+    st.download_button(f"Download {name}", lambda n=name: ai.index_csv(store, user, index)[n], file_name=name, mime="text/csv",
+                       key=f"sources_download_{name}")  # fmt: skip

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from annotator.annotations import add_link, add_span
-from annotator.attribution_index import InvalidMerge, attribution_index, index_csv, merge_sources, split_source
+from annotator.attribution_index import InvalidMerge, attribution_index, attributions, index_csv, merge_sources, split_source
 from annotator.errors import PermissionDenied
 from annotator.projects import add_document, add_member, create_project
 
@@ -55,7 +55,7 @@ def test_sources_with_quotes_claims_cues_documents_and_dates(project):
     assert (top["source"], top["variants"], top["claims"], top["quotes"], top["documents"]) == ("روبيو", 1, 2, 0, 2)
     assert (top["first"], top["last"]) == ("2025-11-02", "2025-11-20")
     assert top["cues"] == "واكد (1)، وزعم (1)"
-    rows = index.attributions("روبيو")
+    rows = attributions(store, users["rana"], index, "روبيو")
     assert [(r["text"], r["cues"], r["document"]) for r in rows] == [
         ("المحادثات مستمرة", "وأكد", "=أول"), ("الخطة جاهزة", "وزعم", "ثان")
     ]  # fmt: skip
@@ -104,7 +104,7 @@ def test_a_blind_annotator_indexes_only_their_own_spans_and_gold(project):
 def test_csv_files_exactly(project):
     store, project, users, d1, d2 = project
     _attribute(store, users["amal"], d1, "روبيو", "المحادثات مستمرة", "CLAIM", "وأكد")
-    files = index_csv(attribution_index(store, users["rana"], project.id))
+    files = index_csv(store, users["rana"], attribution_index(store, users["rana"], project.id))
     i = d1.text.index("المحادثات")
     assert files["sources.csv"] == (
         "group,source,variant,source_spans,attributed,documents\r\n"
