@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from annotator import agreement, audit_log, auth, exporting, importing, labels, projects, review
+from annotator import agreement, audit_log, auth, bulk_tagging, exporting, importing, labels, projects, review
 from annotator import annotations as A
+from annotator import attribution_index as ai
+from annotator import search as S
 from annotator.errors import PermissionDenied
 from annotator.store import Store
 
@@ -159,10 +161,31 @@ DENIALS = [
     ("badr-deactivated", "read own spans", lambda w, a: A.list_spans(w.store, a, w.doc.id)),
     ("badr-deactivated", "comment", lambda w, a: review.add_comment(w.store, a, "span", w.badr_claim.id, "hello")),
     ("badr-deactivated", "list projects", lambda w, a: projects.list_projects(w.store, a)),
+    # search, Tag all and the sources index (issue 12)
+    (
+        "amal",
+        "search another layer (blind)",
+        lambda w, a: S.search(w.store, a, w.project.id, "روبيو", annotator_id=w.u["badr"].id),
+    ),
+    ("amal", "tag all into gold", lambda w, a: bulk_tagging.tag_all(w.store, a, w.project.id, _hits(w), "CUE", layer="gold")),
+    ("amal", "merge sources", lambda w, a: ai.merge_sources(w.store, a, w.project.id, ["روبيو", "ماركو روبيو"], "روبيو")),
+    ("amal", "split a source", lambda w, a: ai.split_source(w.store, a, w.project.id, "روبيو")),
+    ("omar", "search another project", lambda w, a: S.search(w.store, a, w.project.id, "روبيو")),
+    ("omar", "tag all in another project", lambda w, a: bulk_tagging.tag_all(w.store, a, w.project.id, _hits(w), "CUE")),
+    ("omar", "read another project's sources", lambda w, a: ai.attribution_index(w.store, a, w.project.id)),
+    ("rana", "merge sources in another project", lambda w, a: ai.merge_sources(w.store, a, w.other_project.id, ["a", "b"], "a")),
+    ("badr-deactivated", "search", lambda w, a: S.search(w.store, a, w.project.id, "روبيو")),
+    ("badr-deactivated", "tag all", lambda w, a: bulk_tagging.tag_all(w.store, a, w.project.id, _hits(w), "CUE")),
+    ("nobody", "search", lambda w, a: S.find_hits(w.store, a, w.project.id, "روبيو")),
     # nobody logged in
     ("nobody", "add a span", lambda w, a: A.add_span(w.store, a, w.doc.id, "CLAIM", 0, 5)),
     ("nobody", "read a document", lambda w, a: projects.get_document(w.store, a, w.doc.id)),
 ]
+
+
+def _hits(w: World) -> list:
+    """Hits of «روبيو» in the demo project, found by the admin (a read: writes nothing)."""
+    return S.find_hits(w.store, w.u["admin"], w.project.id, "روبيو")
 
 
 def actor(w: World, who: str):
@@ -200,6 +223,8 @@ ALLOWED = [
     ),
     ("admin", "create a user", lambda w, a: auth.create_user(w.store, a, "eve", "annotator", "eve-password")),
     ("admin", "join another project", lambda w, a: projects.add_member(w.store, a, w.other_project.id, w.u["amal"].id)),
+    ("amal", "tag all in her layer", lambda w, a: bulk_tagging.tag_all(w.store, a, w.project.id, _hits(w), "CUE")),
+    ("rana", "merge sources", lambda w, a: ai.merge_sources(w.store, a, w.project.id, ["روبيو", "ماركو روبيو"], "روبيو")),
 ]
 
 
