@@ -577,6 +577,10 @@ class Store:
             cur = self.db.conn.execute("DELETE FROM spans WHERE id = ? AND version = ?", (span_id, expected_version))
         return cur.rowcount == 1
 
+    def span_exists(self, span_id: int) -> bool:
+        """True when a span with this id is in the table."""
+        return self.db.conn.execute("SELECT 1 FROM spans WHERE id = ?", (span_id,)).fetchone() is not None
+
     def span_row(self, span_id: int) -> dict:
         """The raw row of a span (for audit before/after and undo)."""
         rows = self.query("SELECT * FROM spans WHERE id = ?", [span_id])

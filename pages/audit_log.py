@@ -1,6 +1,5 @@
 """Audit log (admins): every change as a hash-chained event; filter them and verify the chain."""
 
-import datetime as dt
 import json
 
 import pandas as pd
@@ -8,7 +7,7 @@ import streamlit as st
 
 from annotator import audit_log, auth
 from annotator.ui.session import current_user, get_store
-from annotator.ui.widgets import require_page_role
+from annotator.ui.widgets import iso_day_range, require_page_role
 
 store = get_store()
 user = current_user(store)
@@ -36,10 +35,9 @@ since = cols[3].date_input("From", value=None, key="audit_since")
 until = cols[4].date_input("To (inclusive)", value=None, key="audit_until")
 limit = cols[5].number_input("Rows", min_value=10, max_value=10_000, value=500, step=100, key="audit_limit")
 
+since_iso, until_iso = iso_day_range(since, until)
 events = audit_log.list_events(
-    store, user, user_id=who, action=action, entity=entity,
-    since=since.isoformat() if since else None,
-    until=(until + dt.timedelta(days=1)).isoformat() if until else None, limit=limit,
+    store, user, user_id=who, action=action, entity=entity, since=since_iso, until=until_iso, limit=limit,
 )  # fmt: skip
 
 

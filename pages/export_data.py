@@ -1,7 +1,6 @@
 """Export (admins): the spans table in one click (CSV for Excel, or an .xlsx workbook), or any format as a zip
 (data + metadata.json) built on request; the same filters apply to both."""
 
-import datetime as dt
 import io
 
 import streamlit as st
@@ -9,7 +8,7 @@ import streamlit as st
 from annotator import exporting
 from annotator.errors import NisbaError
 from annotator.ui.session import current_user, get_store
-from annotator.ui.widgets import admin_project_picker, md_literal
+from annotator.ui.widgets import admin_project_picker, iso_day_range, md_literal
 
 FORMAT_NAMES = {
     "csv": "CSV, one row per span (spreadsheets)",
@@ -43,10 +42,10 @@ with st.expander("Filters", expanded=False):
     c = st.columns(2)
     since = c[0].date_input("Changed from", value=None, key="export_since")
     until = c[1].date_input("Changed until (inclusive)", value=None, key="export_until")
+date_from, date_to = iso_day_range(since, until)
 filters = exporting.ExportFilters(
     document_ids=document_ids or None, annotators=None if gold else annotators or None, gold=gold, labels=labels or None,
-    review_status=review_status, date_from=since.isoformat() if since else None,
-    date_to=(until + dt.timedelta(days=1)).isoformat() if until else None,
+    review_status=review_status, date_from=date_from, date_to=date_to,
 )  # fmt: skip
 
 

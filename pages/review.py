@@ -8,11 +8,11 @@ import streamlit as st
 
 from annotator import review
 from annotator.errors import NisbaError
-from annotator.projects import document_overview, get_document, list_projects
+from annotator.projects import document_overview, list_projects
 from annotator.ui.article_component import article_view
 from annotator.ui.review_layers import ROW_HEIGHT, focus_script, isolate_rtl, layers_html, legend_html, review_table_config
 from annotator.ui.session import current_user, get_store
-from annotator.ui.widgets import md_literal, require_page_role
+from annotator.ui.widgets import linked_document, md_literal, require_page_role
 
 store = get_store()
 user = current_user(store)
@@ -24,12 +24,8 @@ if not projects:
     st.stop()
 # ?doc=ID opens that document (and its project) when the session starts; afterwards the URL follows the
 # open document, so a reload or a shared link comes back to it.
-if "review_doc" not in st.session_state and st.query_params.get("doc", "").isdigit():
-    try:
-        linked = get_document(store, user, int(st.query_params["doc"]))
-        st.session_state["review_project"], st.session_state["review_doc"] = linked.project_id, linked.id
-    except NisbaError as exc:
-        st.warning(md_literal(f"Could not open the linked document: {exc}"))
+if "review_doc" not in st.session_state:
+    linked_document(store, user, "review_project", "review_doc")
 project_id = st.sidebar.selectbox("Project", list(projects), key="review_project", format_func=lambda p: projects[p].name)
 
 

@@ -336,6 +336,19 @@ def test_a_new_database_asks_for_the_admin_account(tmp_path, monkeypatch):
     )
     assert again.status == 400 and "exists already" in again.body.decode()
     assert gate.store.user_by_username("intruder") is None
+    # GET /setup now leads to the login page, with the gate's headers (not Streamlit's page)
+    redirect = http(app, "GET", "/setup")
+    assert redirect.status == 303 and redirect.header("location") == "/login"
+    assert "default-src 'none'" in redirect.header("content-security-policy")
+
+
+def test_get_setup_shows_the_form_only_while_there_is_no_admin(tmp_path, monkeypatch):
+    monkeypatch.setenv("NISBA_DEMO", "0")
+    monkeypatch.delenv("NISBA_SECRET_FILE", raising=False)
+    app = make_app(LoginGate(str(tmp_path / "team.db")))
+    reply = http(app, "GET", "/setup")
+    assert reply.status == 200 and 'data-nisba="setup-form"' in reply.body.decode()
+    assert reply.header("x-frame-options") == "DENY"
 
 
 def test_after_a_failed_login_the_cursor_waits_in_the_password_field(app):

@@ -104,7 +104,7 @@ class LoginGate:
     def routes(self) -> list[Route]:
         return [
             Route("/login", self.login, methods=["GET", "POST"]),
-            Route("/setup", self.setup, methods=["POST"]),
+            Route("/setup", self.setup, methods=["GET", "POST"]),
             Route("/logout", self.logout, methods=["GET", "POST"]),
         ]
 
@@ -153,7 +153,12 @@ class LoginGate:
         return page(body, title="Log in", status=status)
 
     async def setup(self, request: Request) -> Response:
-        """First start: create the admin account (only while no active admin has a password)."""
+        """First start: create the admin account (only while no active admin has a password). A GET shows the
+        form while that is so, else goes to /login (never Streamlit's page, with the gate's headers either way)."""
+        if request.method == "GET":
+            if await run_in_threadpool(auth.needs_first_admin, self.store):
+                return page(SETUP_FORM.format(error="", username=""), title="Create the admin account")
+            return RedirectResponse("/login", status_code=303, headers=SECURITY_HEADERS)
         if refusal := refuse_post(request):
             return refusal
         form = await request.form(max_files=0, max_fields=10)

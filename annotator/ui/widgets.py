@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import streamlit as st
 
-from annotator.models import Project, User
-from annotator.projects import list_projects
+from annotator.errors import NisbaError
+from annotator.models import Document, Project, User
+from annotator.projects import get_document, list_projects
 from annotator.store import Store
 
 
@@ -46,3 +49,24 @@ def md_literal(text: str) -> str:
     comments and names are shown as typed: ``**``, ``[link](…)``, ``![image](…)``, ``$x$`` or ``:red[…]`` in
     an imported article or a comment stay characters (an image would otherwise load from anywhere)."""
     return "".join("\\" + c if c in _MARKDOWN_SPECIALS else c for c in str(text or ""))
+
+
+def iso_day_range(since: dt.date | None, until: dt.date | None) -> tuple[str | None, str | None]:
+    """A screen's "from" and "until (inclusive)" days as the core's ISO bounds, whose end is excluded: the end
+    moves to the next day here, and only here."""
+    return (since.isoformat() if since else None, (until + dt.timedelta(days=1)).isoformat() if until else None)
+
+
+def linked_document(store: Store, user: User, project_key: str, document_key: str) -> Document | None:
+    """The document a ``?doc=ID`` link names, when the user may open it: its project and id go into the page's
+    session-state keys (``project_key``, ``document_key``). A refusal is shown (escaped) and gives None."""
+    raw = st.query_params.get("doc", "")
+    if not raw.isdigit():
+        return None
+    try:
+        linked = get_document(store, user, int(raw))
+    except NisbaError as exc:
+        st.warning(md_literal(f"Could not open the linked document: {exc}"))
+        return None
+    st.session_state[project_key], st.session_state[document_key] = linked.project_id, linked.id
+    return linked
