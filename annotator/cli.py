@@ -10,8 +10,6 @@ import argparse
 import importlib
 import sys
 
-from annotator.store import Store, default_db_path
-
 COMMAND_MODULES = [
     "annotator.cli",
     "annotator.cli_teams",
@@ -26,8 +24,11 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=None, help="SQLite file (default: $NISBA_DB or data/nisba.db)")
 
 
-def open_store(args) -> Store:
-    """The store named by ``--db`` (migrated)."""
+def open_store(args):
+    """The store named by ``--db`` (migrated). Imported here: the store pulls in sqlite-utils (and through it
+    pandas), ~2 s of imports that ``--help`` and argument errors must not pay."""
+    from annotator.store import Store, default_db_path
+
     return Store(args.db or default_db_path())
 
 

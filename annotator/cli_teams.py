@@ -9,10 +9,8 @@ in the shell history and in ``ps``.
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 
-from annotator import audit_log, auth
 from annotator.cli import add_db_argument, open_store
 from annotator.errors import InvalidAccount
 from annotator.models import ROLES
@@ -22,6 +20,8 @@ def read_password(stdin=None, *, confirm: bool = True) -> str:
     """The new password: prompted twice without echo when stdin is a terminal, else the first line of stdin."""
     stdin = stdin or sys.stdin
     if stdin.isatty():
+        import getpass
+
         first = getpass.getpass("Password: ")
         if confirm and getpass.getpass("Repeat the password: ") != first:
             raise InvalidAccount("The two passwords differ.")
@@ -31,6 +31,8 @@ def read_password(stdin=None, *, confirm: bool = True) -> str:
 
 
 def cmd_users_add(args) -> int:
+    from annotator import auth
+
     store = open_store(args)
     user = auth.create_user(store, auth.CONSOLE, args.username, args.role, read_password(), args.display_name or "")
     print(f"Created {user.role} {user.username!r} (id {user.id}).")
@@ -38,6 +40,8 @@ def cmd_users_add(args) -> int:
 
 
 def cmd_users_list(args) -> int:
+    from annotator import auth
+
     store = open_store(args)
     print(f"{'id':>4}  {'username':<20} {'role':<10} {'active':<7} {'password':<9} display name")
     for u in auth.list_users(store, auth.CONSOLE):
@@ -47,6 +51,8 @@ def cmd_users_list(args) -> int:
 
 
 def cmd_users_deactivate(args) -> int:
+    from annotator import auth
+
     store = open_store(args)
     user = auth.deactivate(store, auth.CONSOLE, auth.user_by_username(store, auth.CONSOLE, args.username).id)
     print(f"Deactivated {user.username!r}: their sessions have ended.")
@@ -54,6 +60,8 @@ def cmd_users_deactivate(args) -> int:
 
 
 def cmd_users_reactivate(args) -> int:
+    from annotator import auth
+
     store = open_store(args)
     user = auth.reactivate(store, auth.CONSOLE, auth.user_by_username(store, auth.CONSOLE, args.username).id)
     print(f"Reactivated {user.username!r}.")
@@ -61,6 +69,8 @@ def cmd_users_reactivate(args) -> int:
 
 
 def cmd_users_reset_password(args) -> int:
+    from annotator import auth
+
     store = open_store(args)
     user = auth.user_by_username(store, auth.CONSOLE, args.username)
     auth.set_password(store, auth.CONSOLE, user.id, read_password())
@@ -69,6 +79,8 @@ def cmd_users_reset_password(args) -> int:
 
 
 def cmd_users_set_role(args) -> int:
+    from annotator import auth
+
     store = open_store(args)
     user = auth.set_role(store, auth.CONSOLE, auth.user_by_username(store, auth.CONSOLE, args.username).id, args.role)
     print(f"{user.username!r} is now {user.role}.")
@@ -78,6 +90,8 @@ def cmd_users_set_role(args) -> int:
 def cmd_audit_verify(args) -> int:
     """Exit 0 and print the head hash on an intact chain; exit 1 naming the first broken event otherwise, or
     when ``--expect-head`` names a hash that is not in the chain."""
+    from annotator import audit_log
+
     store = open_store(args)
     report = audit_log.verify_database(store, expect_head=args.expect_head)
     if report.ok:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from annotator.cli import add_db_argument, open_store
 from annotator.errors import NisbaError
-from annotator.exporting import FORMATS as EXPORT_FORMATS
-from annotator.exporting import ExportFilters, export_to_path
-from annotator.formats.records import FileRejected
-from annotator.importing import FORMATS as IMPORT_FORMATS
-from annotator.importing import MAX_FILE_BYTES, ImportFile, ImportRejected, commit_import, file_from_path, preview_import
-from annotator.models import User
-from annotator.projects import create_project
-from annotator.store import Store
+from annotator.formats import EXPORT_FORMATS, IMPORT_FORMATS, MAX_FILE_BYTES
+
+if TYPE_CHECKING:
+    from annotator.importing import ImportFile
+    from annotator.models import User
+    from annotator.store import Store
+# importing, exporting and projects are imported inside the handlers: --help stays quick
 
 ACTS_AS = "Runs as the first active admin of the database (imports and exports are admin actions, audited under that user)."
 
@@ -27,6 +27,9 @@ def first_admin(store: Store) -> User:
 
 
 def cmd_import(args) -> int:
+    from annotator.importing import ImportRejected, commit_import
+    from annotator.projects import create_project
+
     store = open_store(args)
     admin = first_admin(store)
     files, unreadable = _read_paths(args.files)
@@ -58,6 +61,9 @@ def cmd_import(args) -> int:
 
 def _read_paths(paths: list[str]) -> tuple[list[ImportFile], list[str]]:
     """The files named on the command line, and a line per file that could not be read."""
+    from annotator.formats.records import FileRejected
+    from annotator.importing import file_from_path
+
     files: list[ImportFile] = []
     unreadable: list[str] = []
     for path in paths:
@@ -73,6 +79,8 @@ def _read_paths(paths: list[str]) -> tuple[list[ImportFile], list[str]]:
 def _preview(store: Store, admin: User, project_id: int, files, unreadable: list[str], args):
     """Preview the import and print what it found: files, the annotator mapping, warnings, duplicates and (on
     stderr) every rejected file or row. Returns the preview and the rejected lines."""
+    from annotator.importing import preview_import
+
     preview = preview_import(
         store, admin, project_id, files, fmt=args.format, annotator=args.annotator, encoding=args.encoding,
         skip_duplicates=not args.keep_duplicates, map_annotators=_mapping(args.map_annotator),
@@ -103,6 +111,8 @@ def _mapping(pairs: list[str] | None) -> dict[str, str]:
 
 
 def cmd_export(args) -> int:
+    from annotator.exporting import ExportFilters, export_to_path
+
     store = open_store(args)
     admin = first_admin(store)
     project = store.project_by_name(args.project)

@@ -21,11 +21,12 @@ from typing import IO
 
 from annotator import access, audit
 from annotator.errors import NisbaError
+from annotator.formats import EXPORT_FORMATS
 from annotator.models import User
 from annotator.store import Store, now
 from annotator.text import tokenize
 
-FORMATS = ("csv", "xlsx", "triples", "jsonl", "labelstudio", "conll", "audit")
+FORMATS = EXPORT_FORMATS
 OFFSET_UNIT = "Unicode code points"
 EXPORT_SCHEMA_VERSION = 1
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).

@@ -28,7 +28,7 @@ from annotator.audit_replay import import_record
 from annotator.errors import InvalidText, NisbaError
 from annotator.formats.decoding import FIELD_LIMIT, MAX_FILE_BYTES, ImportFile, check_name, check_size, decode, unzip
 from annotator.formats.readers import (
-    READER_FORMATS,
+    IMPORT_FORMATS,
     CsvOptions,
     read_csv,
     read_jsonl,
@@ -49,7 +49,7 @@ from annotator.text import (
     word_edges,
 )
 
-FORMATS = ("auto", *READER_FORMATS)
+FORMATS = IMPORT_FORMATS
 MAX_JSON_DEPTH = 32
 # The tool each reader's files come from: an imported annotator name reuses an account only when an import from
 # the same tool created it (see auth.plan_import_accounts).

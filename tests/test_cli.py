@@ -54,3 +54,15 @@ def test_unknown_document_is_a_clear_error(demo, capsys):
 def test_visual_is_display_only():
     shaped = visual("قال")
     assert shaped != "قال" and len(shaped) == 3  # presentation forms, reversed for the terminal
+
+
+def test_help_imports_nothing_heavy():
+    """``--help`` builds every subcommand's parser without the store, sqlite-utils, pandas, regex or argon2 (their
+    imports took ~3 s of a 3.4 s ``--help``; benchmarks/bench_cli_startup.py prints the times)."""
+    code = (
+        "import sys; from annotator.cli import build_parser; build_parser(); "
+        "print(sorted(m for m in ('pandas', 'sqlite_utils', 'regex', 'argon2', 'annotator.store', 'numpy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

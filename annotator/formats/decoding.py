@@ -14,9 +14,9 @@ import zlib
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 
+from annotator.formats import MAX_FILE_BYTES  # noqa: F401  (re-exported: the importers' limit)
 from annotator.formats.records import FileRejected
 
-MAX_FILE_BYTES = 200 * 1024 * 1024  # per import (the page states it); a zip counts uncompressed
 FIELD_LIMIT = 10 * 1024 * 1024  # one text, cell or JSON value
 ENCODING_HINT = "Save it as UTF-8, or name its encoding with the encoding option (command line: --encoding cp1256)."
 

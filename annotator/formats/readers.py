@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from annotator.formats import IMPORT_FORMATS, READER_FORMATS  # noqa: F401  (re-exported)
 from annotator.formats.decoding import FIELD_LIMIT
 from annotator.formats.records import FileRejected, Problem, RawLink, RawRecord, RawSpan
 
 csv.field_size_limit(FIELD_LIMIT)
 
-READER_FORMATS = ("txt", "csv", "jsonl", "labelstudio")
 TEXT_COLUMNS = ("text", "body", "content", "article", "نص", "النص")
 TITLE_COLUMNS = ("title", "headline", "name", "عنوان", "العنوان")
 ID_COLUMNS = ("id", "doc_id", "document_id")
