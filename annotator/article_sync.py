@@ -79,35 +79,57 @@ class ArticleSync:
     def refresh(self, store: Store, user: User) -> bool:
         """Bring the state up to date with the database; True when something drawn changed.
 
-        Costs one query when nothing was written anywhere since the last call. Access is checked on every
-        read through the core (a user who lost access gets ``PermissionDenied``)."""
+        Costs one query when nothing was written anywhere since the last call. Otherwise the audit events
+        since then say what changed: span and link events of this document name their ids, so only those
+        spans are read; any other event that could change what is drawn (labels, a project setting, an
+        import, an adoption into gold, too many events) falls back to comparing every span's stamp. Access
+        is checked on every read through the core (a user who lost access gets ``PermissionDenied``)."""
         head = store.head_event_id()
         if head == self.head:
             return False
+        events = store.events_after(self.head or 0) if self.head is not None else None
         self.head = head
+        plan = _plan(events, self.document_id)
+        if plan is None:
+            return self._refresh_all(store, user)
+        span_ids, touched = plan
+        if not touched:
+            return False
+        return self._apply(store, user, span_ids, everything=False)
+
+    def _refresh_all(self, store: Store, user: User) -> bool:
         labels = _labels_wire(store.list_labels(self.project_id))
         stamps = span_stamps(store, user, self.document_id, layer=self.layer)
-        changed_ids = [i for i, stamp in stamps.items() if self.stamps.get(i) != stamp]
-        gone_ids = [i for i in self.stamps if i not in stamps]
-        for i in gone_ids:
-            self.spans.pop(i, None)
-        if changed_ids:
-            for span in list_spans(store, user, self.document_id, layer=self.layer, ids=changed_ids):
-                self.spans[span.id] = span_wire(span)
-        self.stamps = stamps
+        changed = {i for i, stamp in stamps.items() if self.stamps.get(i) != stamp} | (self.stamps.keys() - stamps.keys())
+        labels_changed = labels != self.labels
+        self.labels = labels
+        return self._apply(store, user, changed, everything=True, labels_changed=labels_changed)
+
+    def _apply(self, store: Store, user: User, span_ids: set[int], *, everything: bool, labels_changed: bool = False) -> bool:
+        """Read the spans ``span_ids`` (those not found are gone) and the document's links; record a revision."""
+        found = {s.id: s for s in list_spans(store, user, self.document_id, layer=self.layer, ids=span_ids)} if span_ids else {}
+        changed: set[int] = set()
+        for i in span_ids:
+            span = found.get(i)
+            if span is None:
+                if self.spans.pop(i, None) is not None:
+                    changed.add(i)
+                self.stamps.pop(i, None)
+                continue
+            wire = span_wire(span)
+            self.stamps[i] = (span.version, span.created_at)
+            if self.spans.get(i) != wire:
+                self.spans[i] = wire
+                changed.add(i)
         links = {k.id: link_wire(k) for k in list_links(store, user, self.document_id, set(self.spans))}
         link_ids = {i for i in links.keys() | self.links.keys() if links.get(i) != self.links.get(i)}
         self.links = links
-        touched_spans = frozenset(changed_ids) | frozenset(gone_ids)
-        if labels != self.labels:
-            self.labels = labels
-            self._bump(touched_spans, frozenset(link_ids))
+        if not (changed or link_ids or labels_changed):
+            return False
+        self._bump(frozenset(changed), frozenset(link_ids))
+        if labels_changed:
             self.floor = self.rev  # label names, colours or keys changed: everyone redraws from the full state
-            return True
-        if touched_spans or link_ids:
-            self._bump(touched_spans, frozenset(link_ids))
-            return True
-        return False
+        return True
 
     def _bump(self, spans: frozenset[int], links: frozenset[int]) -> None:
         self.rev += 1
@@ -170,6 +192,36 @@ class ArticleSync:
         if base != self.rev:
             head["delta"] = self.delta(base)
         return _dumps(head).encode()
+
+
+# Events that never change what the component draws, and events whose ids say exactly which span or link changed.
+_QUIET = {"review", "comment", "document", "suggestion_cue"}
+_EXACT = {"span", "link"}
+_QUIET_ACTIONS = {"login", "logout", "failed_login"}
+
+
+def _plan(events: list[tuple] | None, document_id: int) -> tuple[set[int], bool] | None:
+    """From the audit events since the last read: ``(span ids to re-read, anything touched)``, or None when
+    only a full comparison can tell (no earlier read, too many events, or an event that may change spans,
+    labels or visibility in a way its ids do not say)."""
+    if events is None or len(events) >= 1000:
+        return None
+    span_ids: set[int] = set()
+    touched = False
+    for _id, action, entity, entity_id, doc in events:
+        if action in _QUIET_ACTIONS or entity in _QUIET:
+            continue
+        if doc is not None and doc != document_id:
+            continue  # another document's spans and links
+        if doc == document_id and entity in _EXACT and entity_id is not None:
+            touched = True
+            if entity == "span":
+                span_ids.add(entity_id)
+            continue
+        if doc is None and entity == "user" and action in ("create", "set_password"):
+            continue  # a new account or password changes nothing drawn
+        return None
+    return span_ids, touched
 
 
 def sync_key(store: Store, user: User, document: Document, layer: str) -> tuple:

@@ -127,6 +127,7 @@ class Store:
         self._has_search_index: bool | None = None
         self._key: bytes | None = None  # the audit key, read on the first event this store records
         self._audit_keyed = False  # the chain has its switch event (read once, then kept)
+        self._documents: dict[int, Document] = {}  # see get_document
         if migrate_schema:
             db = self.db
             db.conn.execute("PRAGMA journal_mode=WAL")
@@ -419,10 +420,22 @@ class Store:
         return cur.lastrowid
 
     def get_document(self, document_id: int) -> Document:
+        """One document. Documents are never changed or deleted, so the last few read outside a transaction
+        are kept (every save checks access through its document: re-reading a 100,000-character text cost
+        about 1 ms each time, four times per tag); reads inside a transaction are not kept, since it may
+        still roll back."""
+        cached = self._documents.get(document_id)
+        if cached is not None:
+            return cached
         rows = self.query("SELECT * FROM documents WHERE id = ?", [document_id])
         if not rows:
             raise NotFound(f"There is no document {document_id}.")
-        return _document(rows[0])
+        doc = _document(rows[0])
+        if not self.db.conn.in_transaction:
+            if len(self._documents) >= 16:
+                self._documents.pop(next(iter(self._documents)), None)
+            self._documents[document_id] = doc
+        return doc
 
     def list_documents(self, project_id: int) -> list[Document]:
         return [
@@ -752,6 +765,12 @@ class Store:
     def project_texts(self, project_id: int) -> dict[int, str]:
         """Document id → canonical text, for every document of the project."""
         return dict(self.db.conn.execute("SELECT id, text FROM documents WHERE project_id = ?", (project_id,)).fetchall())
+
+    def events_after(self, event_id: int, limit: int = 1000) -> list[tuple]:
+        """``(id, action, entity, entity_id, document_id)`` of the audit events after ``event_id``, oldest first,
+        at most ``limit`` (the annotation screen reads what changed since its last look from these)."""
+        sql = "SELECT id, action, entity, entity_id, document_id FROM audit_events WHERE id > ? ORDER BY id LIMIT ?"
+        return self.db.conn.execute(sql, (event_id, limit)).fetchall()
 
     def head_event_id(self) -> int:
         """The id of the latest audit event: every write records one, so it changes whenever the data does

@@ -251,6 +251,7 @@ class Boundaries:
     def __init__(self, text: str):
         self.text = text
         self.words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+        self.word_starts = [w[0] for w in self.words]
 
     def snap_grapheme(self, start: int, end: int) -> tuple[int, int]:
         """Widen ``[start, end)`` so neither end splits a grapheme cluster (letter + harakat)."""
@@ -266,11 +267,14 @@ class Boundaries:
     def snap_words(self, start: int, end: int) -> tuple[int, int]:
         """Widen ``[start, end)`` to whole words, then trim surrounding spaces."""
         s, e = self.snap_grapheme(start, end)
-        for ws, we in self.words:
-            if ws < s < we:
-                s = ws
-            if ws < e < we:
-                e = we
+        # the word starting last at or before s, and the one starting last before e (bisect: a long article
+        # has 15,000 words, and a linear walk cost 7 ms per save)
+        i = bisect_right(self.word_starts, s) - 1
+        if i >= 0 and self.words[i][0] < s < self.words[i][1]:
+            s = self.words[i][0]
+        j = bisect_left(self.word_starts, e) - 1
+        if j >= 0 and self.words[j][0] < e < self.words[j][1]:
+            e = self.words[j][1]
         while s < e and self.text[s].isspace():
             s += 1
         while e > s and self.text[e - 1].isspace():

@@ -129,3 +129,20 @@ def test_actions_are_acknowledged_once_and_kept_for_replaced_messages(demo, user
     assert sync.was_applied("m.1") and not sync.was_applied("m.2")
     sync.record("m.2", {"kind": "error", "message": "Not saved"})
     assert [a["cid"] for a in _msg(sync, sync.rev)["acks"]] == ["m.1", "m.2"]
+
+
+def test_reads_only_what_the_events_name_and_ignores_other_documents(demo, users, demo_doc):
+    from annotator.article_sync import _plan
+    from annotator.projects import add_document
+
+    amal, admin = users["amal"], users["admin"]
+    sync = ArticleSync(demo, amal, demo_doc)
+    sync.refresh(demo, amal)
+    other = add_document(demo, admin, demo_doc.project_id, "another", "نص آخر قصير")
+    add_span(demo, amal, other.id, "CLAIM", 0, 2)
+    assert sync.refresh(demo, amal) is False  # another document's events: nothing drawn here changed
+    span = add_span(demo, amal, demo_doc.id, "CLAIM", 0, 4)
+    events = demo.events_after(sync.head)
+    assert _plan(events, demo_doc.id) == ({span.id}, True)
+    assert sync.refresh(demo, amal) is True and list(sync.spans) == [span.id]
+    assert _plan([(1, "import", "project", 1, None)], demo_doc.id) is None  # an import: compare everything

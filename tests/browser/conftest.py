@@ -74,6 +74,9 @@ def prepare_db(path: Path, tricky: dict[str, dict]) -> dict[str, int]:
     return ids
 
 
+SERVER_PIDS: dict[str, int] = {}  # base URL -> process id of its server (benchmarks read its CPU time)
+
+
 @contextmanager
 def running_app(db_path: Path, log_path: Path) -> Iterator[str]:
     """Run ``streamlit run serve.py`` (app.py behind the login gate) on a free port against ``db_path``; yields the base URL."""
@@ -85,6 +88,7 @@ def running_app(db_path: Path, log_path: Path) -> Iterator[str]:
     with open(log_path, "w") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         base_url = f"http://127.0.0.1:{port}"
+        SERVER_PIDS[base_url] = proc.pid
         try:
             _wait_healthy(base_url, proc)
             yield base_url
