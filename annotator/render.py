@@ -6,13 +6,9 @@ unit tests check them directly. Offsets are Python code points into the canonica
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterable, Sequence
 
-from annotator.models import Label, Link, Span
-
-# How many underline tracks the view distinguishes; deeper overlaps share the last track.
-MAX_TRACKS = 6
+from annotator.models import Label, Span
 
 
 def segments(length: int, spans: Iterable[Span], *, ordered: bool = False) -> list[dict]:
@@ -54,45 +50,6 @@ def segments(length: int, spans: Iterable[Span], *, ordered: bool = False) -> li
     return out
 
 
-def tracks(spans: Iterable[Span], *, ordered: bool = False) -> dict[int, int]:
-    """Give each span an underline track so that overlapping spans never share one (interval colouring).
-
-    Greedy by start offset with a heap of free tracks: the outer span of a nest gets the lower track, and a
-    span keeps its track along its whole length, so its underline is one continuous line.
-    """
-    order = list(spans) if ordered else reading_order(spans)
-    busy: list[tuple[int, int]] = []  # (end offset, track) of spans still open
-    free: list[int] = []
-    next_track = 0
-    out: dict[int, int] = {}
-    for s in order:
-        while busy and busy[0][0] <= s.start_offset:
-            heapq.heappush(free, heapq.heappop(busy)[1])
-        if free:
-            t = heapq.heappop(free)
-        else:
-            t = next_track
-            next_track += 1
-        out[s.id] = t
-        heapq.heappush(busy, (s.end_offset, t))
-    return out
-
-
-def _revision(document_id: int, text_sha: str, spans: Sequence[Span], links: Sequence[Link], labels: Sequence[Label]) -> str:
-    """A fingerprint of what is drawn: the component rebuilds its DOM (and parses the drawn payload) only when
-    this changes, so a rerun for another reason (a selection, the table) never wipes the analyst's text
-    selection; it must cover every field of the payload but the light ones. Python's ``hash`` is
-    enough: the fingerprint is only compared with the previous one from the same server."""
-    # every change of a span bumps its version (undo too), so id and version say enough
-    drawn = (
-        document_id, text_sha,
-        tuple((s.id, s.version, s.start_offset, s.end_offset) for s in spans),
-        tuple((k.id, k.from_span_id, k.to_span_id, k.type) for k in links),
-        tuple((lab.id, lab.name, lab.colour, lab.hotkey, lab.kind, lab.description, repr(lab.attributes)) for lab in labels),
-    )  # fmt: skip
-    return format(hash(drawn) & 0xFFFFFFFFFFFFFFFF, "016x")
-
-
 def label_payload(labels: Sequence[Label]) -> list[dict]:
     """Labels as the component needs them: name, colour, hotkey, kind (link rules) and allowed attributes."""
     return [
@@ -104,64 +61,9 @@ def label_payload(labels: Sequence[Label]) -> list[dict]:
     ]  # fmt: skip
 
 
-def span_payload(spans: Sequence[Span], links: Sequence[Link], labels: Sequence[Label], *, ordered: bool = False) -> list[dict]:
-    """Spans in reading order with label, colour, offsets, attributes, track, and the ids they are linked to.
-
-    No span text: the component slices it from the document text, which keeps the payload small."""
-    order = list(spans) if ordered else reading_order(spans)
-    colour = {lab.id: lab.colour for lab in labels}
-    track = tracks(order, ordered=True)
-    last = MAX_TRACKS - 1
-    out_links: dict[int, dict[str, list[int]]] = {}
-    for k in links:
-        out_links.setdefault(k.from_span_id, {}).setdefault(k.type, []).append(k.to_span_id)
-    return [
-        {
-            "id": s.id, "label": s.label, "colour": colour.get(s.label_id, "#cccccc"), "start": s.start_offset,
-            "end": s.end_offset, "attributes": s.attributes, "version": s.version,
-            "track": min(track[s.id], last), "links": out_links.get(s.id, {}),
-        }
-        for s in order
-    ]  # fmt: skip
-
-
 def reading_order(spans: Iterable[Span]) -> list[Span]:
     """Spans by start, the longer (outer) one first when two start together."""
     return sorted(spans, key=lambda s: (s.start_offset, -s.end_offset, s.id))
-
-
-def component_payload(
-    document_id: int,
-    text: str,
-    spans: Sequence[Span],
-    labels: Sequence[Label],
-    links: Sequence[Link],
-    *,
-    text_sha256: str = "",
-    selected: int | None = None,
-    snap_words: bool = True,
-    status: dict | None = None,
-) -> dict:
-    """Everything the article component draws, as JSON-ready data.
-
-    ``segments`` tile the text (see :func:`segments`); ``spans`` carry label, colour and links; ``links`` are
-    ``{id, from, to, type}``; ``selected`` is the highlighted span (dropped when it no longer exists);
-    ``status`` is the last save's outcome ``{seq, kind, message}`` shown inside the component.
-    """
-    order = reading_order(spans)
-    span_ids = {s.id for s in order}
-    return {
-        "rev": _revision(document_id, text_sha256 or str(len(text)), order, links, labels),
-        "doc_id": document_id,
-        "text": text,
-        "segments": segments(len(text), order, ordered=True),
-        "spans": span_payload(order, links, labels, ordered=True),
-        "labels": label_payload(labels),
-        "links": [{"id": k.id, "from": k.from_span_id, "to": k.to_span_id, "type": k.type} for k in links],
-        "selected": selected if selected in span_ids else None,
-        "snap_words": bool(snap_words),
-        "status": status or {"seq": 0, "kind": "", "message": ""},
-    }
 
 
 def format_attributes(attributes: dict) -> str:
@@ -169,23 +71,6 @@ def format_attributes(attributes: dict) -> str:
     if not attributes:  # most spans: skip the sort and join (5,000 rows on a long article)
         return ""
     return ", ".join(f"{k}: {v}" for k, v in sorted(attributes.items()))
-
-
-def span_rows(spans: Sequence[Span], links: Sequence[Link]) -> list[dict]:
-    """Rows of the span table in reading order: id, label, text, attributes, linked source and cue texts."""
-    by_id = {s.id: s for s in spans}
-    targets: dict[tuple[int, str], list[str]] = {}
-    for k in links:
-        if k.to_span_id in by_id:
-            targets.setdefault((k.from_span_id, k.type), []).append(by_id[k.to_span_id].text)
-    return [
-        {
-            "id": s.id, "label": s.label, "text": s.text, "attributes": format_attributes(s.attributes),
-            "source": " | ".join(targets.get((s.id, "attributed_to"), [])),
-            "cue": " | ".join(targets.get((s.id, "cue"), [])),
-        }
-        for s in reading_order(spans)
-    ]  # fmt: skip
 
 
 def document_choice(row: dict, label_names: Sequence[str]) -> str:

@@ -87,11 +87,14 @@ async def login(page, base_url: str, user: str, password: str) -> None:
         await page.click('form[data-nisba="login-form"] button[type="submit"]')
 
 
-async def open_doc(page, base_url: str, doc_id: int) -> float:
+async def open_doc(page, base_url: str, doc_id: int) -> tuple[float, float]:
+    """Milliseconds from navigation to the first screen of the article drawn, and to all of it drawn."""
     t = time.perf_counter()
     await page.goto(f"{base_url}/?doc={doc_id}")
+    await page.wait_for_selector('[data-nisba="article"][data-first-paint="1"]', timeout=60_000)
+    first = (time.perf_counter() - t) * 1000
     await page.wait_for_selector('[data-nisba="article"][data-ready="1"]', timeout=60_000)
-    return (time.perf_counter() - t) * 1000
+    return first, (time.perf_counter() - t) * 1000
 
 
 async def one_user(browser, base_url: str, pid: int, name: str, doc_id: int, text: str, n_tags: int) -> None:
@@ -106,8 +109,9 @@ async def one_user(browser, base_url: str, pid: int, name: str, doc_id: int, tex
 
     page.on("websocket", on_ws)
     await login(page, base_url, "amal", "nisba-amal")
-    load = await open_doc(page, base_url, doc_id)
-    print(f"\n{name}: {len(text):,} characters; page load to a usable article {load:.0f} ms (target < 2,000 ms)")
+    first, drawn = await open_doc(page, base_url, doc_id)
+    print(f"\n{name}: {len(text):,} characters; page load to a usable article (first screen drawn) {first:.0f} ms "
+          f"(target < 2,000 ms), all of it drawn {drawn:.0f} ms")  # fmt: skip
     box = await page.query_selector('[data-nisba="article"]')
     await page.evaluate(_LONGTASKS_JS)
     await page.wait_for_timeout(1500)

@@ -1,23 +1,16 @@
-"""The annotation screen's data: segments, underline tracks, payload, span table, document list."""
+"""The annotation screen's pure data: segments (the review layers), reading order, the document list."""
 
 from __future__ import annotations
 
-import dataclasses
-import json
-
 import pytest
 
-from annotator.annotations import add_link, add_span
-from annotator.models import Label, Link, Span
+from annotator.models import Label, Span
 from annotator.render import (
-    component_payload,
     document_choice,
     document_rows,
     neighbour,
     reading_order,
     segments,
-    span_rows,
-    tracks,
 )
 from annotator.text import snap
 
@@ -84,43 +77,6 @@ def test_segments_agree_with_brute_force(seed):
             assert seg["ids"] == expected[i]
 
 
-def test_tracks_never_shared_by_overlapping_spans():
-    spans = [span(1, 0, 10), span(2, 5, 15), span(3, 11, 20), span(4, 2, 4), span(5, 30, 40)]
-    t = tracks(spans)
-    for x in spans:
-        for y in spans:
-            if x.id != y.id and x.start_offset < y.end_offset and y.start_offset < x.end_offset:
-                assert t[x.id] != t[y.id]
-    assert t[1] == 0 and t[5] == 0  # a free track is reused
-
-
-def test_payload_is_json_and_drops_a_vanished_selection():
-    text = "قال الوزير إن الخبر صحيح."
-    spans = [span(1, 0, 3, text=text[0:3]), span(2, 4, 10, "SOURCE", 3, text=text[4:10])]
-    links = [Link(id=7, from_span_id=1, to_span_id=2, type="attributed_to", annotator_id=1)]
-    p = component_payload(1, text, spans, LABELS, links, selected=99, status={"seq": 3, "kind": "saved", "message": "ok"})
-    assert json.loads(json.dumps(p, ensure_ascii=False)) == p
-    assert p["selected"] is None
-    assert p["text"] == text
-    assert p["spans"][0]["links"] == {"attributed_to": [2]}
-    assert p["spans"][1]["colour"] == "#9fc5f8"
-    assert p["labels"][0]["hotkey"] == "c" and p["labels"][0]["attributes"] == {"form": ["direct"]}
-    assert p["links"] == [{"id": 7, "from": 1, "to": 2, "type": "attributed_to"}]
-    assert component_payload(1, text, spans, LABELS, links, selected=2)["selected"] == 2
-
-
-def test_revision_changes_with_what_is_drawn_only():
-    text = "نص قصير للتجربة"
-    spans = [span(1, 0, 2)]
-    base = component_payload(1, text, spans, LABELS, [])["rev"]
-    assert component_payload(1, text, spans, LABELS, [], selected=1, snap_words=False)["rev"] == base
-    assert component_payload(1, text, [span(1, 0, 2, version=2)], LABELS, [])["rev"] != base
-    assert component_payload(1, text, spans + [span(2, 3, 7)], LABELS, [])["rev"] != base
-    # the browser parses the drawn payload again only when rev changes: a label's tooltip text counts too
-    described = [dataclasses.replace(LABELS[0], description="a claim"), *LABELS[1:]]
-    assert component_payload(1, text, spans, described, [])["rev"] != base
-
-
 def test_segments_slice_the_tricky_texts_exactly(tricky):
     """Pieces are code-point slices: joined, they give the text back (emoji, harakat, ZWNJ, newlines)."""
     for case in tricky.values():
@@ -138,23 +94,6 @@ def test_emoji_offsets_are_code_points(tricky):
     segs = segments(len(text), [span(1, start, start + 3)])
     assert text[segs[1]["start"] : segs[1]["end"]] == "قال"
     assert segs[1]["start"] == 3  # 👍🏽 and a space: 3 code points, 4 UTF-16 units before it
-
-
-def test_span_rows_in_reading_order_with_linked_source(demo, users, demo_doc):
-    amal = users["amal"]
-    text = demo_doc.text
-    cue = text.index("وبحسب")
-    source = text.index("الصحيفة", cue)
-    claim = add_span(demo, amal, demo_doc.id, "CLAIM", cue, cue + 40, attributes={"form": "indirect"})
-    src = add_span(demo, amal, demo_doc.id, "SOURCE", source, source + len("الصحيفة"))
-    add_link(demo, amal, claim.id, src.id, "attributed_to")
-    spans = demo.list_spans(demo_doc.id)
-    rows = span_rows(spans, demo.list_links(demo_doc.id))
-    assert [r["label"] for r in rows] == ["CLAIM", "SOURCE"]
-    assert rows[0]["text"] == text[cue : cue + 40]
-    assert rows[0]["attributes"] == "form: indirect"
-    assert rows[0]["source"] == "الصحيفة"
-    assert rows[1]["source"] == ""
 
 
 def test_document_choice_and_neighbour():

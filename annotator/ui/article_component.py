@@ -40,10 +40,35 @@ HTML = """
   </details>
 </div>
 """
-CSS = (_ASSETS / "article.css").read_text(encoding="utf-8")
-JS = (_ASSETS / "article.js").read_text(encoding="utf-8")
 
-_article = st.components.v2.component("nisba_article", html=HTML, css=CSS, js=JS, isolate_styles=True)
+
+def _declare_component():
+    """The component, its JS and CSS served as files when a Streamlit server runs.
+
+    Streamlit copies inline JS and CSS into every message that carries new data (about 30 KB per tag here);
+    file-backed assets of a component with an ``asset_dir`` go as a URL and the browser caches the file. An
+    installed package declares its ``asset_dir`` in pyproject.toml; Nisba runs from its folder, so it
+    registers the same manifest with Streamlit's component manager itself. Without a server (AppTest,
+    bare imports) the code is inline, as before."""
+    try:
+        from streamlit.components.v2.get_bidi_component_manager import get_bidi_component_manager
+        from streamlit.components.v2.manifest_scanner import ComponentConfig, ComponentManifest
+        from streamlit.runtime import Runtime
+
+        if Runtime.exists():
+            manager = get_bidi_component_manager()
+            if manager.get_component_asset_root("nisba.article") is None:
+                manifest = ComponentManifest(name="nisba", version="1", components=[ComponentConfig("article", "article")])
+                manager.register_from_manifest(manifest, _ASSETS.parent)
+            return st.components.v2.component("nisba.article", html=HTML, css="article.css", js="article.js", isolate_styles=True)
+    except Exception:  # an internal API of Streamlit 1.67: if it moves, inline code still works
+        pass
+    css = (_ASSETS / "article.css").read_text(encoding="utf-8")
+    js = (_ASSETS / "article.js").read_text(encoding="utf-8")
+    return st.components.v2.component("nisba_article", html=HTML, css=css, js=js, isolate_styles=True)
+
+
+_article = _declare_component()
 
 
 @dataclass

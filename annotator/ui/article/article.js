@@ -194,10 +194,15 @@ function buildSkeleton(S) {   // empty paragraph and chunk elements for the whol
       S.fillFrom++; done++;
     }
     if (S.fillFrom < S.paras.length) setTimeout(() => fill(8), 0);
-    else { box.dataset.ready = '1'; box.dataset.drawn = String(S.rev); }
+    else {
+      box.dataset.ready = '1'; box.dataset.drawn = String(S.rev);
+      // word and grapheme boundaries of a long text take tens of ms: find them now, not on the first drag
+      (window.requestIdleCallback || setTimeout)(() => bounds(S));
+    }
   };
   box.dataset.ready = '0';
   fill(FIRST_PARAS);
+  requestAnimationFrame(() => { if (gen === S.drawGen) box.dataset.firstPaint = '1'; });   // the first screen is usable
 }
 
 function flushDraw(S) {   // redraw the chunks an edit touched (only those already drawn; the rest draw when filled)
