@@ -9,6 +9,7 @@ it. It sends only actions, as one trigger; :func:`apply_action` turns each into 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from annotator.text import snap
 
 FONT_BASE = "/app/static/fonts/"  # .streamlit/config.toml enables static serving of ./static at /app/static
 _ASSETS = Path(__file__).with_name("article")
+_log = logging.getLogger(__name__)
 
 HTML = """
 <div class="nisba" data-nisba="root">
@@ -190,7 +192,11 @@ def _on_action(store: Store, user: User, document: Document, key: str, layer: st
         cid = str(op.get("cid", "")) if isinstance(op, dict) else ""
         if not cid or sync.was_applied(cid):
             continue
-        outcome = apply_action(store, user, document, op, snap_words=bool(op.get("snap_words", snap_words)), layer=layer)
+        try:
+            outcome = apply_action(store, user, document, op, snap_words=bool(op.get("snap_words", snap_words)), layer=layer)
+        except Exception as exc:  # a bug must not lose the analyst's page: say so in the component, log the rest
+            _log.exception("article action %r failed", op.get("type"))
+            outcome = Outcome("error", f"Not saved: an internal error ({type(exc).__name__}); please report it.")
         ack = {"kind": outcome.kind, "message": outcome.message}
         if outcome.selected != "keep":
             ack["select"] = outcome.selected

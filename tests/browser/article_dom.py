@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from annotator.text import Boundaries
+import regex
 
 # Finds the text node and UTF-16 offset of a code point, inside the component's shadow root.
 _POS_JS = """
@@ -40,6 +40,11 @@ _SELECT_JS = (
 )
 
 
+def graphemes(text: str) -> list[int]:
+    """Grapheme-cluster starts and the end, found independently of annotator.text (regex ``\\X``)."""
+    return [m.start() for m in regex.finditer(r"\X", text)] + [len(text)]
+
+
 def article(page):
     """The article container (Playwright CSS locators pierce the open shadow root)."""
     return page.locator('[data-nisba="article"]')
@@ -47,9 +52,8 @@ def article(page):
 
 def cluster_rect(page, text: str, offset: int) -> dict:
     """Viewport rectangle of the grapheme cluster starting at code point ``offset`` (letter + its marks)."""
-    b = Boundaries(text)
-    i = b.graphemes.index(offset)
-    return article(page).evaluate(_RECT_JS, [offset, b.graphemes[i + 1]])
+    g = graphemes(text)
+    return article(page).evaluate(_RECT_JS, [offset, g[g.index(offset) + 1]])
 
 
 def fonts_settled(page) -> None:
@@ -63,8 +67,8 @@ def drag_rtl(page, text: str, start: int, end: int) -> None:
     the component has read the selection."""
     fonts_settled(page)
     article(page).scroll_into_view_if_needed()
-    b = Boundaries(text)
-    last = b.graphemes[b.graphemes.index(end) - 1]
+    g = graphemes(text)
+    last = g[g.index(end) - 1]
     first_rect = cluster_rect(page, text, start)
     last_rect = cluster_rect(page, text, last)
     y = (first_rect["top"] + first_rect["bottom"]) / 2
