@@ -18,14 +18,15 @@ from .conftest import open_app, wait_ready
 pytestmark = pytest.mark.browser
 
 
-def wait_for_span(db_path, doc_id: int, label: str, text: str, *, timeout: float = 15.0):
-    """Poll the database until a span with this label and text exists (saves are asynchronous)."""
+def wait_for_span(db_path, doc_id: int, label: str, text: str, *, timeout: float = 15.0, exclude=frozenset()):
+    """Poll the database until a span with this label and text exists (saves are asynchronous); spans whose
+    ids are in ``exclude`` (made before) do not count."""
     store = Store(db_path, migrate_schema=False)
     try:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for s in store.list_spans(doc_id):
-                if s.label == label and s.text == text:
+                if s.label == label and s.text == text and s.id not in exclude:
                     return s
             time.sleep(0.1)
     finally:

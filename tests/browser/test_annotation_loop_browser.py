@@ -65,9 +65,10 @@ def test_two_tabs_of_one_user_stay_consistent(browser, base_url, app_db, doc_ids
         highlight(two, made_in_two.id).first.wait_for()
         # and the first tab learns of the second's on its next action
         c = text.index(words[1])
+        before = {s.id for s in spans_of(app_db, doc_id)}  # the session's database has older spans of these words
         select_offsets(one, c, c + len(words[1]))
         one.keyboard.press("q")
-        made_again = wait_for_span(app_db, doc_id, "QUOTE", words[1])
+        made_again = wait_for_span(app_db, doc_id, "QUOTE", words[1], exclude=before)
         highlight(one, made_in_two.id).first.wait_for()
         highlight(one, made_again.id).first.wait_for()
         # undo is the user's, whichever tab: Ctrl+Z in the second tab takes back the first tab's last tag
