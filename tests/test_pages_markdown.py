@@ -43,6 +43,8 @@ def assert_inert(at: AppTest) -> None:
     for src in sources:
         html = _MD.render(src)
         assert "<img" not in html and "<a " not in html, src
+        # GitHub-flavoured Markdown also links bare addresses found in the text after unescaping
+        assert not re.search(r"(?i)https?://|\bwww\.|[-.\w+]+@[-\w]+\.[-\w]", re.sub(r"<[^>]+>", "", html)), src
         # $math$ and :directive[...] are Streamlit's additions: each $ and : must be an escaped character
         assert not re.search(r"(?<!\\)\$", src), src
         assert not re.search(r"(?<!\\):[a-z]+(?<!\\)\[", src), src

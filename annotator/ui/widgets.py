@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import streamlit as st
 
@@ -42,13 +43,18 @@ def mixed_script_columns(*columns: str, **titled: str) -> dict:
 
 # Markdown (and Streamlit's additions: $math$, :emoji: and :colour[...] directives) that text must not trigger.
 _MARKDOWN_SPECIALS = set("\\`*_{}[]()#+-.!|<>~$:&")
+# GitHub-flavoured Markdown turns bare http://…, www.… and name@host.tld into links after unescaping, so
+# backslashes cannot stop it: an invisible WORD JOINER (U+2060) goes where the pattern needs its next character.
+_AUTOLINK = re.compile(r"(?i)(https?|ftp)(?=:)|\b(www)(?=\.)|(@)(?=[-\w])")
 
 
 def md_literal(text: str) -> str:
     """``text`` backslash-escaped for st.markdown, st.caption and the alert boxes, so article text, titles,
     comments and names are shown as typed: ``**``, ``[link](…)``, ``![image](…)``, ``$x$`` or ``:red[…]`` in
-    an imported article or a comment stay characters (an image would otherwise load from anywhere)."""
-    return "".join("\\" + c if c in _MARKDOWN_SPECIALS else c for c in str(text or ""))
+    an imported article or a comment stay characters (an image would otherwise load from anywhere), and a bare
+    address (``http://…``, ``www.…``, ``name@host``) stays text, with an invisible U+2060 that breaks the autolink."""
+    text = _AUTOLINK.sub(lambda m: m.group(0) + "\u2060", str(text or ""))
+    return "".join("\\" + c if c in _MARKDOWN_SPECIALS else c for c in text)
 
 
 def iso_day_range(since: dt.date | None, until: dt.date | None) -> tuple[str | None, str | None]:
