@@ -30,8 +30,6 @@ CONTEXT_WORDS = 6
 # dropped the Arabic marks, so a hit found with this class is a hit the index found.
 _TOKEN_CHARS = r"\p{L}\p{N}\p{Co}\u0300-\u036f"
 _TOKEN = regex.compile(f"[{_TOKEN_CHARS}]+")
-# trigram needs three characters; a shorter part of a word is looked for with instr() over the folded text
-_TRIGRAM = 3
 
 
 # Substring mode looks for something written, not only letters: an emoji or a symbol counts.
@@ -51,7 +49,7 @@ class Term:
     tokens: tuple[str, ...]
 
     def variants(self, substring: bool) -> list[str]:
-        """The folded forms the trigram index is asked for: the term, and without the article's alef."""
+        """The folded forms looked for: the term, and (part of a word) without the article's alef."""
         if substring and self.folded.startswith(_ARTICLE) and len(self.folded) > len(_ARTICLE):
             return [self.folded, self.folded[1:]]
         return [self.folded]
@@ -68,20 +66,15 @@ class Query:
     ta: bool = True
 
     def fts(self) -> str | None:
-        """The FTS5 query: every term quoted (so ``AND``, ``*``, ``:``, ``(`` or ``"`` typed by the user are
-        text, never syntax), joined by AND; None when no term is long enough for the trigram index."""
+        """The word index's FTS5 query: every term quoted (so ``AND``, ``*``, ``:``, ``(`` or ``"`` typed by the user
+        are text, never syntax), joined by AND; None in part-of-a-word mode (see :meth:`contains`)."""
+        if self.substring:
+            return None
+        return " AND ".join('"' + " ".join(t.tokens).replace('"', '""') + '"' for t in self.terms)
 
-        def quoted(text: str) -> str:
-            return '"' + text.replace('"', '""') + '"'
-
-        if not self.substring:
-            return " AND ".join(quoted(" ".join(t.tokens)) for t in self.terms)
-        parts = [t.variants(True) for t in self.terms if len(t.folded) >= _TRIGRAM]
-        return " AND ".join("(" + " OR ".join(map(quoted, v)) + ")" for v in parts) or None
-
-    def contains(self) -> list[str]:
-        """Substring terms too short for the trigram index, checked with instr()."""
-        return [t.folded for t in self.terms if self.substring and len(t.folded) < _TRIGRAM]
+    def contains(self) -> list[list[str]]:
+        """Part-of-a-word mode: for each term, the folded forms one of which a text must contain (instr())."""
+        return [t.variants(True) for t in self.terms] if self.substring else []
 
     def patterns(self, *, ya: bool = True, ta: bool = True) -> list[tuple[regex.Pattern, int]]:
         """(pattern, skip) per form of each term over folded text (with these folding options): a whole-word
@@ -224,16 +217,24 @@ def _units(store: Store, user: User, project_id: int, q: Query, *, document_ids,
     sees_all = _check_scope(store, user, project_id, label, annotator_id)
     fts, contains = q.fts(), q.contains()
     if label is None and source is None and annotator_id is None:
-        rows = store.search_documents(project_id, fts, contains, substring=q.substring, document_ids=document_ids)
+        if contains:  # parts of words: every folded text read once and searched by Python's str.find, which
+            # runs several times faster than SQLite's instr() (20 ms against 110 ms over 10 million characters)
+            rows = [
+                (doc, folded)
+                for doc, folded in store.search_documents(project_id, None, [], document_ids=document_ids)
+                if all(any(form in folded for form in forms) for forms in contains)
+            ]
+        else:
+            rows = store.search_documents(project_id, fts, [], document_ids=document_ids)
         return [_Unit(doc, None, 0, None, folded) for doc, folded in rows]
     visible_to = None if sees_all else user.id
     attributed_to = None
     if source is not None:
         sq = parse_query(source)
-        sources = store.search_spans(project_id, sq.fts(), [], substring=False, label_kinds=[SOURCE], visible_to=visible_to)
+        sources = store.search_spans(project_id, sq.fts(), [], label_kinds=[SOURCE], visible_to=visible_to)
         attributed_to = [r[0] for r in sources]
     rows = store.search_spans(
-        project_id, fts, contains, substring=q.substring, document_ids=document_ids,
+        project_id, fts, contains, document_ids=document_ids,
         labels=None if label is None else [label], annotator_id=annotator_id, visible_to=visible_to,
         attributed_to=attributed_to,
     )  # fmt: skip

@@ -1126,20 +1126,20 @@ class Store:
             return self._flush_search_queue()
 
     @staticmethod
-    def _search_clause(match: str | None, contains: list[str], substring: bool) -> tuple[str, str, list]:
-        """(from, where, params) selecting ``search_folded f`` rows: an FTS5 ``match`` on the word or trigram
-        index, and/or folded text containing each of ``contains`` (terms too short for trigrams)."""
+    def _search_clause(match: str | None, contains: list[list[str]]) -> tuple[str, str, list]:
+        """(from, where, params) selecting ``search_folded f`` rows: an FTS5 ``match`` on the word index, and/or
+        folded text containing, for each list of ``contains``, one of its strings (parts of words in spans: a
+        trigram index for them cost three times the word index to build)."""
         source, where, params = "search_folded f", [], []
         if match:
-            table = "search_trigram" if substring else "search_words"
             # CROSS JOIN keeps the FTS5 table as the outer loop: otherwise the planner may walk search_folded and
             # ask the FTS table about each row (0.7 s for a word that is nowhere, against 1 ms)
-            source = f"{table} CROSS JOIN search_folded f ON {table}.rowid = f.id"
-            where.append(f"{table} MATCH ?")
+            source = "search_words CROSS JOIN search_folded f ON search_words.rowid = f.id"
+            where.append("search_words MATCH ?")
             params.append(match)
-        for term in contains:
-            where.append("instr(f.folded, ?) > 0")
-            params.append(term)
+        for forms in contains:
+            where.append("(" + " OR ".join(["instr(f.folded, ?) > 0"] * len(forms)) + ")")
+            params += forms
         return source, " AND ".join(where) or "1", params
 
     def project_document_order(self, project_id: int, document_ids=None) -> dict[int, int]:
@@ -1154,11 +1154,11 @@ class Store:
         return {doc: rank for rank, doc in enumerate(ids)}
 
     def search_documents(
-        self, project_id: int, match: str | None, contains: list[str], *, substring: bool, document_ids=None
+        self, project_id: int, match: str | None, contains: list[list[str]], *, document_ids=None
     ) -> list[tuple[int, str]]:
         """(document id, folded text) of the project's documents matching, in document order. ``match`` is an
-        FTS5 query (already quoted), ``contains`` folded terms each of which must occur."""
-        source, where, params = self._search_clause(match, contains, substring)
+        FTS5 query (already quoted); ``contains``: for each term, folded forms one of which must occur."""
+        source, where, params = self._search_clause(match, contains)
         order = self.project_document_order(project_id, document_ids)
         sql = (
             f"SELECT f.document_id, f.folded FROM {source} WHERE f.kind = 'doc' AND {where}"
@@ -1187,7 +1187,7 @@ class Store:
         return dict(rows.fetchall())
 
     def search_spans(
-        self, project_id: int, match: str | None, contains: list[str], *, substring: bool, document_ids=None,
+        self, project_id: int, match: str | None, contains: list[list[str]], *, document_ids=None,
         labels=None, label_kinds=None, annotator_id: int | None = None, layer: str | None = None,
         visible_to: int | None = None, attributed_to=None,
     ) -> list[tuple[int, int, int, str, str]]:  # fmt: skip
@@ -1195,7 +1195,7 @@ class Store:
         document and reading order. Filters: ``labels`` (names), ``label_kinds``, ``annotator_id``, ``layer``,
         ``visible_to`` (a blind annotator's id: their own spans and gold only), ``attributed_to`` (ids of
         SOURCE spans the span must be linked to)."""
-        source, where, params = self._search_clause(match, contains, substring)
+        source, where, params = self._search_clause(match, contains)
         sql = (
             f"SELECT s.id, s.document_id, s.start_offset, s.text, f.folded FROM {source}"
             " JOIN spans s ON s.id = f.ref_id JOIN documents d ON d.id = s.document_id JOIN labels l ON l.id = s.label_id"
