@@ -6,6 +6,7 @@ unit tests check them directly. Offsets are Python code points into the canonica
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Sequence
 
 from annotator.models import Label, Span
@@ -47,6 +48,30 @@ def segments(length: int, spans: Iterable[Span], *, ordered: bool = False) -> li
         b = cuts[i + 1]
         if b > a:
             out.append({"start": a, "end": b, "ids": ids})
+    return out
+
+
+def tracks(spans: Iterable[Span], *, ordered: bool = False) -> dict[int, int]:
+    """Give each span an underline track so that overlapping spans never share one (interval colouring).
+
+    Greedy by start offset with a heap of free tracks: the outer span of a nest gets the lower track, and a
+    span keeps its track along its whole length, so its underline is one continuous line.
+    """
+    order = list(spans) if ordered else reading_order(spans)
+    busy: list[tuple[int, int]] = []  # (end offset, track) of spans still open
+    free: list[int] = []
+    next_track = 0
+    out: dict[int, int] = {}
+    for s in order:
+        while busy and busy[0][0] <= s.start_offset:
+            heapq.heappush(free, heapq.heappop(busy)[1])
+        if free:
+            t = heapq.heappop(free)
+        else:
+            t = next_track
+            next_track += 1
+        out[s.id] = t
+        heapq.heappush(busy, (s.end_offset, t))
     return out
 
 
