@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from annotator.guidelines import DEFAULT_GUIDELINES_FILE
 from annotator.projects import add_document, create_project
 from annotator.store import Store
 
@@ -43,7 +44,22 @@ def ensure_demo(store: Store) -> bool:
     """
     created = _ensure_demo_project(store)
     _ensure_demo_passwords(store)
+    _ensure_demo_guidelines(store)
     return created
+
+
+def _ensure_demo_guidelines(store: Store) -> None:
+    """The default scheme's conventions as the demo project's guidelines, unless any were ever saved there
+    (an admin's edit, even one that emptied them, is never overwritten)."""
+    project = store.project_by_name(DEMO_PROJECT)
+    if project is None or store.get_guidelines(project.id)[1]:
+        return
+    text = DEFAULT_GUIDELINES_FILE.read_text(encoding="utf-8").strip("\n")
+    with store.write():
+        if store.get_guidelines(project.id)[1]:  # another process wrote them meanwhile
+            return
+        store.set_guidelines(project.id, text, None)
+        store.record_event(None, "update_guidelines", "project", project.id, after={"guidelines": text, "via": "demo"})
 
 
 def _ensure_demo_passwords(store: Store) -> None:

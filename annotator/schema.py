@@ -358,3 +358,20 @@ def m_search_no_trigram(db: Database) -> None:
     db.execute("DROP TRIGGER IF EXISTS search_trigram_ai")
     db.execute("DROP TRIGGER IF EXISTS search_trigram_ad")
     db.execute("DROP TABLE IF EXISTS search_trigram")
+
+
+@migrations()
+def m_project_guidelines(db: Database) -> None:
+    """Annotation guidelines per project (issue 10): plain text that admins write on the settings page and
+    everyone on the project reads on the annotation and review pages. One row per project that has any;
+    ``version`` counts the edits (the audit log holds each text before and after)."""
+    db.execute(
+        """
+        CREATE TABLE project_guidelines (
+            project_id INTEGER PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+            body TEXT NOT NULL,
+            updated_by INTEGER REFERENCES users(id),
+            updated_at TEXT NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1
+        )"""
+    )

@@ -310,6 +310,21 @@ class Store:
     def update_project_settings(self, project_id: int, settings: dict) -> None:
         self.db.conn.execute("UPDATE projects SET settings = ? WHERE id = ?", (_dumps(settings), project_id))
 
+    def get_guidelines(self, project_id: int) -> tuple[str, int]:
+        """The project's annotation guidelines and their version (``("", 0)`` before the first edit)."""
+        rows = self.query("SELECT body, version FROM project_guidelines WHERE project_id = ?", [project_id])
+        return (rows[0]["body"], rows[0]["version"]) if rows else ("", 0)
+
+    def set_guidelines(self, project_id: int, body: str, user_id: int | None) -> int:
+        """Replace the project's guidelines; returns the new version. Call inside :meth:`write`."""
+        self.db.conn.execute(
+            "INSERT INTO project_guidelines (project_id, body, updated_by, updated_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (project_id) DO UPDATE SET body = excluded.body, updated_by = excluded.updated_by,"
+            " updated_at = excluded.updated_at, version = project_guidelines.version + 1",
+            (project_id, body, user_id, now()),
+        )
+        return self.get_guidelines(project_id)[1]
+
     def insert_user(
         self, username: str, role: str, display_name: str = "", password_hash: str | None = None, origin: str = ""
     ) -> int:

@@ -10,6 +10,7 @@ from annotator import review
 from annotator.errors import NisbaError
 from annotator.projects import document_overview, list_projects
 from annotator.ui.article_component import article_view
+from annotator.ui.guidelines import guidelines_button
 from annotator.ui.review_layers import ROW_HEIGHT, focus_script, isolate_rtl, layers_html, legend_html, review_table_config
 from annotator.ui.session import current_user, get_store
 from annotator.ui.widgets import linked_document, md_literal, require_page_role
@@ -68,7 +69,10 @@ if not docs:
     st.stop()
 if st.session_state.get("review_doc") not in docs:
     st.session_state["review_doc"] = next(iter(docs))
-doc_id = st.selectbox("Document", list(docs), key="review_doc", format_func=lambda d: docs[d])
+doc_col, guide_col = st.columns([6, 1], vertical_alignment="bottom")
+doc_id = doc_col.selectbox("Document", list(docs), key="review_doc", format_func=lambda d: docs[d])
+with guide_col:
+    guidelines_button(store, user, project_id, key="review_guidelines")
 st.query_params["doc"] = str(doc_id)
 if "review_message" in st.session_state:
     kind, message = st.session_state.pop("review_message")

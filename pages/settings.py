@@ -4,8 +4,10 @@ blind annotation, and suggestions (the project's own cue forms, the learned engi
 import streamlit as st
 
 from annotator.errors import NisbaError
+from annotator.guidelines import MAX_GUIDELINES, get_guidelines, guidelines_version, save_guidelines
 from annotator.labels import KINDS, delete_label, format_attributes, list_labels, parse_attributes, save_label
 from annotator.projects import add_document, create_project, list_projects, update_settings
+from annotator.ui.guidelines import NO_GUIDELINES, guidelines_html
 from annotator.ui.session import current_project_id, current_user, get_store
 from annotator.ui.suggestion_settings import cue_section, model_section
 from annotator.ui.widgets import md_literal
@@ -86,6 +88,28 @@ if user.role == "admin":
                     st.success(f"Added «{md_literal(doc.title)}» ({len(doc.text):,} characters). Open it on the Annotate page.")
                 except NisbaError as exc:
                     st.error(md_literal(str(exc)))
+
+st.subheader("Guidelines")
+guidelines_text = get_guidelines(store, user, project.id)
+if user.role == "admin":
+    with st.form(f"settings_guidelines_{project.id}"):
+        seen = guidelines_version(store, user, project.id)
+        edited = st.text_area(
+            "What annotators read under 📖 Guidelines on the annotation and review pages (plain text; a line starting "
+            "with '# ' is a heading, '- ' a list item)", value=guidelines_text, height=320,
+            key=f"settings_guidelines_text_{project.id}", max_chars=MAX_GUIDELINES,
+        )  # fmt: skip
+        if st.form_submit_button("Save guidelines"):
+            try:
+                save_guidelines(store, user, project.id, edited, seen_version=seen)
+                st.session_state["settings_notice"] = "Saved the guidelines."
+                st.rerun()
+            except NisbaError as exc:
+                st.error(str(exc))
+    with st.expander("How annotators see them"):
+        st.html(guidelines_html(guidelines_text or NO_GUIDELINES))
+else:
+    st.html(guidelines_html(guidelines_text or NO_GUIDELINES))
 
 st.subheader("Labels")
 for lab in list_labels(store, user, project.id):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from annotator import agreement, audit_log, auth, bulk_tagging, exporting, importing, labels, projects, review
+from annotator import agreement, audit_log, auth, bulk_tagging, exporting, guidelines, importing, labels, projects, review
 from annotator import annotations as A
 from annotator import attribution_index as ai
 from annotator import search as S
@@ -111,6 +111,7 @@ DENIALS = [
     ("amal", "delete a label", lambda w, a: labels.delete_label(w.store, a, w.label.id)),
     ("amal", "change project settings", lambda w, a: projects.update_settings(w.store, a, w.project.id, show_others=True)),
     ("amal", "create a project", lambda w, a: projects.create_project(w.store, a, "Mine")),
+    ("amal", "write the guidelines", lambda w, a: guidelines.save_guidelines(w.store, a, w.project.id, "CLAIM: anything")),
     ("amal", "add a document", lambda w, a: projects.add_document(w.store, a, w.project.id, "t", "نص")),
     ("amal", "join another project", lambda w, a: projects.add_member(w.store, a, w.other_project.id, a.id)),
     ("amal", "remove a colleague", lambda w, a: projects.remove_member(w.store, a, w.project.id, w.u["badr"].id)),
@@ -138,6 +139,7 @@ DENIALS = [
         lambda w, a: labels.save_label(w.store, a, w.project.id, {"name": "X", "kind": "other"}, w.label.id),
     ),
     ("rana", "create a user", lambda w, a: auth.create_user(w.store, a, "eve", "reviewer", "eve-password")),
+    ("rana", "write the guidelines", lambda w, a: guidelines.save_guidelines(w.store, a, w.project.id, "")),
     ("rana", "read the audit log", lambda w, a: audit_log.list_events(w.store, a)),
     ("rana", "review in a project she is not in", lambda w, a: review.decide(w.store, a, "span", w.omar_span.id, "accepted", 0)),
     ("rana", "export", lambda w, a: exporting.export_zip(w.store, a, w.project.id, "csv", io.BytesIO())),
@@ -145,6 +147,7 @@ DENIALS = [
     ("omar", "read a document", lambda w, a: projects.get_document(w.store, a, w.doc.id)),
     ("omar", "list its documents", lambda w, a: projects.document_overview(w.store, a, w.project.id)),
     ("omar", "read its labels", lambda w, a: labels.list_labels(w.store, a, w.project.id)),
+    ("omar", "read its guidelines", lambda w, a: guidelines.get_guidelines(w.store, a, w.project.id)),
     ("omar", "read spans", lambda w, a: A.list_spans(w.store, a, w.doc.id)),
     ("omar", "read gold", lambda w, a: A.list_spans(w.store, a, w.doc.id, layer="gold")),
     ("omar", "read links", lambda w, a: A.list_links(w.store, a, w.doc.id, {w.amal_claim.id, w.amal_source.id})),
@@ -222,6 +225,7 @@ ALLOWED = [
         lambda w, a: labels.save_label(w.store, a, w.project.id, {"name": "X", "kind": "other"}, w.label.id),
     ),
     ("admin", "create a user", lambda w, a: auth.create_user(w.store, a, "eve", "annotator", "eve-password")),
+    ("admin", "write the guidelines", lambda w, a: guidelines.save_guidelines(w.store, a, w.project.id, "CLAIM: anything")),
     ("admin", "join another project", lambda w, a: projects.add_member(w.store, a, w.other_project.id, w.u["amal"].id)),
     ("amal", "tag all in her layer", lambda w, a: bulk_tagging.tag_all(w.store, a, w.project.id, _hits(w), "CUE")),
     ("rana", "merge sources", lambda w, a: ai.merge_sources(w.store, a, w.project.id, ["روبيو", "ماركو روبيو"], "روبيو")),

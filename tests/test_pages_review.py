@@ -172,3 +172,12 @@ def test_review_tables_keep_label_and_arabic_apart_and_size_their_columns(db):
     assert columns["text"]["width"] >= 300 and columns["text"]["alignment"] == "right"
     assert columns["disagreement"]["width"] >= 200
     assert at.dataframe(key="review_table").proto.row_height > 40  # room for a second line: long cells wrap
+
+
+def test_guidelines_are_one_click_away_on_the_review_page(db):
+    at = page(db, "review.py", "rana")
+    assert not any('data-nisba="guidelines"' in h.proto.body for h in at.get("html"))
+    at.button(key="review_guidelines").click().run()
+    assert not at.exception, at.exception
+    (shown,) = [h.proto.body for h in at.get("html") if 'data-nisba="guidelines"' in h.proto.body]
+    assert "# CUE" not in shown and "CUE: the attributing words" in shown and "وفقا للوثيقة" in shown

@@ -139,3 +139,21 @@ def test_admin_trains_the_learned_engine_too_little_gold_says_so(db_env):
     cv = next(d.value for d in at.dataframe if "f1" in d.value.columns)
     assert set(cv["label"]) == {"CLAIM", "QUOTE", "SOURCE", "CUE"}
     assert not any(b.key == "settings_model_train" for b in _settings(store, "amal").button)
+
+
+def test_only_admins_edit_the_guidelines_others_read_them(db_env):
+    from annotator.guidelines import get_guidelines
+
+    store = db_env
+    project = store.list_projects()[0]
+    at = _settings(store, "rana")
+    assert not at.exception
+    assert not [t for t in at.text_area if t.key.startswith("settings_guidelines")]  # no editor for a reviewer
+    shown = [h.proto.body for h in at.get("html") if 'data-nisba="guidelines"' in h.proto.body]
+    assert shown and "وفقا للوثيقة" in shown[0]
+    at = _settings(store, "admin")
+    at.text_area(key=f"settings_guidelines_text_{project.id}").set_value("# CLAIM\nما بعد «أن»")
+    at.button(key=f"FormSubmitter:settings_guidelines_{project.id}-Save guidelines").click().run()
+    assert not at.exception, at.exception
+    assert any("Saved the guidelines" in s.value for s in at.success)
+    assert get_guidelines(store, store.user_by_username("admin"), project.id) == "# CLAIM\nما بعد «أن»"

@@ -78,3 +78,16 @@ def test_j_brings_the_current_disagreement_into_view(page, base_url, many_disagr
     page.wait_for_timeout(200)  # a key pressed in the same instant as the click was sometimes dropped
     page.keyboard.press("k")
     status.filter(has_text="Row 14 of").wait_for()
+
+
+def test_guidelines_open_from_the_review_page_with_arabic_right_to_left(page, base_url, doc_ids):
+    log_in(page, base_url, "rana")
+    page.goto(f"{base_url}/review?doc={doc_ids['demo']}")
+    wait_ready(page)
+    page.get_by_role("button", name="Guidelines").click()
+    dialog = page.get_by_role("dialog")
+    guidelines = dialog.locator('[data-nisba="guidelines"]')
+    guidelines.wait_for()
+    assert "CUE: the attributing words" in guidelines.inner_text()
+    example = guidelines.locator("bdi", has_text="وفقا للوثيقة").first
+    assert example.evaluate("el => getComputedStyle(el).direction") == "rtl"
