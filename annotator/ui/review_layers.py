@@ -2,7 +2,7 @@
 
 Each annotator gets underline bands of their own (annotator 1's nearest the text, then annotator 2's, …) in the
 colour of the label they gave those characters, so a reviewer sees at a glance who tagged what and where labels
-or boundaries differ. An annotator whose spans nest or overlap gets one band per depth (:func:`render.tracks`:
+or boundaries differ. An annotator whose spans nest or overlap gets one band per depth (:func:`tracks`:
 a CLAIM around a QUOTE is a band of its own above the QUOTE's, along the CLAIM's whole length), so every span of
 every layer is visible. Gold spans are shaded behind the text. The article text only ever enters the HTML
 through :func:`html.escape`, so markup in an article is shown as text.
@@ -10,13 +10,14 @@ through :func:`html.escape`, so markup in an article is shown as text.
 
 from __future__ import annotations
 
+import heapq
 import html
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import streamlit as st
 
 from annotator.models import Label, Span
-from annotator.render import reading_order, segments, tracks
+from annotator.render import reading_order, segments
 
 BAND_PX = 4
 # A second cue besides the band's position: each annotator's band has its own edge mark in the legend and
@@ -39,6 +40,30 @@ def _bands(colours: list[str | None]) -> str:
         out.append(f"0 {BAND_PX * i + BAND_PX - 1}px 0 0 {c or '#fff'}")
         out.append(f"0 {BAND_PX * (i + 1)}px 0 0 #fff")
     return ",".join(out[:-1])
+
+
+def tracks(spans: Iterable[Span], *, ordered: bool = False) -> dict[int, int]:
+    """Give each span an underline track so that overlapping spans never share one (interval colouring).
+
+    Greedy by start offset with a heap of free tracks: the outer span of a nest gets the lower track, and a
+    span keeps its track along its whole length, so its underline is one continuous line.
+    """
+    order = list(spans) if ordered else reading_order(spans)
+    busy: list[tuple[int, int]] = []  # (end offset, track) of spans still open
+    free: list[int] = []
+    next_track = 0
+    out: dict[int, int] = {}
+    for s in order:
+        while busy and busy[0][0] <= s.start_offset:
+            heapq.heappush(free, heapq.heappop(busy)[1])
+        if free:
+            t = heapq.heappop(free)
+        else:
+            t = next_track
+            next_track += 1
+        out[s.id] = t
+        heapq.heappush(busy, (s.end_offset, t))
+    return out
 
 
 def band_layout(spans: Sequence[Span], annotator_ids: Sequence[int]) -> tuple[list[tuple[int, int]], dict[int, int]]:
