@@ -22,7 +22,7 @@ from typing import IO
 from annotator import access, audit
 from annotator.errors import NisbaError
 from annotator.formats import EXPORT_FORMATS
-from annotator.models import User
+from annotator.models import ExportDocument, User
 from annotator.store import Store, now
 from annotator.text import tokenize
 
@@ -206,19 +206,21 @@ def _split(value) -> list[str]:
     return str(value).split(_SEP) if value is not None else []
 
 
-def _spans_by_document(store: Store, project_id: int, sfilters: dict) -> Iterator[tuple[tuple, list[_Span]]]:
+def _spans_by_document(store: Store, project_id: int, sfilters: dict) -> Iterator[tuple[ExportDocument, list[_Span]]]:
     """(document row, its matching spans) in document order; documents without matching spans included."""
     docs = store.iter_export_documents(project_id, sfilters.get("document_ids"))
     spans = store.iter_export_spans(project_id, **sfilters)
     pending = next(spans, None)
     for doc in docs:
         group: list[_Span] = []
-        while pending is not None and pending[1] == doc[0]:
+        while pending is not None and pending.document_id == doc.id:
             r = pending
             group.append(
                 _Span(
-                    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], json.loads(r[9]) if r[9] and r[9] != "{}" else {},
-                    r[10], r[11], r[12] or "", r[13] or "", _split(r[14]), _split(r[15]), _split(r[16]), _split(r[17]),
+                    r.id, r.document_id, r.label, r.label_kind, r.annotator, r.layer, r.start, r.end, r.text,
+                    json.loads(r.attributes_json) if r.attributes_json and r.attributes_json != "{}" else {},
+                    r.created_at, r.updated_at, r.review_status or "", r.reviewer or "", _split(r.source_ids),
+                    _split(r.source_texts), _split(r.cue_texts), _split(r.cue_ids),
                 )
             )  # fmt: skip
             pending = next(spans, None)
@@ -371,7 +373,7 @@ def _span_rows(store, project, sfilters, attrs: list[str]) -> Iterator[list[list
     for doc, spans in _spans_by_document(store, project.id, sfilters):
         if not spans:
             continue
-        doc_id, title, text, sha = doc[0], doc[1], doc[2], doc[3]
+        doc_id, title, text, sha = doc.id, doc.title, doc.text, doc.text_sha256
         rows = []
         for s in spans:
             before, after = context_words(text, s.start, s.end)
@@ -427,7 +429,7 @@ def _write_triples(store, project, sfilters, sink, excel, progress, counts) -> N
         for doc, spans in _spans_by_document(store, project.id, sfilters):
             rows = [
                 [
-                    project.name, doc[0], doc[1], s.id, s.label, s.text, str(s.attributes.get("form", "")),
+                    project.name, doc.id, doc.title, s.id, s.label, s.text, str(s.attributes.get("form", "")),
                     ";".join(s.source_ids), " | ".join(s.source_texts), ";".join(s.cue_ids), " | ".join(s.cue_texts),
                     s.annotator, s.layer, s.review_status,
                 ]
@@ -639,17 +641,17 @@ def _write_conll(store, project, sfilters, sink, excel, progress, counts) -> Non
                 if not spans:
                     continue
                 wrote_any = True
-                tokens, warnings = bio_tags(doc[2], [(s.start, s.end, s.label, s.id) for s in spans])
+                tokens, warnings = bio_tags(doc.text, [(s.start, s.end, s.label, s.id) for s in spans])
                 by_id = {s.id: s for s in spans}
                 for span_id, reason in warnings:
                     s = by_id[span_id]
-                    warn_rows.append([name, doc[0], span_id, s.label, s.start, s.end, s.text, reason])
+                    warn_rows.append([name, doc.id, span_id, s.label, s.start, s.end, s.text, reason])
                 # CoNLL-2003 layout, as Label Studio writes it; documents.csv gives the document of each block
                 fh.write("-DOCSTART- -X- O\n\n")
                 fh.write("".join(f"{tok} -X- _ {tag}\n" for tok, tag in tokens))
                 fh.write("\n")
                 block += 1
-                doc_order.append([name, block, doc[0], doc[1]])
+                doc_order.append([name, block, doc.id, doc.title])
                 n_tokens += len(tokens)
                 n_spans += len(spans)
                 progress(n_spans)
@@ -818,6 +820,6 @@ def export_choices(store: Store, actor: User | None, project_id: int) -> dict:
     return {
         "annotators": [name for _uid, name in store.project_annotators(project_id)],
         "labels": [lab.name for lab in store.list_labels(project_id)],
-        "documents": {row[0]: row[1] for row in store.iter_export_documents(project_id)},
+        "documents": {doc.id: doc.title for doc in store.iter_export_documents(project_id)},
         "spans": store.project_span_count(project_id),
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 ROLES = ("annotator", "reviewer", "admin")
 
@@ -139,3 +140,59 @@ class Comment:
     author_id: int
     body: str
     created_at: str = ""
+
+
+# ---- rows of the store's fast paths (cursors over many rows): named, still tuples ----------------------------
+
+
+class ExportDocument(NamedTuple):
+    """A document as exports walk it (:meth:`Store.iter_export_documents`)."""
+
+    id: int
+    title: str
+    text: str
+    text_sha256: str
+    source: str
+    metadata_json: str
+    created_at: str
+
+
+class ExportSpanRow(NamedTuple):
+    """A span as exports read it (:meth:`Store.iter_export_spans`); the link columns join several values with
+    U+001F (unit separator)."""
+
+    id: int
+    document_id: int
+    label: str
+    label_kind: str
+    annotator: str
+    layer: str
+    start: int
+    end: int
+    text: str
+    attributes_json: str
+    created_at: str
+    updated_at: str
+    review_status: str | None
+    reviewer: str | None
+    source_ids: str | None
+    source_texts: str | None
+    cue_texts: str | None
+    cue_ids: str | None
+
+
+class ExportLink(NamedTuple):
+    """A link as exports read it (:meth:`Store.iter_export_links`)."""
+
+    id: int
+    from_span_id: int
+    to_span_id: int
+    type: str
+
+
+class AnnotatedLayer(NamedTuple):
+    """One annotator's layer that has spans on a document (:meth:`Store.annotated_documents`)."""
+
+    document_id: int
+    annotator_id: int
+    layer: str

@@ -23,7 +23,21 @@ from sqlite_utils import Database
 
 from annotator import audit, keys
 from annotator.errors import NotFound, StorageError
-from annotator.models import AuditEvent, Comment, Document, Label, Link, Project, Review, Span, User
+from annotator.models import (
+    AnnotatedLayer,
+    AuditEvent,
+    Comment,
+    Document,
+    ExportDocument,
+    ExportLink,
+    ExportSpanRow,
+    Label,
+    Link,
+    Project,
+    Review,
+    Span,
+    User,
+)
 from annotator.schema import migrate
 from annotator.text import fold_text
 
@@ -954,14 +968,14 @@ class Store:
             "INSERT OR IGNORE INTO document_status (document_id, user_id, status, updated_at) VALUES (?, ?, ?, ?)", rows
         )
 
-    def annotated_documents(self, project_id: int) -> set[tuple[int, int, str]]:
-        """(document_id, annotator_id, layer) for every layer that already has spans in the project."""
+    def annotated_documents(self, project_id: int) -> set[AnnotatedLayer]:
+        """Every (document, annotator, layer) that already has spans in the project."""
         rows = self.db.conn.execute(
             "SELECT DISTINCT s.document_id, s.annotator_id, s.layer FROM spans s JOIN documents d ON d.id = s.document_id"
             " WHERE d.project_id = ?",
             (project_id,),
         )
-        return {tuple(r) for r in rows}
+        return set(map(AnnotatedLayer._make, rows))
 
     def has_table(self, name: str) -> bool:
         return bool(self.db.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone())
@@ -1004,10 +1018,8 @@ class Store:
                 params.append(review_status)
         return " AND ".join(where), params
 
-    def iter_export_spans(self, project_id: int, **filters) -> Iterator[tuple]:
-        """Spans of the project matching the filters, in document order, as tuples:
-        (span_id, document_id, label, label_kind, annotator, layer, start, end, text, attributes_json,
-        created_at, updated_at, review_status, reviewer, source_ids, source_texts, cue_texts, cue_ids).
+    def iter_export_spans(self, project_id: int, **filters) -> Iterator[ExportSpanRow]:
+        """Spans of the project matching the filters, in document order, as :class:`ExportSpanRow`.
 
         ``filters``: document_ids, annotator_ids, layer, labels, date_from, date_to (on updated_at),
         review_status ('accepted' | 'rejected' | 'unreviewed'). Source and cue come from the span's
@@ -1036,10 +1048,10 @@ class Store:
             JOIN users u ON u.id = s.annotator_id{review_join}
             WHERE {where}
             ORDER BY d.position, d.id, s.layer, s.annotator_id, s.start_offset, s.end_offset DESC, s.id"""
-        yield from self.db.conn.execute(sql, params)
+        yield from map(ExportSpanRow._make, self.db.conn.execute(sql, params))
 
-    def iter_export_links(self, project_id: int, **filters) -> Iterator[tuple]:
-        """Links whose ``from`` span matches the filters: (link_id, from_span_id, to_span_id, type)."""
+    def iter_export_links(self, project_id: int, **filters) -> Iterator[ExportLink]:
+        """Links whose ``from`` span matches the filters, by id."""
         has_reviews = self._has_reviews()
         where, params = self._span_filter_sql(project_id, has_reviews=has_reviews, **filters)
         review_join = " LEFT JOIN reviews r ON r.entity = 'span' AND r.entity_id = s.id" if has_reviews else ""
@@ -1048,17 +1060,17 @@ class Store:
             f" JOIN documents d ON d.id = s.document_id JOIN labels l ON l.id = s.label_id{review_join}"
             f" WHERE {where} ORDER BY k.id"
         )
-        yield from self.db.conn.execute(sql, params)
+        yield from map(ExportLink._make, self.db.conn.execute(sql, params))
 
-    def iter_export_documents(self, project_id: int, document_ids=None) -> Iterator[tuple]:
-        """(id, title, text, text_sha256, source, metadata_json, created_at) in document order."""
+    def iter_export_documents(self, project_id: int, document_ids=None) -> Iterator[ExportDocument]:
+        """The project's documents (or those of ``document_ids``) in document order."""
         sql = "SELECT id, title, text, text_sha256, source, metadata, created_at FROM documents WHERE project_id = ?"
         params: list = [project_id]
         if document_ids is not None:
             ids = list(document_ids)
             sql += f" AND id IN ({','.join('?' * len(ids))})" if ids else " AND 0"
             params += ids
-        yield from self.db.conn.execute(sql + " ORDER BY position, id", params)
+        yield from map(ExportDocument._make, self.db.conn.execute(sql + " ORDER BY position, id", params))
 
     def document_header(self, document_id: int) -> tuple[str, str, str]:
         """(title, text, text_sha256) of a document, for exports that walk spans."""

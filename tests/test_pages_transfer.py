@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from annotator.store import Store
+from annotator.ui.widgets import md_literal
 
 PEER = Path(__file__).parent / "fixtures" / "peer-exports"
 
@@ -138,4 +139,4 @@ def test_import_mapping_to_an_invalid_account_is_refused_on_the_page(db):
     at.session_state["import_accounts"] = {"edited_rows": {0: {ACCOUNT: "Omar@Desk"}}, "added_rows": [], "deleted_rows": []}
     at.button(key="import_apply_mapping").click().run()
     assert not at.exception, at.exception
-    assert at.error and "Omar@Desk" in at.error[0].value.replace("\\", "")
+    assert at.error and md_literal("User name 'Omar@Desk'") in at.error[0].value
