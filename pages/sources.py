@@ -53,7 +53,10 @@ c2.metric("Quotes and claims attributed", int(table["attributed"].sum()))
 c3.metric("Documents", len({d for e in index.sources.values() for d in e.documents}))
 left, right = st.columns(2)
 left.altair_chart(top_sources_chart(table), key="sources_top_chart", width="stretch")
-right.altair_chart(cue_heatmap(matrix), key="sources_cue_chart", width="stretch")
+if matrix.empty:
+    right.caption("No cue is linked to these quotes and claims yet: the heat map of cue verbs by source is empty.")
+else:
+    right.altair_chart(cue_heatmap(matrix), key="sources_cue_chart", width="stretch")
 
 st.caption("Click a source to see what is attributed to it.")
 st.dataframe(

@@ -20,7 +20,7 @@ def top_sources_chart(table: pd.DataFrame, top: int = 15) -> alt.Chart:
                 title=None,
                 axis=alt.Axis(labelAngle=0, labelLimit=320, labelFontSize=13),
             ),
-            x=alt.X("count:Q", title="attributed content", stack="zero"),
+            x=alt.X("count:Q", title="attributed content", stack="zero", axis=alt.Axis(format="d", tickMinStep=1)),
             color=alt.Color("kind:N", title=None),
             tooltip=["source", "kind", "count"],
         )  # fmt: skip
