@@ -29,7 +29,7 @@ scope = search_scope(store, user, project_id)
 query = st.text_input("Search", key="search_query", placeholder='قال  ·  "قال الوزير"  ·  الوزارة')
 st.caption("Harakat, tatweel and the forms of alef are ignored; every word must occur; put a phrase in double quotes.")
 c1, c2, c3 = st.columns(3)
-substring = c1.toggle("Part of a word (الوزارة finds بالوزارة)", key="search_substring")
+substring = c1.toggle("Part of a word (finds «الوزارة» inside «بالوزارة» too)", key="search_substring")
 ya = c2.toggle("ى and ي are the same", value=True, key="search_ya")
 ta = c3.toggle("ة and ه are the same", value=True, key="search_ta")
 with st.expander("Restrict the search"):
