@@ -40,6 +40,7 @@ from annotator.labels import LINK_TYPES, add_import_labels, validate_label
 from annotator.models import User
 from annotator.store import Store, now
 from annotator.text import (
+    CanonicalText,
     canonicalize,
     codepoint_to_utf16,
     is_grapheme_boundary,
@@ -309,6 +310,30 @@ def prepare_record(rec: RawRecord, default_annotator: str | None, source: str) -
     Raises ``_Reject`` with the reason when the record cannot be imported as a whole.
     """
     notes = list(rec.notes)
+    # 1. the text, title and metadata in canonical form
+    doc, canon = _prepared_document(rec, source, notes)
+    if rec.label_tuples is not None:
+        if canon.is_identity and rec.offset_unit != "utf16" and not _has_astral(rec.text):
+            # the common large-import case: the text is already canonical and code points equal UTF-16 units
+            return _prepare_tuples(rec, doc, notes, default_annotator)
+        rec.spans = _tuples_to_spans(rec)
+    # 2. each span on the canonical text, checked; 3. relations between them by the file's region keys
+    pairs = _resolve_offsets(rec, rec.text, notes)
+    index_of_key = _prepared_spans(rec, doc, canon, pairs, default_annotator, notes)
+    for link in rec.links:
+        who = link.annotator or default_annotator
+        src = index_of_key.get((who, link.layer, str(link.from_key)))
+        dst = index_of_key.get((who, link.layer, str(link.to_key)))
+        if src is None or dst is None:
+            notes.append(f"relation {link.from_key} → {link.to_key} refers to a region that is not there; skipped")
+            continue
+        doc.links.append((src, dst, link.type or "", who))
+    return doc, notes
+
+
+def _prepared_document(rec: RawRecord, source: str, notes: list[str]) -> tuple[PreparedDocument, CanonicalText]:
+    """The record's document without spans: canonical text (refused when empty, too long or holding control
+    characters), title and metadata; what canonicalisation removed or flagged goes to ``notes``."""
     raw = rec.text
     if not isinstance(raw, str):
         raise _Reject("the text is not a string")
@@ -340,13 +365,15 @@ def prepare_record(rec: RawRecord, default_annotator: str | None, source: str) -
         file=rec.file, line=rec.line, title=title, text=text, raw_text=raw, sha256=text_sha256(text), source=source,
         metadata=metadata, metadata_json=meta_json if metadata else "{}",
     )  # fmt: skip
-    fast = canon.is_identity
-    if rec.label_tuples is not None:
-        if fast and rec.offset_unit != "utf16" and not _has_astral(raw):
-            # the common large-import case: the text is already canonical and code points equal UTF-16 units
-            return _prepare_tuples(rec, doc, notes, default_annotator)
-        rec.spans = _tuples_to_spans(rec)
-    pairs = _resolve_offsets(rec, raw, notes)
+    return doc, canon
+
+
+def _prepared_spans(
+    rec: RawRecord, doc: PreparedDocument, canon: CanonicalText, pairs: list, default_annotator: str | None, notes: list[str]
+) -> dict[tuple, int]:
+    """Add each span of ``rec`` (raw offsets ``pairs``) to ``doc`` on canonical offsets: in range, matching its
+    stated text, on grapheme boundaries, one copy of repeats. Returns span indexes by (annotator, layer, key)."""
+    raw, text, fast = rec.text, doc.text, canon.is_identity
     n = len(raw)
     seen: dict[tuple, int] = {}
     index_of_key: dict[tuple, int] = {}
@@ -357,33 +384,19 @@ def prepare_record(rec: RawRecord, default_annotator: str | None, source: str) -
             label = _label_text(k, label)
         if not 0 <= a < b <= n:
             _check_range(k, label, a, b, n)
-        if fast:
-            cs, ce = a, b
-        else:
-            cs, ce = canon.map_span(a, b)
-            if cs == ce:
-                raise _Reject(f"span {k} ({label}) [{a}, {b}) holds only characters that canonical text removes")
+        cs, ce = (a, b) if fast else canon.map_span(a, b)
+        if cs == ce:
+            raise _Reject(f"span {k} ({label}) [{a}, {b}) holds only characters that canonical text removes")
         span_text = text[cs:ce]
         if s.text is not None and not fast:
-            try:
-                expected = canonicalize(s.text.replace("\\n", "\n") if "\n" in raw[a:b] else s.text).text
-            except InvalidText as exc:
-                raise _Reject(f"span {k} ({label}): {exc}") from None
-            if span_text != expected:
-                raise _Reject(f"span {k} ({label}) is {span_text!r} after canonicalisation, not {expected!r}")
+            _check_stated_text(k, label, s.text, span_text, "\n" in raw[a:b])
         if not (is_grapheme_boundary(text, cs) and is_grapheme_boundary(text, ce)):
             raise _Reject(f"span {k} ({label}) [{a}, {b}) splits a letter from its marks")
         who = s.annotator or default_annotator
         if who not in checked_users:
             _check_source_name(who)
             checked_users.add(who)
-        attrs = {}
-        for name, value in s.attributes.items() if s.attributes else ():
-            if value in (None, ""):
-                continue
-            if not isinstance(value, str | int | float | bool):
-                raise _Reject(f"span {k} ({label}): attribute {name!r} must be a single value")
-            attrs[str(name)] = str(value)
+        attrs = _span_attributes(k, label, s.attributes)
         layer = "gold" if s.layer == "gold" else "annotator"
         ident = (who, layer, label, cs, ce)
         if ident in seen:
@@ -399,15 +412,29 @@ def prepare_record(rec: RawRecord, default_annotator: str | None, source: str) -
             seen[ident] = index + 1
         if s.key is not None:
             index_of_key[(who, layer, str(s.key))] = index
-    for link in rec.links:
-        who = link.annotator or default_annotator
-        src = index_of_key.get((who, link.layer, str(link.from_key)))
-        dst = index_of_key.get((who, link.layer, str(link.to_key)))
-        if src is None or dst is None:
-            notes.append(f"relation {link.from_key} → {link.to_key} refers to a region that is not there; skipped")
+    return index_of_key
+
+
+def _check_stated_text(k: int, label: str, stated: str, span_text: str, has_newline: bool) -> None:
+    """The text a file gives for a span must be what its offsets select once canonical."""
+    try:
+        expected = canonicalize(stated.replace("\\n", "\n") if has_newline else stated).text
+    except InvalidText as exc:
+        raise _Reject(f"span {k} ({label}): {exc}") from None
+    if span_text != expected:
+        raise _Reject(f"span {k} ({label}) is {span_text!r} after canonicalisation, not {expected!r}")
+
+
+def _span_attributes(k: int, label: str, attributes: dict | None) -> dict[str, str]:
+    """A span's attributes as text values; empty ones dropped, lists and objects refused."""
+    out = {}
+    for name, value in attributes.items() if attributes else ():
+        if value in (None, ""):
             continue
-        doc.links.append((src, dst, link.type or "", who))
-    return doc, notes
+        if not isinstance(value, str | int | float | bool):
+            raise _Reject(f"span {k} ({label}): attribute {name!r} must be a single value")
+        out[str(name)] = str(value)
+    return out
 
 
 def _label_text(k: int, label) -> str:
@@ -843,6 +870,20 @@ def _merge(target: PreparedDocument, doc: PreparedDocument, already: set, previe
         preview.warnings.append(Problem(item.file, item.line, f"{who}'s {layer} spans for this text are already there; skipped"))
 
 
+@dataclass
+class _Rows:
+    """What an import writes, built before the bulk inserts: rows per table, and the ids handed out."""
+
+    next_doc: int
+    next_span: int
+    time: str
+    documents: list[tuple] = field(default_factory=list)
+    spans: list[tuple] = field(default_factory=list)
+    links: list[tuple] = field(default_factory=list)
+    status: set[tuple[int, int]] = field(default_factory=set)  # (document id, annotator id) now in progress
+    new_doc_ids: list[int] = field(default_factory=list)
+
+
 @_cycle_gc_paused
 def commit_import(
     store: Store,
@@ -865,88 +906,108 @@ def commit_import(
             preview.rejected,
         )
     pid = preview.project_id
-    t = now()
     with store.write():
         user = access.require_admin(store, actor)
-        # the project may have changed since the preview: texts added meanwhile are duplicates now
-        existing_sha = store.document_ids_by_sha(pid)
+        # 1. labels and accounts through their owners: the settings page's label checks, auth's account rules
+        label_ids, user_ids = _labels_and_accounts(store, user, preview)
+        # 2. rows: new documents (the project may have changed since the preview: texts added meanwhile are
+        #    duplicates now), then every document's spans and links
+        rows = _Rows(store.next_ids("documents"), store.next_ids("spans"), now())
+        first_span, first_link = rows.next_span, store.next_ids("links")
+        targets = _document_rows(store, preview, rows)
         annotated = store.annotated_documents(pid)
-        # labels and accounts through their owners: the settings page's label checks, auth's account rules
-        label_ids = add_import_labels(store, user.id, pid, preview.new_labels, preview.new_attribute_values)
-        used = {who for d in preview.documents + preview.attach for who in d.span_annotators()}
-        mappings = [m for m in preview.accounts.values() if m.source in used]
-        user_ids = auth.create_import_accounts(store, user.id, mappings, preview.tools)
-        for uid in set(user_ids.values()):
-            store.add_member(pid, uid)
-        doc_id = store.next_ids("documents")
-        span_id = first_span = store.next_ids("spans")
-        first_link = store.next_ids("links")
-        position = store.next_document_position(pid)
-        doc_rows, span_rows, link_rows, status = [], [], [], set()
-        new_doc_ids: list[int] = []
-        targets: list[tuple[int, bool, PreparedDocument]] = []  # (document id, already existed, prepared)
-        for d in preview.documents:
-            if d.sha256 in existing_sha and preview.skip_duplicates:
-                targets.append((existing_sha[d.sha256], True, d))
-                continue
-            doc_rows.append((doc_id, pid, d.title, d.text, d.raw_text, d.sha256, d.source, d.metadata_json, position, t))
-            new_doc_ids.append(doc_id)
-            targets.append((doc_id, False, d))
-            doc_id += 1
-            position += 1
-        targets += [(d.existing_id, True, d) for d in preview.attach]
-        n_spans = 0
         for k, (did, existed, d) in enumerate(targets):
-            if d.compact is not None and not existed:
-                # a new document with one layer of checked label tuples: rows straight from the tuples
-                uid, layer, text = user_ids[d.compact_annotator], d.compact_layer, d.text
-                span_rows += [
-                    (span_id + i, did, label_ids[lab], uid, layer, a, b, text[a:b], "{}", "{}", t, t)
-                    for i, (lab, a, b) in enumerate(d.compact)
-                ]
-                span_id += len(d.compact)
-                n_spans += len(d.compact)
-                status.add((did, uid))
-                continue
-            d.materialize()
-            ids = []
-            for s in d.spans:
-                uid = user_ids[s.annotator]
-                if existed and (did, uid, s.layer) in annotated:
-                    ids.append(None)  # this annotator's layer already has spans on the existing document
-                    continue
-                span_rows.append(
-                    (span_id, did, label_ids[s.label], uid, s.layer, s.start, s.end, s.text,
-                     _dump(s.attributes) if s.attributes else "{}", _dump(s.origin) if s.origin else "{}", t, t)
-                )  # fmt: skip
-                ids.append(span_id)
-                status.add((did, uid))
-                span_id += 1
-                n_spans += 1
-            for a, b, type_, who in d.links:
-                if ids[a] is not None and ids[b] is not None:
-                    link_rows.append((ids[a], ids[b], type_, user_ids[who], t))
+            _span_and_link_rows(rows, did, existed, d, label_ids, user_ids, annotated)
             if progress and k % 500 == 0:
                 progress(0.5 * k / max(1, len(targets)))
-        with store.bulk_cache():
-            store.bulk_insert_documents(doc_rows)
-            if progress:
-                progress(0.6)
-            store.bulk_insert_spans(span_rows)
-            if progress:
-                progress(0.9)
-            store.bulk_insert_links(link_rows)
-            store.bulk_set_status([(d, u, "in_progress", t) for d, u in status])
-        summary = {**preview.summary(), "documents": len(new_doc_ids), "spans": n_spans, "links": len(link_rows)}
-        if new_doc_ids:
-            summary["document_ids"] = [new_doc_ids[0], new_doc_ids[-1]]
-        # the id ranges written and a digest of their rows per document: `audit replay` checks them later
-        store.record_event(
-            user.id, "import", "project", pid, after={**summary, "rows": import_record(store, first_span, first_link)}
-        )
+        # 3. the bulk inserts, and one audit event with the id ranges written and a digest of their rows per
+        #    document (`audit replay` checks them later)
+        _insert(store, rows, progress)
+        summary = {**preview.summary(), "documents": len(rows.new_doc_ids), "spans": len(rows.spans), "links": len(rows.links)}
+        if rows.new_doc_ids:
+            summary["document_ids"] = [rows.new_doc_ids[0], rows.new_doc_ids[-1]]
+        after = {**summary, "rows": import_record(store, first_span, first_link)}
+        store.record_event(user.id, "import", "project", pid, after=after)
     if progress:
         progress(1.0)
-    return ImportResult(document_ids=new_doc_ids, spans=n_spans, links=len(link_rows), summary=summary)
+    return ImportResult(document_ids=rows.new_doc_ids, spans=len(rows.spans), links=len(rows.links), summary=summary)
+
+
+def _labels_and_accounts(store: Store, user: User, preview: ImportPreview) -> tuple[dict[str, int], dict[str, int]]:
+    """Inside the import's transaction: the label ids by name (missing labels and values added) and the account
+    ids by annotator name in the files (new accounts created), every account made a project member."""
+    label_ids = add_import_labels(store, user.id, preview.project_id, preview.new_labels, preview.new_attribute_values)
+    used = {who for d in preview.documents + preview.attach for who in d.span_annotators()}
+    mappings = [m for m in preview.accounts.values() if m.source in used]
+    user_ids = auth.create_import_accounts(store, user.id, mappings, preview.tools)
+    for uid in set(user_ids.values()):
+        store.add_member(preview.project_id, uid)
+    return label_ids, user_ids
+
+
+def _document_rows(store: Store, preview: ImportPreview, rows: _Rows) -> list[tuple[int, bool, PreparedDocument]]:
+    """Rows for the new documents; returns every target as (document id, existed already, prepared document)."""
+    pid = preview.project_id
+    existing_sha = store.document_ids_by_sha(pid)
+    position = store.next_document_position(pid)
+    targets: list[tuple[int, bool, PreparedDocument]] = []
+    for d in preview.documents:
+        if d.sha256 in existing_sha and preview.skip_duplicates:
+            targets.append((existing_sha[d.sha256], True, d))
+            continue
+        did = rows.next_doc
+        rows.documents.append((did, pid, d.title, d.text, d.raw_text, d.sha256, d.source, d.metadata_json, position, rows.time))
+        rows.new_doc_ids.append(did)
+        targets.append((did, False, d))
+        rows.next_doc += 1
+        position += 1
+    return targets + [(d.existing_id, True, d) for d in preview.attach]
+
+
+def _span_and_link_rows(
+    rows: _Rows, did: int, existed: bool, d: PreparedDocument, label_ids: dict, user_ids: dict, annotated: set
+) -> None:
+    """One document's span and link rows; on a document that existed, a layer that has spans there is skipped."""
+    t = rows.time
+    if d.compact is not None and not existed:
+        # a new document with one layer of checked label tuples: rows straight from the tuples
+        uid, layer, text, first = user_ids[d.compact_annotator], d.compact_layer, d.text, rows.next_span
+        rows.spans += [
+            (first + i, did, label_ids[lab], uid, layer, a, b, text[a:b], "{}", "{}", t, t)
+            for i, (lab, a, b) in enumerate(d.compact)
+        ]
+        rows.next_span += len(d.compact)
+        rows.status.add((did, uid))
+        return
+    d.materialize()
+    ids: list[int | None] = []
+    for s in d.spans:
+        uid = user_ids[s.annotator]
+        if existed and (did, uid, s.layer) in annotated:
+            ids.append(None)  # this annotator's layer already has spans on the existing document
+            continue
+        rows.spans.append(
+            (rows.next_span, did, label_ids[s.label], uid, s.layer, s.start, s.end, s.text,
+             _dump(s.attributes) if s.attributes else "{}", _dump(s.origin) if s.origin else "{}", t, t)
+        )  # fmt: skip
+        ids.append(rows.next_span)
+        rows.status.add((did, uid))
+        rows.next_span += 1
+    for a, b, type_, who in d.links:
+        if ids[a] is not None and ids[b] is not None:
+            rows.links.append((ids[a], ids[b], type_, user_ids[who], t))
+
+
+def _insert(store: Store, rows: _Rows, progress: Callable[[float], None] | None) -> None:
+    with store.bulk_cache():
+        store.bulk_insert_documents(rows.documents)
+        if progress:
+            progress(0.6)
+        store.bulk_insert_spans(rows.spans)
+        if progress:
+            progress(0.9)
+        store.bulk_insert_links(rows.links)
+        store.bulk_set_status([(d, u, "in_progress", rows.time) for d, u in rows.status])
 
 
 def _dump(value) -> str:
