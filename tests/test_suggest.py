@@ -285,3 +285,8 @@ def test_direct_speech_on_the_line_after_the_colon():
     got = spans(text)
     assert got["QUOTE"] == {"سنواصل العمل حتى نهاية الموسم"} and got["SOURCE"] == {"رئيس البعثة"}
     assert_invariants(text)
+
+
+def test_an_acronym_in_parentheses_stays_in_the_source():
+    text = "حذّرت منظمة الأغذية والزراعة (فاو) من أن الجفاف يهدد المحاصيل."
+    assert spans(text)["SOURCE"] == {"منظمة الأغذية والزراعة (فاو)"}

@@ -235,6 +235,9 @@ class RuleEngine:
                 if kind == "q" and self._named_in_marks(m):
                     m = t.pair[m] + 1
                     continue
+                if form == "(" and (close := self._short_parenthesis(m)):  # منظمة الأغذية والزراعة (فاو)
+                    m = close + 1
+                    continue
                 break
             if form in W.SOURCE_STOPS or form in W.COMPLEMENTIZERS_WITH_PRONOUN or m in self.cue_at or form == governed:
                 break
@@ -308,6 +311,17 @@ class RuleEngine:
             return False
         word = t.text[t.start[m] : t.end[m]].rstrip("\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652")
         return len(word) > 3 and not word.startswith("ال") and word.endswith(("ه", "ها", "هم", "هما"))
+
+    def _short_parenthesis(self, m: int) -> int | None:
+        """The index of the «)» closing a parenthesis of one to three words at ``m`` (an acronym or a name
+        spelt in Latin), else None."""
+        t = self.t
+        for x in range(m + 1, min(len(t), m + 5)):
+            if t.form[x] == ")":
+                return x if x > m + 1 else None
+            if t.kind[x] != "w":
+                return None
+        return None
 
     def _named_in_marks(self, opener: int) -> bool:
         """A short name in marks after a naming noun (مجلة "لانسيت"، صحيفة «الأيام»): part of a noun phrase."""
