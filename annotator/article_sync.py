@@ -26,6 +26,7 @@ import secrets
 from collections import OrderedDict
 
 from annotator.annotations import list_links, list_spans, span_stamps
+from annotator.errors import NisbaError
 from annotator.models import Document, Label, Link, Span, User
 from annotator.render import label_payload
 from annotator.store import Store
@@ -46,6 +47,11 @@ def span_wire(span: Span) -> dict:
 
 def link_wire(link: Link) -> dict:
     return {"id": link.id, "from": link.from_span_id, "to": link.to_span_id, "type": link.type}
+
+
+def suggestion_wire(sugg) -> dict:
+    """One open suggestion as the component draws it: key, offsets, label, suggested links ``[type, key]``."""
+    return {"key": sugg.key, "s": sugg.start, "e": sugg.end, "l": sugg.label, "links": [list(k) for k in sugg.links]}
 
 
 def _labels_wire(labels: list[Label]) -> list[dict]:
@@ -69,7 +75,10 @@ class ArticleSync:
         self.stamps: dict[int, tuple[int, str]] = {}
         self.spans: dict[int, dict] = {}
         self.links: dict[int, dict] = {}
-        self.history: list[tuple[int, frozenset[int], frozenset[int]]] = []  # (rev, span ids, link ids) touched
+        self.suggestions: dict[str, dict] = {}  # open suggestions by key (see annotator.suggestions)
+        self.suggestion_error = ""  # why there are none, when the engine failed (shown once)
+        # (rev, span ids, link ids, suggestion keys) touched by each revision
+        self.history: list[tuple[int, frozenset[int], frozenset[int], frozenset[str]]] = []
         self.done: OrderedDict[str, dict] = OrderedDict()  # action id -> its outcome
         self.acks: list[dict] = []
         self._full: tuple[int, bytes] | None = None
@@ -124,16 +133,35 @@ class ArticleSync:
         links = {k.id: link_wire(k) for k in list_links(store, user, self.document_id, set(self.spans))}
         link_ids = {i for i in links.keys() | self.links.keys() if links.get(i) != self.links.get(i)}
         self.links = links
-        if not (changed or link_ids or labels_changed):
+        sugg_keys = self._refresh_suggestions(store, user) if (changed or everything) else set()
+        if not (changed or link_ids or labels_changed or sugg_keys):
             return False
-        self._bump(frozenset(changed), frozenset(link_ids))
+        self._bump(frozenset(changed), frozenset(link_ids), frozenset(sugg_keys))
         if labels_changed:
             self.floor = self.rev  # label names, colours or keys changed: everyone redraws from the full state
         return True
 
-    def _bump(self, spans: frozenset[int], links: frozenset[int]) -> None:
+    def _refresh_suggestions(self, store: Store, user: User) -> set[str]:
+        """Re-list the open suggestions (the engine's output is cached; what the user has is this sync's own
+        spans); returns the keys that appeared or went."""
+        from annotator.suggestions import list_suggestions  # the engine loads its lexicon on first use
+
+        have = {(w["l"], w["s"], w["e"]) for w in self.spans.values()}
+        try:
+            found = list_suggestions(store, user, self.document_id, layer=self.layer, have=have)
+            self.suggestion_error = ""
+        except NisbaError as exc:  # an engine error never blocks annotation: no suggestions, said once
+            found, self.suggestion_error = [], str(exc)
+        now = {g.key: suggestion_wire(g) for g in found}
+        touched = (now.keys() ^ self.suggestions.keys()) | {
+            k for k in now.keys() & self.suggestions.keys() if now[k] != self.suggestions[k]
+        }
+        self.suggestions = now
+        return touched
+
+    def _bump(self, spans: frozenset[int], links: frozenset[int], suggestions: frozenset[str] = frozenset()) -> None:
         self.rev += 1
-        self.history.append((self.rev, spans, links))
+        self.history.append((self.rev, spans, links, suggestions))
         if len(self.history) > HISTORY:
             del self.history[: len(self.history) - HISTORY]
             self.floor = max(self.floor, self.history[0][0] - 1)
@@ -158,21 +186,26 @@ class ArticleSync:
         """Everything drawn, in the wire form: text, labels, spans (reading order) and links."""
         spans = sorted(self.spans.values(), key=lambda s: (s["s"], -s["e"], s["id"]))
         return {"doc_id": self.document_id, "text": self.text, "labels": self.labels, "spans": spans,
-                "links": sorted(self.links.values(), key=lambda k: k["id"])}  # fmt: skip
+                "links": sorted(self.links.values(), key=lambda k: k["id"]),
+                "suggestions": sorted(self.suggestions.values(), key=lambda g: (g["s"], -g["e"], g["key"]))}  # fmt: skip
 
     def delta(self, base: int) -> dict:
         """The changes from revision ``base`` to now: current values of what was touched, ids that are gone."""
         span_ids: set[int] = set()
         link_ids: set[int] = set()
-        for rev, spans, links in self.history:
+        keys: set[str] = set()
+        for rev, spans, links, suggestions in self.history:
             if rev > base:
                 span_ids |= spans
                 link_ids |= links
+                keys |= suggestions
         return {
             "spans": [self.spans[i] for i in sorted(span_ids) if i in self.spans],
             "gone": sorted(i for i in span_ids if i not in self.spans),
             "links": [self.links[i] for i in sorted(link_ids) if i in self.links],
             "gone_links": sorted(i for i in link_ids if i not in self.links),
+            "suggestions": [self.suggestions[k] for k in sorted(keys) if k in self.suggestions],
+            "gone_suggestions": sorted(k for k in keys if k not in self.suggestions),
         }
 
     def can_patch(self, base: int | None) -> bool:
@@ -184,6 +217,8 @@ class ArticleSync:
 
         Deterministic: the same state, base and ``ui`` give the same bytes."""
         head = {"epoch": self.epoch, "rev": self.rev, "acks": self.acks, "ui": ui}
+        if self.suggestion_error:
+            head["suggestion_error"] = self.suggestion_error
         if not self.can_patch(base):
             if self._full is None or self._full[0] != self.rev:
                 self._full = (self.rev, _dumps(self.full_state()).encode())
@@ -195,7 +230,7 @@ class ArticleSync:
 
 
 # Events that never change what the component draws, and events whose ids say exactly which span or link changed.
-_QUIET = {"review", "comment", "document", "suggestion_cue"}
+_QUIET = {"review", "comment", "document"}
 _EXACT = {"span", "link"}
 _QUIET_ACTIONS = {"login", "logout", "failed_login"}
 

@@ -21,6 +21,7 @@ from annotator.article_sync import ArticleSync, sync_key
 from annotator.errors import InvalidSpan, NisbaError
 from annotator.models import Document, User
 from annotator.store import Store
+from annotator.suggestions import accept_all, accept_suggestion, dismiss_suggestion
 from annotator.text import snap
 
 FONT_BASE = "/app/static/fonts/"  # .streamlit/config.toml enables static serving of ./static at /app/static
@@ -32,6 +33,8 @@ HTML = """
   <div class="bar" dir="ltr">
     <span class="labels" data-nisba="labels"></span>
     <button type="button" class="tool" data-nisba="undo" title="Undo your last action (Ctrl+Z)">↶ Undo</button>
+    <button type="button" class="tool" data-nisba="toggle-suggestions"
+      title="Show or hide suggested spans (Tab: next suggestion, Enter: accept, x: dismiss)">Suggestions</button>
     <span class="status" data-nisba="status" role="status" aria-live="polite"></span>
   </div>
   <div class="panel" dir="ltr" data-nisba="panel"></div>
@@ -132,6 +135,16 @@ def apply_action(
         if kind == "unlink":
             delete_link(store, user, int(action["link_id"]))
             return Outcome("saved", "Link removed")
+        if kind == "accept":
+            span = accept_suggestion(store, user, document.id, str(action["key"]), layer=layer)
+            return Outcome("saved", f"Accepted {span.label} «{_short(span.text)}»", selected=span.id)
+        if kind == "dismiss":
+            dismiss_suggestion(store, user, document.id, str(action["key"]), layer=layer)
+            return Outcome("saved", "Suggestion dismissed (Ctrl+Z brings it back)")
+        if kind == "accept_all":
+            spans = accept_all(store, user, document.id, str(action["label"]), layer=layer)
+            n = len(spans)
+            return Outcome("saved" if n else "info", f"Accepted {n} {action['label']} suggestion{'' if n == 1 else 's'}")
         if kind == "nav":
             return Outcome("info", "", nav=1 if int(action.get("step", 1)) > 0 else -1)
         return Outcome("error", f"Unknown action {kind!r}; nothing was saved.")

@@ -95,6 +95,49 @@ function putSpan(S, sp) {
   for (let i = i0; i <= i1; i++) { S.chunks[i].ids.add(sp.id); S.dirty.add(i); }
 }
 
+const itemOf = (S, id) => S.spans.get(id) || S.suggs.get(id);
+
+function putSugg(S, g) {   // an open suggestion: drawn as a dashed outline while suggestions are shown
+  const id = 'g:' + g.key;
+  dropSugg(S, g.key);
+  const item = { ...g, id, sugg: true };
+  S.suggs.set(id, item);
+  if (S.showSugg && !S.hidden.has(g.key)) indexItem(S, item, true);
+}
+
+function dropSugg(S, key) {
+  const item = S.suggs.get('g:' + key);
+  if (!item) return;
+  indexItem(S, item, false);
+  S.suggs.delete(item.id);
+  if (S.focus === key) S.focus = null;
+}
+
+function indexItem(S, item, on) {
+  const [i0, i1] = chunkRange(S, item.s, item.e);
+  for (let i = i0; i <= i1; i++) { if (on) S.chunks[i].ids.add(item.id); else S.chunks[i].ids.delete(item.id); S.dirty.add(i); }
+}
+
+function showSuggestions(S, on) {   // the toggle: index or unindex every open suggestion, then redraw
+  S.showSugg = on;
+  try { localStorage.setItem('nisba.suggestions', on ? '1' : '0'); } catch (err) { /* private mode */ }
+  for (const g of S.suggs.values()) indexItem(S, g, on && !S.hidden.has(g.key));
+  if (!on) S.focus = null;
+  flushDraw(S);
+}
+
+function setFocus(S, key) {   // the suggestion Tab, a click or Enter works on; redraws its outline
+  for (const k of [S.focus, key]) {
+    const g = k && S.suggs.get('g:' + k);
+    if (g && S.showSugg && !S.hidden.has(k)) indexItem(S, g, true);
+  }
+  S.focus = key;
+}
+
+function openSuggestions(S) {   // in reading order, what Tab walks through
+  return [...S.suggs.values()].filter((g) => !S.hidden.has(g.key)).sort(cmpSpan);
+}
+
 function dropSpan(S, sp) {
   const [i0, i1] = chunkRange(S, sp.s, sp.e);
   for (let i = i0; i <= i1; i++) { S.chunks[i].ids.delete(sp.id); S.dirty.add(i); }
@@ -114,10 +157,11 @@ function colourOf(S, sp) { return (S.labels.get(sp.l) || {}).colour || '#cccccc'
 
 function drawChunk(S, i) {
   const ch = S.chunks[i];
-  const list = [...ch.ids].map((id) => S.spans.get(id)).filter(Boolean).sort(cmpSpan);
+  const list = [...ch.ids].map((id) => itemOf(S, id)).filter(Boolean).sort(cmpSpan);
   // underline tracks: overlapping spans never share one (greedy interval colouring within the chunk)
   const trackEnd = [], track = new Map();
   for (const sp of list) {
+    if (sp.sugg) continue;
     let t = trackEnd.findIndex((end) => end <= sp.s);
     if (t < 0) { t = trackEnd.length; trackEnd.push(0); }
     trackEnd[t] = sp.e; track.set(sp.id, Math.min(t, 5));
@@ -136,19 +180,26 @@ function drawChunk(S, i) {
     }
     let parent = frag, piece = null;
     for (const sp of chain) {   // one <mark> per covering span; the innermost holds the text and the colours
-      const m = el('mark', { data: { spanId: sp.id, label: sp.l, start: a, end: b } });
+      const m = sp.sugg ? el('mark', { className: 'sugg', data: { suggKey: sp.key, label: sp.l, start: a, end: b } })
+        : el('mark', { data: { spanId: sp.id, label: sp.l, start: a, end: b } });
+      if (sp.sugg) {
+        m.style.setProperty('--sugg', colourOf(S, sp));
+        if (sp.key === S.focus) m.classList.add('focus');
+      }
       if (sp.pending) m.classList.add('pending');
       if (sp.deleting) m.classList.add('deleting');
       if (sp.id === S.selected) m.classList.add('sel');
       if (S.link && (S.labels.get(sp.l) || {}).kind === (S.link === 'attributed_to' ? 'source' : 'cue')) m.classList.add('target');
       parent.appendChild(m); parent = m; piece = m;
     }
-    const inner = chain[chain.length - 1];
+    const spansHere = chain.filter((sp) => !sp.sugg);
+    const inner = spansHere[spansHere.length - 1];
     piece.classList.add('piece');
     piece.textContent = text;   // text, never HTML
+    if (!inner) { piece.title = chain.map((g) => 'suggested ' + g.l).join(' › '); continue; }
     piece.style.backgroundColor = `color-mix(in srgb, ${colourOf(S, inner)} 60%, transparent)`;
-    const maxTrack = Math.max(...chain.map((sp) => track.get(sp.id)));
-    const byTrack = new Map(chain.map((sp) => [track.get(sp.id), sp]));
+    const maxTrack = Math.max(...spansHere.map((sp) => track.get(sp.id)));
+    const byTrack = new Map(spansHere.map((sp) => [track.get(sp.id), sp]));
     const shadows = [];
     for (let t = 0; t <= maxTrack; t++) {   // a 1px gap then a 3px band per track
       const sp = byTrack.get(t);
@@ -156,11 +207,11 @@ function drawChunk(S, i) {
       shadows.push(`0 ${4 * t + 4}px 0 0 ${sp ? `color-mix(in srgb, ${colourOf(S, sp)} 70%, #000)` : BG}`);
     }
     piece.style.boxShadow = shadows.join(',');
-    const opens = chain.filter((sp) => sp.s === a).map((sp) => sp.l);
+    const opens = spansHere.filter((sp) => sp.s === a).map((sp) => sp.l);
     if (opens.length) piece.dataset.opens = opens.join(' ');
-    const closes = chain.filter((sp) => sp.e === b).length;
+    const closes = spansHere.filter((sp) => sp.e === b).length;
     if (closes) piece.dataset.closes = ']'.repeat(closes);   // mirrored in right-to-left text: the span's end
-    piece.title = chain.map((sp) => sp.l + (Object.keys(sp.a || {}).length ?
+    piece.title = spansHere.map((sp) => sp.l + (Object.keys(sp.a || {}).length ?
       ' (' + Object.entries(sp.a).map(([k, v]) => `${k}: ${v}`).join(', ') + ')' : '')).join(' › ');
   }
   if (!ch.el) return;
@@ -205,6 +256,13 @@ function buildSkeleton(S) {   // empty paragraph and chunk elements for the whol
   requestAnimationFrame(() => { if (gen === S.drawGen) box.dataset.firstPaint = '1'; });   // the first screen is usable
 }
 
+function renderToggle(S) {
+  const n = openSuggestions(S).length;
+  S.suggToggle.textContent = `Suggestions (${n}) ${S.showSugg ? 'on' : 'off'}`;
+  S.suggToggle.classList.toggle('on', S.showSugg);
+  S.box.dataset.suggestions = S.showSugg ? String(n) : 'off';
+}
+
 function flushDraw(S) {   // redraw the chunks an edit touched (only those already drawn; the rest draw when filled)
   for (const i of S.dirty) if (S.chunks[i].drawn) drawChunk(S, i);   // undrawn ones draw from the model later
   S.dirty.clear();
@@ -212,6 +270,7 @@ function flushDraw(S) {   // redraw the chunks an edit touched (only those alrea
   S.box.classList.toggle('linking', !!S.link);
   renderPanel(S);
   renderList(S);
+  renderToggle(S);
 }
 
 // ---- code-point offsets <-> DOM positions ------------------------------------------------------------
@@ -346,7 +405,7 @@ function flush(S, base) {
 function send(S, op) {
   op.cid = `${S.mount}.${++S.seq}`;
   op.doc_id = S.docId;
-  const p = { op, temp: null, deleting: null, t0: performance.now() };
+  const p = { op, temp: null, deleting: null, hide: null, hideAll: null, t0: performance.now() };
   S.pending.push(p);
   S.box.dataset.pending = String(S.pending.length);
   setStatus(S, 'busy', 'saving…');
@@ -408,8 +467,81 @@ function startLink(S, type) {
 }
 
 // ---- the panel for the selected span (one line, fixed height) ----------------------------------------
+function renderSuggestionPanel(S, g) {
+  const same = openSuggestions(S).filter((x) => x.l === g.l).length;
+  const kids = [
+    el('span', { className: 'chip sugg', style: `border-color:${colourOf(S, g)}` }, 'suggested ' + g.l),
+    el('bdi', { className: 'quote', dir: 'rtl', lang: 'ar' }, '«' + shorten(S.cps, g.s, g.e) + '»'),
+  ];
+  const ok = el('button', { type: 'button', data: { nisba: 'accept' } }, 'Accept', el('kbd', {}, 'Enter'));
+  ok.onclick = () => acceptFocused(S);
+  const no = el('button', { type: 'button', data: { nisba: 'dismiss' } }, 'Dismiss', el('kbd', {}, 'x'));
+  no.onclick = () => dismissFocused(S);
+  const all = el('button', { type: 'button', data: { nisba: 'accept-all' } }, `Accept all ${g.l} (${same})`);
+  all.onclick = () => acceptAll(S, g.l);
+  kids.push(ok, no, all, el('span', { className: 'hint' }, 'Tab / Shift+Tab: next / previous suggestion'));
+  S.panel.replaceChildren(...kids);
+  S.panel.querySelectorAll('button').forEach((b) => { b.onmousedown = (e) => e.preventDefault(); });
+}
+
+function focusSuggestion(S, step) {
+  const list = openSuggestions(S);
+  if (!list.length) { setStatus(S, 'info', S.showSugg ? 'No suggestions left in this document.' : 'Suggestions are hidden.'); return; }
+  let i = list.findIndex((g) => g.key === S.focus);
+  if (i < 0) {   // start from what is on screen
+    const top = S.box.scrollTop;
+    i = step > 0 ? -1 : list.length;
+    const firstVisible = list.findIndex((g) => { const m = S.box.querySelector(`mark[data-sugg-key="${CSS.escape(g.key)}"]`);
+      return m && m.offsetTop >= top; });
+    if (firstVisible >= 0) i = step > 0 ? firstVisible - 1 : firstVisible;
+  }
+  const next = list[(i + step + list.length) % list.length];
+  setFocus(S, next.key);
+  if (S.selected !== null) { dirtySpan(S, S.selected); S.selected = null; }
+  flushDraw(S);
+  S.box.querySelector(`mark[data-sugg-key="${CSS.escape(next.key)}"]`)?.scrollIntoView({ block: 'nearest' });
+}
+
+function acceptFocused(S) {
+  const g = S.focus && S.suggs.get('g:' + S.focus);
+  if (!g) return;
+  const p = send(S, { type: 'accept', key: g.key });
+  p.hide = g.key;
+  S.hidden.add(g.key);
+  indexItem(S, g, false);
+  p.temp = { id: 'p' + p.op.cid, s: g.s, e: g.e, l: g.l, v: 0, a: {}, pending: true };
+  putSpan(S, p.temp);
+  const list = openSuggestions(S);
+  S.focus = null;
+  flushDraw(S);
+  window.__nisbaPendingPaint = performance.now();
+  if (list.length) S.nextFocus = true;
+}
+
+function dismissFocused(S) {
+  const g = S.focus && S.suggs.get('g:' + S.focus);
+  if (!g) return;
+  const p = send(S, { type: 'dismiss', key: g.key });
+  p.hide = g.key;
+  S.hidden.add(g.key);
+  indexItem(S, g, false);
+  S.focus = null;
+  flushDraw(S);
+  focusSuggestion(S, 1);
+}
+
+function acceptAll(S, label) {
+  const p = send(S, { type: 'accept_all', label });
+  p.hideAll = openSuggestions(S).filter((g) => g.l === label).map((g) => g.key);
+  for (const k of p.hideAll) { S.hidden.add(k); const g = S.suggs.get('g:' + k); if (g) indexItem(S, g, false); }
+  S.focus = null;
+  flushDraw(S);
+}
+
 function renderPanel(S) {
   const panel = S.panel;
+  const focused = S.focus !== null ? S.suggs.get('g:' + S.focus) : null;
+  if (focused && S.selected === null) { panel.dataset.selected = ''; renderSuggestionPanel(S, focused); return; }
   const sp = S.selected !== null ? S.spans.get(S.selected) : null;
   panel.dataset.selected = sp ? sp.id : '';
   if (!sp) {
@@ -518,6 +650,8 @@ function loadFull(S, msg) {
   S.dirty = new Set();
   for (const sp of full.spans) putSpan(S, sp);
   for (const k of full.links) S.links.set(k.id, k);
+  S.suggs = new Map();
+  for (const g of full.suggestions || []) putSugg(S, g);
   for (const p of S.pending) if (p.temp) putSpan(S, p.temp);   // still waiting for the server
   if (S.selected !== null && !S.spans.has(S.selected)) S.selected = null;
   renderLabels(S);
@@ -533,6 +667,8 @@ function applyDelta(S, msg) {
     for (const id of d.gone_links) S.links.delete(id);
     for (const k of d.links) S.links.set(k.id, k);
     if (d.links.length || d.gone_links.length) S.listDirty = true;
+    for (const k of d.gone_suggestions || []) dropSugg(S, k);
+    for (const g of d.suggestions || []) putSugg(S, g);
     if (S.selected !== null && !S.spans.has(S.selected)) S.selected = null;
   }
   S.rev = msg.rev;
@@ -546,6 +682,12 @@ function applyAcks(S, acks) {
     const [p] = S.pending.splice(i, 1);
     if (p.temp) dropSpan(S, p.temp);
     if (p.deleting !== null) { const sp = S.spans.get(p.deleting); if (sp) { sp.deleting = false; dirtySpan(S, sp.id); } }
+    for (const k of [p.hide, ...(p.hideAll || [])]) {   // answered: the delta has removed it, or it shows again
+      if (!k) continue;
+      S.hidden.delete(k);
+      const g = S.suggs.get('g:' + k);
+      if (g) indexItem(S, g, S.showSugg);
+    }
     if (ack.select !== undefined && ack.kind !== 'error') {
       if (S.selected !== null) dirtySpan(S, S.selected);
       S.selected = ack.select !== null && S.spans.has(ack.select) ? ack.select : null;
@@ -584,6 +726,8 @@ function receive(S, msg) {
   else if (msg.rev > S.rev) applyDelta(S, msg);
   applyAcks(S, msg.acks);
   applyUi(S, msg.ui || {});
+  if (msg.suggestion_error && msg.suggestion_error !== S.suggErr) { S.suggErr = msg.suggestion_error; setStatus(S, 'error', msg.suggestion_error); }
+  if (S.nextFocus && !S.pending.length) { S.nextFocus = false; S.selected = null; focusSuggestion(S, 1); }
   S.link = S.link && S.spans.has(S.selected) ? S.link : null;
   flushDraw(S);
   S.box.dataset.rev = String(S.rev);
@@ -624,7 +768,12 @@ function install(S) {
     const chain = [];
     for (let m = piece; m && m !== box; m = m.parentElement) if (m.dataset.spanId) chain.unshift(m.dataset.spanId);
     const ids = chain.map((v) => (/^\d+$/.test(v) ? Number(v) : v)).filter((id) => S.spans.has(id) && !S.spans.get(id).pending);
-    if (!ids.length) return;
+    if (!ids.length) {
+      const sm = e.target.closest('mark.sugg');
+      if (sm && !S.link) { setFocus(S, sm.dataset.suggKey); select(S, null); }
+      return;
+    }
+    S.focus = null;
     if (S.link) {
       const want = S.link === 'attributed_to' ? 'source' : 'cue';
       const target = [...ids].reverse().find((id) => (S.labels.get(S.spans.get(id).l) || {}).kind === want);
@@ -640,6 +789,8 @@ function install(S) {
   };
   S.undoBtn.onmousedown = (e) => e.preventDefault();
   S.undoBtn.onclick = () => send(S, { type: 'undo' });
+  S.suggToggle.onmousedown = (e) => e.preventDefault();
+  S.suggToggle.onclick = () => showSuggestions(S, !S.showSugg);
   S.list.ontoggle = () => { if (S.list.open) { S.listDirty = true; renderList(S); } };
   S.rows.onclick = (e) => {
     const row = e.target.closest ? e.target.closest('.row[data-span-id]') : null;
@@ -663,7 +814,11 @@ function handleKey(S, e) {
   const mod = e.ctrlKey || e.metaKey;
   if (mod && !e.altKey && keyIs(e, 'z')) { e.preventDefault(); send(S, { type: 'undo' }); return true; }
   if (mod || e.altKey) return false;
+  if (e.key === 'Tab' && S.suggs.size && S.showSugg) { e.preventDefault(); focusSuggestion(S, e.shiftKey ? -1 : 1); return true; }
+  if (e.key === 'Enter' && S.focus !== null && S.selected === null) { e.preventDefault(); acceptFocused(S); return true; }
+  if (keyIs(e, 'x') && S.focus !== null && S.selected === null) { e.preventDefault(); dismissFocused(S); return true; }
   if (e.key === 'Escape') {
+    setFocus(S, null);
     S.link = null; S.sel = null; document.getSelection()?.removeAllRanges();
     select(S, null);
     setStatus(S, '', '');
@@ -687,7 +842,8 @@ function init(root) {
   const q = (name) => root.querySelector(`[data-nisba="${name}"]`);
   const S = {
     root, box: q('article'), status: q('status'), panel: q('panel'), labelBar: q('labels'), undoBtn: q('undo'),
-    list: q('spans'), listSummary: q('spans-summary'), rows: q('span-rows'),
+    list: q('spans'), listSummary: q('spans-summary'), rows: q('span-rows'), suggToggle: q('toggle-suggestions'),
+    suggs: new Map(), hidden: new Set(), focus: null, showSugg: (() => { try { return localStorage.getItem('nisba.suggestions') !== '0'; } catch (err) { return true; } })(),
     mount: Math.random().toString(36).slice(2, 8), seq: 0, epoch: null, rev: null, docId: null, text: null, cps: [],
     paras: [], chunks: [], chunkStarts: [], spans: new Map(), links: new Map(), labels: new Map(), labelList: [],
     dirty: new Set(), pending: [], selected: null, link: null, sel: null, selectSeq: undefined, snapWords: true,
