@@ -45,8 +45,10 @@ def test_too_little_gold_says_so_and_writes_nothing(demo, users, demo_doc):
 def test_train_store_suggest_and_accept_with_the_crf(demo, users, demo_doc):
     pid = demo_doc.project_id
     add_gold_documents(demo, users, pid, 11)
+    before = snapshot(demo)
     with pytest.raises(PermissionDenied):
         M.train_project_model(demo, users["rana"], pid)
+    assert snapshot(demo) == before
     status = M.train_project_model(demo, users["admin"], pid)
     assert status["usable"] and status["version"].startswith("crf-")
     assert status["training_documents"] == 10 and status["training_spans"] > 50 and status["seconds"] >= 0

@@ -157,7 +157,13 @@ def test_project_cue_forms_admin_only_validated_and_where_they_fire(demo, users,
     assert [(h["title"], h["text"]) for h in hits] == [("خبر", "وأفصح")]
     doc = demo.list_documents(pid)[-1]
     assert "وأفصح" in {s.text for s in S.list_suggestions(demo, amal, doc.id)}
-    S.delete_project_cue(demo, admin, pid, S.list_project_cues(demo, admin, pid)[0]["id"])
+    cue_id = S.list_project_cues(demo, admin, pid)[0]["id"]
+    before = snapshot(demo)
+    for call in (lambda: S.delete_project_cue(demo, amal, pid, cue_id), lambda: S.cue_firings(demo, amal, pid, "أفصح")):
+        with pytest.raises(PermissionDenied):
+            call()
+    assert snapshot(demo) == before
+    S.delete_project_cue(demo, admin, pid, cue_id)
     assert "وأفصح" not in {s.text for s in S.list_suggestions(demo, amal, doc.id)}
 
 
