@@ -11,7 +11,7 @@ from annotator.errors import NisbaError
 from annotator.projects import document_overview, list_projects
 from annotator.ui.article_component import article_view
 from annotator.ui.guidelines import guidelines_button
-from annotator.ui.review_layers import ROW_HEIGHT, focus_script, isolate_rtl, layers_html, legend_html, review_table_config
+from annotator.ui.review_layers import focus_script, layers_html, legend_html, review_table
 from annotator.ui.session import current_user, get_store
 from annotator.ui.widgets import linked_document, md_literal, require_page_role
 
@@ -179,15 +179,15 @@ def pick_row() -> None:
 st.subheader("Aligned spans")
 st.caption("Select a row to bring it up above, where Accept, Reject and Adopt act on it.")
 aligned = pd.DataFrame(view.span_table())
-st.dataframe(isolate_rtl(aligned), key="review_table", on_select=pick_row, selection_mode="single-row", hide_index=True,
-             column_config=review_table_config(aligned), row_height=ROW_HEIGHT)  # fmt: skip
+st.dataframe(**review_table(aligned), key="review_table", on_select=pick_row, selection_mode="single-row", hide_index=True)
 
 st.subheader("Links")
 links = view.link_table()
 if links:
     link_frame = pd.DataFrame(links)
-    picked = st.dataframe(isolate_rtl(link_frame), key="review_links", on_select="rerun", selection_mode="multi-row",
-                          hide_index=True, column_config=review_table_config(link_frame), row_height=ROW_HEIGHT)  # fmt: skip
+    picked = st.dataframe(
+        **review_table(link_frame), key="review_links", on_select="rerun", selection_mode="multi-row", hide_index=True
+    )
     chosen = [view.link_rows[i] for i in picked.selection.rows]
     targets = [("link", k.id, view.seen_version("link", k.id)) for lr in chosen for k in lr.links.values()]
 
@@ -227,7 +227,6 @@ gold_rows = [
 ]
 if gold_rows:
     gold_frame = pd.DataFrame(gold_rows, columns=["label", "text", "start", "end", "adopted from"])
-    st.dataframe(isolate_rtl(gold_frame), key="review_gold", hide_index=True, column_config=review_table_config(gold_frame),
-                 row_height=ROW_HEIGHT)  # fmt: skip
+    st.dataframe(**review_table(gold_frame), key="review_gold", hide_index=True)
 else:
     st.caption("No gold spans yet: adopt an annotator's span (G, or Adopt all agreed), or mark text in the gold article above.")

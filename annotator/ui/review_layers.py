@@ -189,8 +189,10 @@ def focus_script(focus: tuple[int, int]) -> str:
 
 # Table columns that hold Arabic text, and how wide they are drawn (px): wide enough for a clause, wrapping onto
 # a second line (ROW_HEIGHT) instead of showing a middle fragment.
-TEXT_COLUMNS = {"text": 320, "content": 260, "target": 160}
-ROW_HEIGHT = 54  # two lines of text: Streamlit's grid wraps text only in rows taller than one line
+TEXT_COLUMNS = {"text": 280, "content": 240, "target": 150}
+# Shown first, in this order, when present: what the row is and how annotators differ, before who did what.
+LEADING_COLUMNS = ("text", "type", "content", "target label", "target", "label", "disagreement")
+ROW_HEIGHT = 72  # px: Streamlit's grid wraps text only in rows taller than 4rem (64 px); 72 holds two lines
 RLI, PDI = "\u2067", "\u2069"
 
 
@@ -205,6 +207,18 @@ def isolate_rtl(frame, columns=TEXT_COLUMNS):
     return shown
 
 
+def review_table(frame) -> dict:
+    """Keyword arguments for ``st.dataframe`` showing a review table: the data with Arabic cells isolated, the
+    column sizes of :func:`review_table_config`, the text and the disagreement first, rows two lines high."""
+    lead = [c for c in LEADING_COLUMNS if c in frame.columns]
+    return {
+        "data": isolate_rtl(frame),
+        "column_config": review_table_config(frame),
+        "column_order": lead + [c for c in frame.columns if c not in lead],
+        "row_height": ROW_HEIGHT,
+    }
+
+
 def review_table_config(frame, *, wide: dict[str, int] | None = None) -> dict:
     """``column_config`` for the review tables: Arabic text columns wide and right-aligned, the disagreement
     column wide enough for its longest name on two lines, numbers narrow."""
@@ -216,5 +230,7 @@ def review_table_config(frame, *, wide: dict[str, int] | None = None) -> dict:
             config[c] = st.column_config.TextColumn(width=wide[c])
         elif c in ("start", "end", "comments", "gold"):
             config[c] = st.column_config.Column(width="small")
+        elif c not in ("disagreement", "label", "type", "target label"):  # an annotator's column: "✓ accepted"
+            config[c] = st.column_config.TextColumn(width=110)
     config.setdefault("disagreement", st.column_config.TextColumn(width=230))
     return config
