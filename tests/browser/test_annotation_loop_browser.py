@@ -148,3 +148,19 @@ def test_long_document_highlights_equal_the_database_after_20_tags_and_10_delete
         box,
     )
     assert bad == 0
+
+
+def test_a_search_hit_link_opens_with_the_hit_selected_ready_for_a_hotkey(page, base_url, app_db, doc_ids):
+    doc_id = doc_ids["harakat-tatweel"]
+    text = doc_text(app_db, doc_id)
+    word = max(text.split(), key=len)
+    start = text.index(word)
+    open_app(page, base_url, doc=doc_ids["emoji"])  # a session already on another document
+    page.goto(f"{base_url}/?doc={doc_id}&start={start}&end={start + len(word)}")
+    page.wait_for_selector('[data-nisba="article"][data-ready="1"]')
+    status = page.locator('[data-nisba="status"]')
+    status.filter(has_text=f"{start}–{start + len(word)}").wait_for()
+    before = {s.id for s in spans_of(app_db, doc_id)}
+    page.keyboard.press("s")
+    span = wait_for_span(app_db, doc_id, "SOURCE", word, exclude=before)
+    assert (span.start_offset, span.end_offset) == (start, start + len(word))
