@@ -127,6 +127,25 @@ class AccountMapping:
     reason: str
 
 
+# Nisba accounts have no e-mail address; exports name an annotator by this derived one (``.invalid`` is reserved
+# by RFC 2606, so it never reaches anyone), which Label Studio keeps as the annotation's author when a member
+# has it, and which :func:`plan_import_accounts` maps back to the account of that user name.
+EXPORT_EMAIL_DOMAIN = "nisba.invalid"
+
+
+def export_email(username: str) -> str:
+    """The stable address an export gives the account ``username``: ``<username>@nisba.invalid``."""
+    return f"{username}@{EXPORT_EMAIL_DOMAIN}"
+
+
+def username_from_export_email(source: str) -> str | None:
+    """The user name in an address made by :func:`export_email`, or None for any other name."""
+    local, at, domain = str(source).rpartition("@")
+    if at and domain.lower() == EXPORT_EMAIL_DOMAIN and is_username(local.lower()):
+        return local.lower()
+    return None
+
+
 def account_name_from(source: str) -> str:
     """A valid user name made from an imported annotator name: lower-cased, every run of other characters
     (``@``, spaces, Arabic letters …) turned into ``-``, trimmed to 40; ``""`` when nothing usable is left."""
@@ -146,6 +165,8 @@ def plan_import_accounts(
     from the same tool created (role annotator), and else prefixed with the tool (``doccano.admin``: the dot
     form the user-name rule accepts), with ``-2``, ``-3`` … until it is free or such an import account. Two
     names never share a new account. A name with nothing usable (``عمر``) becomes ``<tool>.annotator``.
+    An address Nisba's own exports write (:func:`export_email`, ``amal@nisba.invalid``) is the account of that
+    user name when it exists, whoever made it: that is where the spans were exported from.
     """
     chosen = {k: check_username(v) for k, v in (chosen or {}).items()}
     users = {u.username: u for u in store.list_users()}
@@ -158,7 +179,12 @@ def plan_import_accounts(
             out[source] = AccountMapping(source, account, account not in users, "chosen")
             taken.add(account)
             continue
-        base = account_name_from(source)
+        own = username_from_export_email(source)
+        if own is not None and own in users and own not in taken:
+            out[source] = AccountMapping(source, own, False, f"the Nisba account exported as {source}")
+            taken.add(own)
+            continue
+        base = own or account_name_from(source)
         for candidate in _candidates(base, tool):
             u = users.get(candidate)
             if u is None and candidate not in taken:

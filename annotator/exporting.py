@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO
 
 from annotator import access, audit
+from annotator.auth import export_email
 from annotator.errors import NisbaError
 from annotator.formats import EXPORT_FORMATS
 from annotator.models import ExportDocument, User
@@ -200,6 +201,7 @@ class _Span:
     source_texts: list[str]
     cue_texts: list[str]
     cue_ids: list[str] = field(default_factory=list)
+    origin: dict = field(default_factory=dict)
 
 
 def _split(value) -> list[str]:
@@ -221,6 +223,7 @@ def _spans_by_document(store: Store, project_id: int, sfilters: dict) -> Iterato
                     json.loads(r.attributes_json) if r.attributes_json and r.attributes_json != "{}" else {},
                     r.created_at, r.updated_at, r.review_status or "", r.reviewer or "", _split(r.source_ids),
                     _split(r.source_texts), _split(r.cue_texts), _split(r.cue_ids),
+                    json.loads(r.origin_json) if r.origin_json and r.origin_json != "{}" else {},
                 )
             )  # fmt: skip
             pending = next(spans, None)
@@ -450,10 +453,15 @@ def _links_by_from(store, project_id, sfilters) -> dict[int, list[tuple[int, int
 
 
 def _layers(spans: list[_Span]) -> list[tuple[tuple[str, str], list[_Span]]]:
-    groups: dict[tuple[str, str], list[_Span]] = {}
+    """Spans grouped by (layer, annotator), predictions apart from the same account's own spans."""
+    return _layers_by(spans, lambda s: (s.layer, s.annotator) + (("prediction",) if _is_prediction(s) else ()))
+
+
+def _layers_by(spans: list[_Span], key) -> list[tuple]:
+    groups: dict = {}
     for s in spans:
-        groups.setdefault((s.layer, s.annotator), []).append(s)
-    return list(groups.items())
+        groups.setdefault(key(s), []).append(s)
+    return [(k[:2] if isinstance(k, tuple) else k, g) for k, g in groups.items()]
 
 
 def _write_jsonl(store, project, sfilters, sink, excel, progress, counts) -> None:
@@ -498,16 +506,25 @@ def _write_jsonl(store, project, sfilters, sink, excel, progress, counts) -> Non
     counts.update(lines=n_lines, spans=n_spans, links=n_links)
 
 
+# Label Studio's <Text> tag has no direction parameter (https://labelstud.io/tags/text lists name, value,
+# valueType, saveTextResult, encoding, selectionEnabled, highlightColor, showLabels, granularity); its <Style>
+# tag styles a <View className=…> (https://labelstud.io/tags/style), so the text sits in a right-to-left View.
+# pre-wrap keeps the article's spaces and newlines as they are counted in the offsets (the Text tag's page).
+LS_RTL_STYLE = "  <Style>.nisba-rtl { direction: rtl; text-align: right; white-space: pre-wrap; }</Style>"
+
+
 def labelstudio_config(store: Store, project_id: int) -> str:
-    """A Label Studio labelling config for the project's labels, link types and attributes (per-region choices)."""
+    """A Label Studio labelling config for the project's labels, link types and attributes (per-region choices),
+    the text shown right to left."""
     from xml.sax.saxutils import quoteattr
 
     from annotator.labels import LINK_TYPES
 
     labels = store.list_labels(project_id)
-    parts = ["<View>", '  <Labels name="label" toName="text">']
+    parts = ["<View>", LS_RTL_STYLE, '  <Labels name="label" toName="text">']
     parts += [f"    <Label value={quoteattr(lab.name)} background={quoteattr(lab.colour)}/>" for lab in labels]
-    parts += ["  </Labels>", '  <Text name="text" value="$text"/>', "  <Relations>"]
+    parts += ["  </Labels>", '  <View className="nisba-rtl">', '    <Text name="text" value="$text"/>', "  </View>"]
+    parts.append("  <Relations>")
     parts += [f"    <Relation value={quoteattr(t)}/>" for t in LINK_TYPES]
     parts.append("  </Relations>")
     attrs: dict[str, list[str]] = {}
@@ -523,36 +540,71 @@ def labelstudio_config(store: Store, project_id: int) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _ls_result(group: list[_Span], links: dict) -> list[dict]:
+PREDICTION_SOURCE = "labelstudio-prediction"  # the origin importing.py gives spans read from LS ``predictions``
+
+
+def _link_ends(frm: int, to: int, type_: str) -> tuple[int, int]:
+    """A link's (from, to) as Label Studio and doccano users draw it. Nisba stores ``cue`` as content → CUE
+    (annotator.labels.LINK_TYPES); the peer tools draw it CUE → CLAIM/QUOTE (the shared LS and doccano fixtures),
+    and the importer turns that around again (importing._normalise_link), so the round trip is the identity."""
+    return (to, frm) if type_ == "cue" else (frm, to)
+
+
+def _ls_result(group: list[_Span], links: dict, origin: str = "manual") -> list[dict]:
     result: list[dict] = []
     ids = {s.id: region_id(s.id) for s in group}
     for s in group:
         value = {"start": s.start, "end": s.end, "text": s.text}
-        result.append(
-            {"value": {**value, "labels": [s.label]}, "id": ids[s.id], "from_name": "label", "to_name": "text",
-             "type": "labels", "origin": "manual"}
-        )  # fmt: skip
+        region = {"value": {**value, "labels": [s.label]}, "id": ids[s.id], "from_name": "label", "to_name": "text",
+                  "type": "labels", "origin": origin}  # fmt: skip
+        if "score" in s.origin:
+            region["score"] = s.origin["score"]
+        result.append(region)
         for name, choice in s.attributes.items():
             result.append(
                 {"value": {**value, "choices": [str(choice)]}, "id": ids[s.id], "from_name": name, "to_name": "text",
-                 "type": "choices", "origin": "manual"}
+                 "type": "choices", "origin": origin}
             )  # fmt: skip
     for s in group:
         for _lid, to, type_ in links.get(s.id, []):
             if to in ids:
-                result.append(
-                    {"from_id": ids[s.id], "to_id": ids[to], "type": "relation", "direction": "right", "labels": [type_]}
-                )
+                a, b = _link_ends(s.id, to, type_)
+                result.append({"from_id": ids[a], "to_id": ids[b], "type": "relation", "direction": "right", "labels": [type_]})
     return result
 
 
+def _is_prediction(span: _Span) -> bool:
+    return span.origin.get("source") == PREDICTION_SOURCE
+
+
+def _ls_prediction(group: list[_Span], links: dict) -> dict:
+    """A Label Studio prediction for the spans one model suggested (read back from LS ``predictions``)."""
+    first = group[0].origin
+    return {
+        "model_version": str(first.get("model_version") or group[0].annotator),
+        "score": first.get("prediction_score"),
+        "result": _ls_result(group, links, origin="prediction"),
+    }
+
+
+def _ls_annotation(layer: str, annotator: str, group: list[_Span], links: dict) -> dict:
+    """One annotator's (or gold) layer as a Label Studio annotation. ``completed_by`` is ``{"email": …}`` with
+    :func:`annotator.auth.export_email`: Label Studio 1.23 keeps that author when a member of the organisation has
+    the address (``tasks/serializers.py``, ``_insert_valid_completed_by``), and Nisba maps it back on import."""
+    return {
+        "result": _ls_result(group, links), "ground_truth": layer == "gold", "was_cancelled": False,
+        "completed_by": {"email": export_email(annotator)},
+        "created_at": min(s.created_at for s in group), "updated_at": max(s.updated_at for s in group),
+        "lead_time": 0, "nisba_layer": layer,
+    }  # fmt: skip
+
+
 def _write_labelstudio(store, project, sfilters, sink, excel, progress, counts) -> None:
-    """Tasks with ``data.text`` and ``annotations[].result`` (labels, per-region choices, relations), the shape
-    Label Studio's JSON export has and its importer takes. ``completed_by`` is left out on purpose: Label Studio
-    refuses unknown user ids and emails, so it assigns the importing user; the Nisba username travels in
-    ``nisba_annotator``, which Label Studio ignores and Nisba's importer reads."""
+    """Tasks with ``data.text``, ``annotations[].result`` (labels, per-region choices, relations) and
+    ``predictions`` (spans imported from another tool's predictions, with ``model_version`` and ``score``),
+    the shape Label Studio's JSON export has and its importer takes; annotators by e-mail address."""
     links = _links_by_from(store, project.id, sfilters)
-    n_tasks = n_spans = n_links = 0
+    n_tasks = n_spans = n_links = n_predictions = 0
     with sink.text("tasks.json") as fh:
         fh.write("[")
         first = True
@@ -561,19 +613,18 @@ def _write_labelstudio(store, project, sfilters, sink, excel, progress, counts) 
             meta = json.loads(meta_json) if meta_json else {}
             data = {"text": text, "title": title, "nisba_document_id": doc_id, "text_sha256": sha}
             data.update({k: v for k, v in meta.items() if k not in data and isinstance(v, str | int | float | bool)})
-            annotations = []
+            annotations, predictions = [], []
             for (layer, annotator), group in _layers(spans):
-                result = _ls_result(group, links)
-                n_links += sum(1 for r in result if r["type"] == "relation")
-                annotations.append(
-                    {
-                        "result": result, "ground_truth": layer == "gold", "was_cancelled": False,
-                        "created_at": min(s.created_at for s in group), "updated_at": max(s.updated_at for s in group),
-                        "lead_time": 0, "nisba_annotator": annotator, "nisba_layer": layer,
-                    }
-                )  # fmt: skip
+                if _is_prediction(group[0]):
+                    for _model, part in _layers_by(group, lambda s: s.origin.get("model_version")):
+                        predictions.append(_ls_prediction(part, links))
+                        n_links += sum(1 for r in predictions[-1]["result"] if r["type"] == "relation")
+                    n_predictions += len(group)
+                else:
+                    annotations.append(_ls_annotation(layer, annotator, group, links))
+                    n_links += sum(1 for r in annotations[-1]["result"] if r["type"] == "relation")
                 n_spans += len(group)
-            task = {"id": doc_id, "data": data, "annotations": annotations, "predictions": []}
+            task = {"id": doc_id, "data": data, "annotations": annotations, "predictions": predictions}
             fh.write(("\n" if first else ",\n") + json.dumps(task, ensure_ascii=False))
             first = False
             n_tasks += 1
@@ -581,7 +632,7 @@ def _write_labelstudio(store, project, sfilters, sink, excel, progress, counts) 
         fh.write("\n]\n")
     with sink.text("labelstudio-config.xml") as fh:
         fh.write(labelstudio_config(store, project.id))
-    counts.update(tasks=n_tasks, spans=n_spans, links=n_links)
+    counts.update(tasks=n_tasks, spans=n_spans, links=n_links, prediction_spans=n_predictions)
 
 
 def bio_tags(text: str, spans: list[tuple[int, int, str, int]]) -> tuple[list[tuple[str, str]], list[tuple[int, str]]]:

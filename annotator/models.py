@@ -179,6 +179,7 @@ class ExportSpanRow(NamedTuple):
     source_texts: str | None
     cue_texts: str | None
     cue_ids: str | None
+    origin_json: str = "{}"
 
 
 class ExportLink(NamedTuple):

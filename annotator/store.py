@@ -1043,7 +1043,8 @@ class Store:
                    (SELECT group_concat(t.text, char(31)) FROM links k JOIN spans t ON t.id = k.to_span_id
                      WHERE k.from_span_id = s.id AND k.type = 'cue'),
                    (SELECT group_concat(k.to_span_id, char(31)) FROM links k
-                     WHERE k.from_span_id = s.id AND k.type = 'cue')
+                     WHERE k.from_span_id = s.id AND k.type = 'cue'),
+                   s.origin
             FROM spans s JOIN documents d ON d.id = s.document_id JOIN labels l ON l.id = s.label_id
             JOIN users u ON u.id = s.annotator_id{review_join}
             WHERE {where}

@@ -209,9 +209,17 @@ def test_labelstudio_shape(annotated, users):
     for r in labels:
         assert task["data"]["text"][r["value"]["start"] : r["value"]["end"]] == r["value"]["text"]
     assert {(r["from_id"] in ids, r["to_id"] in ids) for r in relations} == {(True, True)}
-    assert "completed_by" not in ann and ann["nisba_annotator"] == "amal"
+    # links as Label Studio users draw them: content → SOURCE, but CUE → content
+    label_of = {r["id"]: r["value"]["labels"][0] for r in labels}
+    drawn = sorted((label_of[r["from_id"]], label_of[r["to_id"]], r["labels"][0]) for r in relations)
+    assert drawn == [("CUE", "QUOTE", "cue"), ("QUOTE", "SOURCE", "attributed_to")]
+    # the author by e-mail, which Label Studio keeps when a member has it (Nisba accounts have none: derived)
+    assert ann["completed_by"] == {"email": "amal@nisba.invalid"} and "nisba_annotator" not in ann
+    assert task["predictions"] == []
     config = zf.read("labelstudio-config.xml").decode()
-    assert '<Text name="text" value="$text"/>' in config and 'perRegion="true"' in config
+    assert 'perRegion="true"' in config
+    assert "  <Style>.nisba-rtl { direction: rtl; text-align: right; white-space: pre-wrap; }</Style>\n" in config
+    assert '  <View className="nisba-rtl">\n    <Text name="text" value="$text"/>\n  </View>\n' in config
 
 
 def test_region_ids_look_like_label_studio():

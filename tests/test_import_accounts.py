@@ -125,3 +125,15 @@ def test_cli_map_annotator(demo, capsys):
     assert _owners(store, store.project_by_name("Peers").id) == {"doccano-boss": 48, "annotator2": 7}
     assert main(["import", "--db", demo.path, "--project", "Peers", "--map-annotator", "admin", zip_path]) == 1
     assert "SOURCE=ACCOUNT" in capsys.readouterr().err
+
+
+def test_export_address_maps_back_to_its_account(demo):
+    """``<user>@nisba.invalid`` (what Nisba's exports write) is that account, even one an admin made; an
+    address of no account becomes the plain user name, not ``amal-nisba.invalid``."""
+    plan = auth.plan_import_accounts(
+        demo, {"amal@nisba.invalid": "labelstudio", "nobody@nisba.invalid": "labelstudio", "amal@example.com": "labelstudio"}
+    )
+    assert (plan["amal@nisba.invalid"].account, plan["amal@nisba.invalid"].new) == ("amal", False)
+    assert (plan["nobody@nisba.invalid"].account, plan["nobody@nisba.invalid"].new) == ("nobody", True)
+    assert plan["amal@example.com"].account == "amal-example.com"
+    assert auth.export_email("amal") == "amal@nisba.invalid"

@@ -532,3 +532,121 @@ def test_imports_leave_the_cycle_collector_as_they_found_it(demo, admin, project
         assert result.spans > 0 and not gc.isenabled()  # paused by someone else: left paused
     finally:
         gc.enable()
+
+
+# ---- Label Studio round trips: direction, authors, predictions (issue 11) -----------------------------------
+
+
+def _ls_export(store, admin, project_id) -> list[dict]:
+    buf = io.BytesIO()
+    export_zip(store, admin, project_id, "labelstudio", buf)
+    return json.loads(zipfile.ZipFile(io.BytesIO(buf.getvalue())).read("tasks.json"))
+
+
+def _drawn(tasks, key) -> Counter:
+    """Every relation of the tasks as drawn: (document, from label and text, to label and text, type)."""
+    out = Counter()
+    for t in tasks:
+        for a in t[key]:
+            if not isinstance(a, dict):
+                continue
+            regions = {r["id"]: r["value"] for r in a["result"] if r["type"] == "labels"}
+            for r in a["result"]:
+                if r["type"] == "relation":
+                    f, to = regions[r["from_id"]], regions[r["to_id"]]
+                    doc = t["data"].get("doc_id")
+                    out[
+                        (
+                            doc,
+                            f["labels"][0],
+                            canonicalize(f["text"]).text,
+                            to["labels"][0],
+                            canonicalize(to["text"]).text,
+                            r["labels"][0],
+                        )
+                    ] += 1
+    return out
+
+
+def test_labelstudio_export_draws_links_as_the_fixture_does(demo, admin, project):
+    """LS → Nisba → LS: every relation comes out in the direction it was drawn (CUE → CLAIM/QUOTE), the
+    predictions' relations too; the old export turned the cue relations around (CLAIM → CUE)."""
+    _import(demo, admin, project, "labelstudio-1.23.snapshot.json")
+    fixture = json.loads((PEER / "labelstudio-1.23.snapshot.json").read_text(encoding="utf-8"))
+    out = _ls_export(demo, admin, project.id)
+    assert _drawn(out, "annotations") == _drawn(fixture, "annotations")
+    assert _drawn(out, "predictions") == _drawn(fixture, "predictions")
+    cue = [k for k in _drawn(out, "annotations") if k[5] == "cue"]
+    assert len(cue) == 2 and {(k[1], k[3]) for k in cue} == {("CUE", "CLAIM"), ("CUE", "QUOTE")}
+
+
+def test_labelstudio_predictions_leave_as_predictions(demo, admin, project):
+    _import(demo, admin, project, "labelstudio-1.23.snapshot.json")
+    out = {t["data"]["doc_id"]: t for t in _ls_export(demo, admin, project.id)}
+    fixture = {t["data"]["doc_id"]: t for t in json.loads((PEER / "labelstudio-1.23.snapshot.json").read_text(encoding="utf-8"))}
+    for doc_id, task in fixture.items():
+        got = out[doc_id]
+        assert len(got["annotations"]) == len(task["annotations"])
+        assert [(p["model_version"], p["score"]) for p in got["predictions"]] == [
+            (p["model_version"], p["score"]) for p in task["predictions"]
+        ]
+        for mine, theirs in zip(got["predictions"], task["predictions"], strict=True):
+
+            def regions(p):
+                return sorted(
+                    (r["type"], r["value"]["start"], r["value"]["end"], str(r["value"].get("labels") or r["value"].get("choices")), r.get("score"))
+                    for r in p["result"] if r["type"] != "relation"
+                )  # fmt: skip
+
+            assert regions(mine) == regions(theirs)
+    # no annotation is the model's
+    assert all("attrib-rules" not in a["completed_by"]["email"] for t in out.values() for a in t["annotations"])
+    assert sum(len(t["predictions"]) for t in out.values()) == 2
+
+
+def test_labelstudio_round_trip_keeps_accounts_and_direction(annotated_project, admin):
+    """Nisba → LS file → Nisba maps each annotator back onto the same account by the exported address (the old
+    export's ``nisba_annotator`` came back as new prefixed accounts ``labelstudio.amal``), links unchanged."""
+    store, project = annotated_project
+    tasks = _ls_export(store, admin, project.id)
+    again = create_project(store, admin, "again")
+    data = json.dumps(tasks, ensure_ascii=False).encode()
+    preview, _ = import_files(store, admin, again.id, [ImportFile("tasks.json", data)])
+    assert not preview.rejected
+    assert {m.source: (m.account, m.new) for m in preview.accounts.values()} == {
+        "amal@nisba.invalid": ("amal", False),
+        "badr@nisba.invalid": ("badr", False),
+    }
+    assert preview.accounts["amal@nisba.invalid"].reason == "the Nisba account exported as amal@nisba.invalid"
+    assert _snapshot(store, again.id)[0] == _snapshot(store, project.id)[0]
+    assert _snapshot(store, again.id)[1] == _snapshot(store, project.id)[1]
+    assert not store.query("SELECT 1 FROM users WHERE username LIKE 'labelstudio%'")
+
+
+@pytest.fixture
+def annotated_project(demo, users):
+    """amal and badr annotate two texts, with attributed_to and cue links drawn content → CUE in Nisba."""
+    from annotator.annotations import add_link, add_span
+    from annotator.projects import add_document, add_member
+
+    admin = users["admin"]
+    project = create_project(demo, admin, "Round trip")
+    for name in ("amal", "badr"):
+        add_member(demo, admin, project.id, users[name].id)
+    text = "وقال المصدر إن الخبر صحيح 🇪🇬 وأكّـدَ الوزير أن الخطة جاهزة."
+
+    def span(user, doc, label, needle, **kw):
+        start = doc.text.index(needle)
+        return add_span(demo, user, doc.id, label, start, start + len(needle), needle, **kw)
+
+    doc = demo.get_document(add_document(demo, admin, project.id, "one", text).id)
+    for who in ("amal", "badr"):
+        u = users[who]
+        cl = span(u, doc, "CLAIM", "الخبر صحيح", attributes={"form": "indirect"})
+        add_link(demo, u, cl.id, span(u, doc, "SOURCE", "المصدر").id, "attributed_to")
+        add_link(demo, u, cl.id, span(u, doc, "CUE", "وقال").id, "cue")
+    u = users["amal"]
+    cl = span(u, doc, "CLAIM", "الخطة جاهزة")
+    add_link(demo, u, cl.id, span(u, doc, "CUE", "وأكّـدَ").id, "cue")
+    add_link(demo, u, cl.id, span(u, doc, "SOURCE", "الوزير").id, "attributed_to")
+    return demo, project
