@@ -8,6 +8,7 @@ from annotator.projects import document_overview, get_document, list_projects, s
 from annotator.render import document_choice, document_rows, feedback_line, neighbour
 from annotator.review import feedback
 from annotator.ui.article_component import article_view, select_range, select_span
+from annotator.ui.guidelines import guidelines_button
 from annotator.ui.session import current_user, get_store
 from annotator.ui.widgets import md_literal
 
@@ -83,12 +84,14 @@ doc_id = st.session_state["annotate_doc"]
 st.query_params["doc"] = str(doc_id)
 document = get_document(store, user, doc_id)
 
-opt_snap, opt_done, _ = st.columns([3, 2, 5])
+opt_snap, opt_done, _, opt_guide = st.columns([3, 2, 3, 2], vertical_alignment="center")
 opt_snap.toggle("Snap to whole words", value=True, key="annotate_snap_words")
 opt_done.toggle(
     "Mark as done", value=overview[doc_id]["status"] in ("submitted", "reviewed"),
     key=f"annotate_done_{doc_id}", on_change=mark_done, args=(doc_id,),
 )  # fmt: skip
+with opt_guide:
+    guidelines_button(store, user, project_id, key="annotate_guidelines")
 if "annotate_error" in st.session_state:
     st.error(st.session_state.pop("annotate_error"))
 with st.expander(f"All documents of the project ({len(doc_ids)})"):

@@ -303,3 +303,12 @@ def test_review_of_my_work_shows_decisions_and_comments_as_literal_text(db_env):
     # Markdown is escaped: the image and the bold stay characters
     assert "\\!\\[x\\]\\(http" in comment and "\\*\\*راجعي\\*\\*" in comment
     assert not any("Comment on" in v for v in (m.value for m in _page(store, "badr").markdown))
+
+
+def test_guidelines_are_one_click_away_on_the_annotation_page(db_env):
+    at = _page(db_env)
+    assert not any('data-nisba="guidelines"' in h.proto.body for h in at.get("html"))
+    at.button(key="annotate_guidelines").click().run()
+    assert not at.exception, at.exception
+    (shown,) = [h.proto.body for h in at.get("html") if 'data-nisba="guidelines"' in h.proto.body]
+    assert "CUE: the attributing words" in shown and "وفقا للوثيقة" in shown
