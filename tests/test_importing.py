@@ -650,3 +650,25 @@ def annotated_project(demo, users):
     add_link(demo, u, cl.id, span(u, doc, "CUE", "وأكّـدَ").id, "cue")
     add_link(demo, u, cl.id, span(u, doc, "SOURCE", "الوزير").id, "attributed_to")
     return demo, project
+
+
+@pytest.mark.parametrize("name", ["labelstudio-1.23.json_min", "labelstudio-1.23.csv"])
+def test_labelstudio_min_choices_kept_per_annotator(demo, admin, project, name):
+    """JSON_MIN / CSV: each annotator's task-level ``form`` stays with that annotator's spans; the document's
+    metadata holds the task data only (the old import put the first row's ``form`` there for everyone)."""
+    _import(demo, admin, project, name)
+    docs = {d.metadata["doc_id"]: d for d in demo.list_documents(project.id)}
+    assert all("form" not in d.metadata for d in docs.values())
+    assert docs["curly-quotes"].metadata["why"]
+
+    def forms(doc_id):
+        out = {}
+        for s in demo.list_spans(docs[doc_id].id):
+            out.setdefault(demo.get_user(s.annotator_id).username, set()).add(json.dumps(s.origin["task_choices"]["form"]))
+        return out
+
+    assert forms("curly-quotes") == {
+        "labelstudio-user-1": {'["direct", "partial"]'}, "labelstudio-user-2": {'["direct", "indirect"]'}
+    }  # fmt: skip
+    assert forms("emoji") == {"labelstudio-user-1": {'"direct"'}, "labelstudio-user-2": {'"direct"'}}
+    assert forms("guillemets") == {"labelstudio-user-1": {'"partial"'}}

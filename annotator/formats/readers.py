@@ -443,50 +443,31 @@ def read_labelstudio(name: str, text: str, include_predictions: bool = True) -> 
 
 def _labelstudio_min_rows(name: str, rows, header, *, csv_cells: bool) -> Iterator[Item]:
     """JSON_MIN / CSV: one row per annotation, merged into one record per task. Label Studio drops relations
-    here and collapses per-region choices to one task-level value, so those cannot come back."""
-    by_task: dict = {}
-    order: list = []
+    here and collapses per-region choices to one task-level value, so those cannot come back; each annotator's
+    task-level choices stay with that annotator's spans (``origin.task_choices``), never in the document."""
+    parsed: list[tuple[int, dict, str, dict, list | None]] = []
     ann_ids = _Ids()
     count = 0
     for line, row in rows:
         count += 1
-        if not isinstance(row, dict):
-            yield Problem(name, line, "the row is not an object")
-            continue
-        if header is not None and None in row.values():
-            yield Problem(name, line, "ragged row")
-            continue
-        body = row.get("text")
-        if not isinstance(body, str):
-            yield Problem(name, line, "no 'text'")
-            continue
-        dup = ann_ids.check(name, line, row.get("annotation_id"), (row.get("id"), body))
-        if dup:
-            yield dup
-            continue
-        task_id = row.get("id")
-        key = str(task_id) if task_id not in (None, "") else f"line {line}"
-        span_key = None
-        extras = {}
-        for k, v in row.items():
-            if k in LS_MIN_ANNOTATION_KEYS:
-                continue
-            parsed = v
-            if csv_cells and isinstance(v, str) and v.startswith("[{"):
-                try:
-                    parsed = json.loads(v)
-                except (json.JSONDecodeError, RecursionError):
-                    parsed = v
-            if isinstance(parsed, list) and parsed and all(isinstance(x, dict) and "start" in x for x in parsed):
-                span_key, spans_value = k, parsed
-            else:
-                extras[k] = parsed
-        who = _ls_user(_maybe_int(row.get("annotator")), None)
+        item = _min_row(name, line, row, header, csv_cells, ann_ids)
+        if isinstance(item, Problem):
+            yield item
+        else:
+            parsed.append(item)
+    if count == 0:
+        raise FileRejected(f"{name} has a header but no rows." if header is not None else f"{name} holds no rows.")
+    choice_keys = _min_choice_keys(parsed)
+    by_task: dict = {}
+    order: list = []
+    for line, row, key, extras, spans_value in parsed:
+        task_id, body = row.get("id"), row["text"]
+        data = {k: v for k, v in extras.items() if k not in choice_keys}
         rec = by_task.get(key)
         if rec is None:
             rec = RawRecord(
-                file=name, line=line, text=body, title=str(extras.get("title") or extras.get("doc_id") or f"task {task_id}"),
-                external_id=task_id, metadata={**extras, "labelstudio_task_id": _maybe_int(task_id)}, offset_unit="auto",
+                file=name, line=line, text=body, title=str(data.get("title") or data.get("doc_id") or f"task {task_id}"),
+                external_id=task_id, metadata={**data, "labelstudio_task_id": _maybe_int(task_id)}, offset_unit="auto",
             )  # fmt: skip
             by_task[key] = rec
             order.append(rec)
@@ -494,26 +475,71 @@ def _labelstudio_min_rows(name: str, rows, header, *, csv_cells: bool) -> Iterat
             yield Problem(name, line, f"task id {task_id!r} appears with a different text")
             continue
         origin = {"source": "labelstudio-min", "labelstudio_annotation_id": _maybe_int(row.get("annotation_id"))}
-        task_level = {k: v for k, v in extras.items() if k not in rec.metadata or rec.metadata[k] != v}
+        task_level = {k: v for k, v in extras.items() if k in choice_keys}
         if task_level:
             origin["task_choices"] = task_level
-        if span_key is not None:
-            for k, item in enumerate(spans_value):
-                labels = item.get("labels") or []
-                if not labels:
-                    continue
+        who = _ls_user(_maybe_int(row.get("annotator")), None)
+        for k, item in enumerate(spans_value or []):
+            labels = item.get("labels") or []
+            if labels:
                 rec.spans.append(
                     RawSpan(label=labels[0], start=item.get("start"), end=item.get("end"), text=item.get("text"),
                             key=f"{row.get('annotation_id')}:{k}", annotator=who, origin=dict(origin))
                 )  # fmt: skip
-    if count == 0:
-        raise FileRejected(f"{name} has a header but no rows." if header is not None else f"{name} holds no rows.")
     yield Problem(
         name,
         None,
         "Label Studio's JSON_MIN/CSV export drops relations and ties choices to the task, not the region; import its JSON export to keep them",
     )
     yield from order
+
+
+def _min_row(name: str, line: int, row, header, csv_cells: bool, ann_ids: _Ids):
+    """One JSON_MIN / CSV row as (line, row, task key, other fields, spans), or the Problem with it."""
+    if not isinstance(row, dict):
+        return Problem(name, line, "the row is not an object")
+    if header is not None and None in row.values():
+        return Problem(name, line, "ragged row")
+    body = row.get("text")
+    if not isinstance(body, str):
+        return Problem(name, line, "no 'text'")
+    dup = ann_ids.check(name, line, row.get("annotation_id"), (row.get("id"), body))
+    if dup:
+        return dup
+    task_id = row.get("id")
+    key = str(task_id) if task_id not in (None, "") else f"line {line}"
+    spans_value = None
+    extras = {}
+    for k, v in row.items():
+        if k in LS_MIN_ANNOTATION_KEYS:
+            continue
+        parsed = v
+        if csv_cells and isinstance(v, str) and v[:1] in ("[", "{"):
+            try:
+                parsed = json.loads(v)
+            except (json.JSONDecodeError, RecursionError):
+                parsed = v
+        if isinstance(parsed, list) and parsed and all(isinstance(x, dict) and "start" in x for x in parsed):
+            spans_value = parsed
+        else:
+            extras[k] = parsed if isinstance(parsed, list) and all(isinstance(x, str) for x in parsed) else v
+    return line, row, key, extras, spans_value
+
+
+def _min_choice_keys(parsed: list) -> set[str]:
+    """Which JSON_MIN / CSV fields are an annotation's choices, not the task's data (Label Studio writes both
+    in one row and, in CSV, sorts the columns): a field whose value differs between two annotations of the same
+    task, or that is ever a list of strings (several choices; task data in these exports is text)."""
+    seen: dict[tuple[str, str], object] = {}
+    keys: set[str] = set()
+    for _line, _row, task, extras, _spans in parsed:
+        for k, v in extras.items():
+            if isinstance(v, list) and v and all(isinstance(x, str) for x in v):
+                keys.add(k)
+            first = seen.setdefault((task, k), v)
+            if first != v:
+                keys.add(k)
+    return keys
 
 
 def _maybe_int(value):
