@@ -375,3 +375,14 @@ def m_project_guidelines(db: Database) -> None:
             version INTEGER NOT NULL DEFAULT 1
         )"""
     )
+
+
+@migrations()
+def m_search_documents_only(db: Database) -> None:
+    """The search index holds documents only (issue 12): a span's text is a slice of its document's, so a search
+    restricted to spans finds the hits in the document and keeps those inside the spans. Folding and indexing
+    every span tripled the CPU time of importing 5,000 documents with 100,000 spans (2.96 s to 11.7 s)."""
+    for when in ("ai", "au", "ad"):
+        db.execute(f"DROP TRIGGER IF EXISTS search_spans_{when}")
+    db.execute("DELETE FROM search_folded WHERE kind = 'span'")
+    db.execute("DELETE FROM search_pending WHERE kind = 'span'")

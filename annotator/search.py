@@ -1,9 +1,9 @@
 """Search the corpus as Arabic is written: folded words, phrases and parts of words, reported in stored offsets.
 
-The text is folded by :func:`annotator.text.fold` (harakat, tatweel, alef forms, ى/ة) and indexed with FTS5 (see
-``schema.m_search_index``); the index picks the documents or spans that contain every term, and the hits inside
-them are found again in their folded text and mapped back, so ``text[start:end]`` of every hit is exactly what the
-analyst sees highlighted. Who may search what is checked here: an annotator in a blind project searches only their
+The text of every document is folded by :func:`annotator.text.fold` (harakat, tatweel, alef forms, ى/ة) and
+indexed with FTS5 (see ``schema.m_search_index``); the index picks the documents that contain every term, the hits
+are found again in their folded text and mapped back, so ``text[start:end]`` of every hit is exactly what the
+analyst sees highlighted. A search restricted to spans keeps the hits inside them. Who may search what is checked here: an annotator in a blind project searches only their
 own spans and gold.
 """
 
@@ -163,12 +163,11 @@ class SearchResult:
 
 @dataclass(frozen=True)
 class _Unit:
-    """A document or span the index matched: its folded text and where its stored text starts."""
+    """A document the index matched, with its folded text; ``span_id`` names the span a restricted search found
+    the hit in."""
 
     document_id: int
     span_id: int | None
-    base: int
-    text: str | None  # a span's stored text; a document's is loaded only for the hits shown
     folded: str
 
 
@@ -211,74 +210,76 @@ def _check_scope(store: Store, user: User, project_id: int, label: str | None, a
     return sees_all
 
 
-def _units(store: Store, user: User, project_id: int, q: Query, *, document_ids, label, source, annotator_id) -> list[_Unit]:
-    """The documents, or the spans when a label, a source or an annotator restricts the search, that contain
-    every term, in reading order."""
-    sees_all = _check_scope(store, user, project_id, label, annotator_id)
-    fts, contains = q.fts(), q.contains()
-    if label is None and source is None and annotator_id is None:
-        if contains:  # parts of words: every folded text read once and searched by Python's str.find, which
-            # runs several times faster than SQLite's instr() (20 ms against 110 ms over 10 million characters)
-            rows = [
-                (doc, folded)
-                for doc, folded in store.search_documents(project_id, None, [], document_ids=document_ids)
-                if all(any(form in folded for form in forms) for forms in contains)
-            ]
-        else:
-            rows = store.search_documents(project_id, fts, [], document_ids=document_ids)
-        return [_Unit(doc, None, 0, None, folded) for doc, folded in rows]
-    visible_to = None if sees_all else user.id
-    attributed_to = None
-    if source is not None:
-        sq = parse_query(source)
-        sources = store.search_spans(project_id, sq.fts(), [], label_kinds=[SOURCE], visible_to=visible_to)
-        attributed_to = [r[0] for r in sources]
-    rows = store.search_spans(
-        project_id, fts, contains, document_ids=document_ids,
-        labels=None if label is None else [label], annotator_id=annotator_id, visible_to=visible_to,
-        attributed_to=attributed_to,
-    )  # fmt: skip
-    return [_Unit(doc, sid, start, text, folded) for sid, doc, start, text, folded in rows]
+def _documents(store: Store, project_id: int, q: Query, document_ids) -> list[_Unit]:
+    """The project's documents (or some of them) that contain every term, in reading order."""
+    contains = q.contains()
+    if contains:  # parts of words: every folded text read once and searched by Python's str.find, which
+        # runs several times faster than SQLite's instr() (20 ms against 110 ms over 10 million characters)
+        rows = [
+            (doc, folded)
+            for doc, folded in store.search_documents(project_id, None, [], document_ids=document_ids)
+            if all(any(form in folded for form in forms) for forms in contains)
+        ]
+    else:
+        rows = store.search_documents(project_id, q.fts(), [], document_ids=document_ids)
+    return [_Unit(doc, None, folded) for doc, folded in rows]
 
 
 def _located(units: list[_Unit], q: Query) -> list[tuple[_Unit, int, int]]:
-    """Every hit as (unit, folded start, folded end). Hits in spans are placed in the document at once (spans
-    are short), so two layers' spans over the same words give one hit, in reading order."""
-    patterns = q.patterns()
-    docs = [u for u in units if u.span_id is None]
-    out: list[tuple[_Unit, int, int]] = _find_in_documents(docs, patterns) if docs else []
-    placed: dict[tuple[int, int, int], tuple[int, tuple[_Unit, int, int]]] = {}
-    for order, u in enumerate(units):
-        if u.span_id is None:
-            continue
-        found = _find(u.folded, patterns)
-        folded = fold(u.text) if found else None
-        for fs, fe in found:
-            s, e = folded.to_stored(fs, fe)
-            placed.setdefault((u.document_id, u.base + s, u.base + e), (order, (u, fs, fe)))
-    if placed:  # units come in document order; within a document, by the hit's stored start
-        ranks = {}
-        for (doc, _s, _e), (order, _) in placed.items():
-            ranks.setdefault(doc, order)
-        out += [hit for _key, (_o, hit) in sorted(placed.items(), key=lambda kv: (ranks[kv[0][0]], kv[0][1], -kv[0][2]))]
+    """Every hit in the documents as (unit, folded start, folded end), in reading order."""
+    return _find_in_documents(units, q.patterns()) if units else []
+
+
+def _within(store: Store, project_id: int, q: Query, spans: list[tuple[int, int, int, int]]) -> list[tuple[_Unit, int, int]]:
+    """The hits of ``q`` that lie inside one of ``spans`` ((span id, document id, start, end)), each once, with the
+    first span holding it: found in the documents, placed in stored offsets, kept when inside."""
+    by_doc: dict[int, list[tuple[int, int, int]]] = {}
+    for sid, doc, start, end in spans:
+        by_doc.setdefault(doc, []).append((start, end, sid))
+    if not by_doc:
+        return []
+    located = _located(_documents(store, project_id, q, list(by_doc)), q)
+    texts = store.document_titles_and_texts({u.document_id for u, _, _ in located})
+    folds: dict[int, object] = {}
+    out = []
+    for u, fs, fe in located:
+        if u.document_id not in folds:
+            folds[u.document_id] = fold(texts[u.document_id][1])
+        s, e = folds[u.document_id].to_stored(fs, fe)
+        sid = next((i for a, b, i in by_doc[u.document_id] if a <= s and e <= b), None)
+        if sid is not None:
+            out.append((_Unit(u.document_id, sid, u.folded), fs, fe))
     return out
+
+
+def _units(store: Store, user: User, project_id: int, q: Query, *, document_ids, label, source, annotator_id) -> list:
+    """Every hit as (unit, folded start, folded end): in the documents, or inside the spans a label, a source
+    or an annotator's layer restricts the search to."""
+    sees_all = _check_scope(store, user, project_id, label, annotator_id)
+    if label is None and source is None and annotator_id is None:
+        return _located(_documents(store, project_id, q, document_ids), q)
+    visible_to = None if sees_all else user.id
+    attributed_to = None
+    if source is not None:  # SOURCE spans holding a hit of the name, as the user may see them
+        sources = store.restriction_spans(project_id, label_kinds=[SOURCE], visible_to=visible_to)
+        attributed_to = sorted({u.span_id for u, _, _ in _within(store, project_id, parse_query(source), sources)})
+    spans = store.restriction_spans(
+        project_id, document_ids=document_ids, labels=None if label is None else [label], annotator_id=annotator_id,
+        visible_to=visible_to, attributed_to=attributed_to,
+    )  # fmt: skip
+    return _within(store, project_id, q, spans)
 
 
 def _hits(store: Store, located: list[tuple[_Unit, int, int]]) -> list[Hit]:
     """Map folded hits to stored offsets, with title and context."""
     docs = store.document_titles_and_texts({u.document_id for u, _, _ in located})
-    folds: dict[tuple[int, int | None], object] = {}
-    out, seen = [], set()
+    folds: dict[int, object] = {}
+    out = []
     for u, fs, fe in located:
         title, text = docs[u.document_id]
-        key = (u.document_id, u.span_id)
-        if key not in folds:
-            folds[key] = fold(text if u.span_id is None else u.text)
-        s, e = folds[key].to_stored(fs, fe)
-        s, e = s + u.base, e + u.base
-        if (u.document_id, s, e) in seen:
-            continue
-        seen.add((u.document_id, s, e))
+        if u.document_id not in folds:
+            folds[u.document_id] = fold(text)
+        s, e = folds[u.document_id].to_stored(fs, fe)
         before, after = context_words(text, s, e, CONTEXT_WORDS)
         out.append(Hit(u.document_id, title, s, e, text[s:e], before, after, u.span_id))
     return out
@@ -302,8 +303,8 @@ def find_hits(
     """Every hit of ``query`` in the project, in reading order (see :func:`search` for the parameters)."""
     user = access.require_project(store, actor, project_id)
     q = parse_query(query, substring=substring, ya=ya, ta=ta)
-    units = _units(store, user, project_id, q, document_ids=document_ids, label=label, source=source, annotator_id=annotator_id)
-    hits = _hits(store, _located(units, q))
+    located = _units(store, user, project_id, q, document_ids=document_ids, label=label, source=source, annotator_id=annotator_id)
+    hits = _hits(store, located)
     return hits if (ya and ta) else _strict(hits, q)
 
 
@@ -327,8 +328,7 @@ def search(
     single_words = all(len(t.tokens) == 1 for t in q.terms)  # phrases: the index finds their few documents faster
     if not substring and single_words and ya and ta and label is None and source is None and annotator_id is None:
         return _word_page(store, q, project_id, document_ids, page, page_size)
-    units = _units(store, user, project_id, q, document_ids=document_ids, label=label, source=source, annotator_id=annotator_id)
-    located = _located(units, q)
+    located = _units(store, user, project_id, q, document_ids=document_ids, label=label, source=source, annotator_id=annotator_id)
     if not (ya and ta):  # telling letters apart needs the stored text of every candidate: map them all
         hits = _strict(_hits(store, located), q)
         total, docs = len(hits), len({h.document_id for h in hits})
@@ -367,7 +367,7 @@ def _word_page(store: Store, q: Query, project_id: int, document_ids, page: int,
             wanted.append(doc)
         seen += n
     folded = store.folded_documents(wanted)
-    units = [_Unit(doc, None, 0, None, folded[doc]) for doc in wanted if doc in folded]
+    units = [_Unit(doc, None, folded[doc]) for doc in wanted if doc in folded]
     located = _located(units, q)[skip : skip + page_size]
     return SearchResult(q, total, len(counts), page, page_size, _hits(store, located))
 

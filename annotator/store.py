@@ -1111,8 +1111,8 @@ class Store:
 
     # ---- end of import/export section ----------------------------------------------------------------
 
-    # ---- search index (issue 12): folded text of documents and spans, FTS5 over it ---------------------
-    # Triggers (schema.m_search_index) queue every inserted or re-texted document and span in search_pending;
+    # ---- search index (issue 12): folded text of documents, FTS5 over it ----------------------------------
+    # Triggers (schema.m_search_index) queue every inserted document in search_pending;
     # each write transaction folds its queue before it commits, so the index is current after add, edit,
     # delete, undo, adoption and import alike, whichever function wrote.
 
@@ -1131,8 +1131,6 @@ class Store:
         conn = self.db.conn
         rows = conn.execute(
             "SELECT 'doc', d.id, d.id, d.text FROM search_pending p JOIN documents d ON p.kind = 'doc' AND d.id = p.ref_id"
-            " UNION ALL SELECT 'span', s.id, s.document_id, s.text FROM search_pending p"
-            " JOIN spans s ON p.kind = 'span' AND s.id = p.ref_id"
         ).fetchall()
         conn.execute(
             "DELETE FROM search_folded WHERE id IN (SELECT f.id FROM search_pending p JOIN search_folded f"
@@ -1146,11 +1144,10 @@ class Store:
         return len(rows)
 
     def rebuild_search_index(self) -> int:
-        """Fold every document and span again (after a change of the folding rules); returns the row count."""
+        """Fold every document again (after a change of the folding rules); returns the row count."""
         with self.write() as db:
             db.conn.execute("DELETE FROM search_folded")
             db.conn.execute("INSERT OR IGNORE INTO search_pending (kind, ref_id) SELECT 'doc', id FROM documents")
-            db.conn.execute("INSERT OR IGNORE INTO search_pending (kind, ref_id) SELECT 'span', id FROM spans")
             return self._flush_search_queue()
 
     @staticmethod
@@ -1214,32 +1211,27 @@ class Store:
         )
         return dict(rows.fetchall())
 
-    def search_spans(
-        self, project_id: int, match: str | None, contains: list[list[str]], *, document_ids=None,
-        labels=None, label_kinds=None, annotator_id: int | None = None, layer: str | None = None,
+    def restriction_spans(
+        self, project_id: int, *, document_ids=None, labels=None, label_kinds=None, annotator_id: int | None = None,
         visible_to: int | None = None, attributed_to=None,
-    ) -> list[tuple[int, int, int, str, str]]:  # fmt: skip
-        """(span id, document id, start offset, span text, folded text) of the project's spans matching, in
-        document and reading order. Filters: ``labels`` (names), ``label_kinds``, ``annotator_id``, ``layer``,
-        ``visible_to`` (a blind annotator's id: their own spans and gold only), ``attributed_to`` (ids of
-        SOURCE spans the span must be linked to)."""
-        source, where, params = self._search_clause(match, contains)
+    ) -> list[tuple[int, int, int, int]]:  # fmt: skip
+        """(span id, document id, start, end) of the project's spans a search is restricted to, in document and
+        reading order. Filters: ``document_ids``, ``labels`` (names), ``label_kinds``, ``annotator_id`` (that
+        annotator's layer), ``visible_to`` (a blind annotator's id: their own spans and gold only),
+        ``attributed_to`` (ids of SOURCE spans the span must be linked to). Labels belong to one project, so the
+        project is found through them, without reading the documents."""
         sql = (
-            f"SELECT s.id, s.document_id, s.start_offset, s.text, f.folded FROM {source}"
-            " JOIN spans s ON s.id = f.ref_id JOIN documents d ON d.id = s.document_id JOIN labels l ON l.id = s.label_id"
-            f" WHERE f.kind = 'span' AND {where} AND d.project_id = ?"
+            "SELECT s.id, s.document_id, s.start_offset, s.end_offset FROM spans s JOIN labels l ON l.id = s.label_id"
+            " WHERE l.project_id = ?"
         )
-        params.append(project_id)
-        for column, values in (("d.id", document_ids), ("l.name", labels), ("l.kind", label_kinds)):
+        params: list = [project_id]
+        for column, values in (("s.document_id", document_ids), ("l.name", labels), ("l.kind", label_kinds)):
             if values is not None:
                 sql += f" AND {column} IN (SELECT value FROM json_each(?))"
                 params.append(json.dumps(list(values), ensure_ascii=False))
         if annotator_id is not None:
             sql += " AND s.annotator_id = ? AND s.layer = 'annotator'"
             params.append(annotator_id)
-        if layer is not None:
-            sql += " AND s.layer = ?"
-            params.append(layer)
         if visible_to is not None:
             sql += " AND (s.annotator_id = ? OR s.layer = 'gold')"
             params.append(visible_to)
@@ -1249,9 +1241,7 @@ class Store:
                 " AND k.to_span_id IN (SELECT value FROM json_each(?)))"
             )
             params.append(json.dumps(list(attributed_to)))
-        return self.db.conn.execute(
-            sql + " ORDER BY d.position, d.id, s.start_offset, s.end_offset DESC, s.id", params
-        ).fetchall()
+        return self.db.conn.execute(sql + " ORDER BY s.document_id, s.start_offset, s.end_offset DESC, s.id", params).fetchall()
 
     def document_titles_and_texts(self, document_ids: Iterable[int], project_id: int | None = None) -> dict[int, tuple[str, str]]:
         """Document id → (title, stored text) for the given ids (only those of ``project_id`` when given)."""
