@@ -67,12 +67,23 @@ def import_digests(spans: dict[int, tuple], links: dict[int, tuple]) -> dict[str
 
 def import_record(store: Store, first_span: int, first_link: int) -> dict:
     """For the import event, inside the import's transaction after its rows are written: the id ranges it wrote
-    and :func:`import_digests` of them."""
-    spans, links, _ = store.replay_rows(first_span, first_link, store.next_ids("spans") - 1, store.next_ids("links") - 1)
+    and :func:`import_digests` of them, computed row by row (a streamed import holds no more than one)."""
+    last_span, last_link = store.next_ids("spans") - 1, store.next_ids("links") - 1
+    digests: dict[str, str] = {}
+    doc, h = None, None
+    for row in store.iter_import_rows(first_span, last_span, first_link, last_link):
+        if row[0] != doc:
+            if h is not None:
+                digests[str(doc)] = h.hexdigest()[:32]
+            doc, h, sep = row[0], hashlib.sha256(), b""
+        h.update(sep + repr(row[1:]).encode("utf-8", "surrogatepass"))
+        sep = b"\n"
+    if h is not None:
+        digests[str(doc)] = h.hexdigest()[:32]
     return {
-        "span_ids": [first_span, first_span + len(spans) - 1] if spans else None,
-        "link_ids": [min(links), max(links)] if links else None,
-        "digests": import_digests(spans, links),
+        "span_ids": [first_span, last_span] if last_span >= first_span else None,
+        "link_ids": [first_link, last_link] if last_link >= first_link else None,
+        "digests": digests,
     }
 
 

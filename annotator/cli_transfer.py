@@ -27,11 +27,17 @@ def first_admin(store: Store) -> User:
 
 
 def cmd_import(args) -> int:
+    from pathlib import Path
+
+    from annotator.import_stream import can_stream
     from annotator.importing import ImportRejected, commit_import
     from annotator.projects import create_project
 
     store = open_store(args)
     admin = first_admin(store)
+    paths = [Path(p) for p in args.files]
+    if can_stream(paths, args.format, args.encoding) and all(p.is_file() for p in paths):
+        return _import_streamed(store, admin, paths, args)
     files, unreadable = _read_paths(args.files)
     created = False
     try:
@@ -57,6 +63,53 @@ def cmd_import(args) -> int:
         f"{result.links} link(s); {len(preview.duplicates)} duplicate(s) skipped, {len(rejected)} rejected."
     )
     return 1 if rejected else 0
+
+
+def _import_streamed(store: Store, admin: User, paths, args) -> int:
+    """JSONL files, read line by line (annotator.import_stream): memory stays flat however large they are."""
+    from annotator.import_stream import import_jsonl_stream
+    from annotator.importing import ImportRejected
+    from annotator.projects import create_project
+
+    created = False
+    try:
+        with store.write():  # as above: a refused import leaves no new project behind
+            project = store.project_by_name(args.project)
+            if project is None:
+                project, created = create_project(store, admin, args.project), True
+            preview, result = import_jsonl_stream(
+                store, admin, project.id, paths, annotator=args.annotator, map_annotators=_mapping(args.map_annotator),
+                skip_duplicates=not args.keep_duplicates, skip_rejected=args.skip_rejected,
+            )  # fmt: skip
+    except ImportRejected as exc:
+        for p in exc.problems:
+            print(f"rejected: {p}", file=sys.stderr)
+        new = f" and project {args.project!r} was not created" if created else ""
+        print(f"error: {exc.args[0].split(';')[0]}{new}", file=sys.stderr)
+        return 1
+    _report(preview)
+    if created:
+        print(f"Created project {project.name!r}.")
+    labels = ", ".join(f"{k} {v}" for k, v in sorted(preview.spans_per_label.items())) or "none"
+    print(
+        f"Imported into {project.name!r} (streamed): {len(result.document_ids)} document(s), {result.spans} span(s) "
+        f"({labels}), {result.links} link(s); {len(preview.duplicates)} duplicate(s) skipped, {len(preview.rejected)} rejected."
+    )
+    return 1 if preview.rejected else 0
+
+
+def _report(preview) -> None:
+    """What an import found: files, the annotator mapping, warnings, duplicates and (on stderr) rejections."""
+    for f in preview.files:
+        print(f"{f['name']}: {f['format']}, {f['records']} record(s)")
+    for m in preview.accounts.values():
+        print(f"annotator {m.source!r} -> account {m.account!r} ({m.reason})")
+    for w in preview.warnings:
+        print(f"warning: {w}")
+    for d in preview.duplicates:
+        print(f"duplicate: {d}")
+    for p in preview.rejected:
+        print(f"rejected: {p}", file=sys.stderr)
 
 
 def _read_paths(paths: list[str]) -> tuple[list[ImportFile], list[str]]:

@@ -933,11 +933,15 @@ def commit_import(
     return ImportResult(document_ids=rows.new_doc_ids, spans=len(rows.spans), links=len(rows.links), summary=summary)
 
 
-def _labels_and_accounts(store: Store, user: User, preview: ImportPreview) -> tuple[dict[str, int], dict[str, int]]:
+def _labels_and_accounts(
+    store: Store, user: User, preview: ImportPreview, used: set[str] | None = None
+) -> tuple[dict[str, int], dict[str, int]]:
     """Inside the import's transaction: the label ids by name (missing labels and values added) and the account
-    ids by annotator name in the files (new accounts created), every account made a project member."""
+    ids by annotator name in the files (new accounts created; ``used``: the names with spans, by default those
+    of the preview's documents), every account made a project member."""
     label_ids = add_import_labels(store, user.id, preview.project_id, preview.new_labels, preview.new_attribute_values)
-    used = {who for d in preview.documents + preview.attach for who in d.span_annotators()}
+    if used is None:
+        used = {who for d in preview.documents + preview.attach for who in d.span_annotators()}
     mappings = [m for m in preview.accounts.values() if m.source in used]
     user_ids = auth.create_import_accounts(store, user.id, mappings, preview.tools)
     for uid in set(user_ids.values()):

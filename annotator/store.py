@@ -890,6 +890,32 @@ class Store:
             raise ValueError(f"no id allocation for {table!r}")
         return self.db.conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()[0]
 
+    def iter_import_rows(self, first_span: int, last_span: int, first_link: int, last_link: int) -> Iterator[tuple]:
+        """An import's own rows for its digests, one at a time, ordered by document, spans before links, by id:
+        (document_id, "span", id, *span content) or (document_id, "link", id, *link content), the content as
+        :meth:`replay_rows` gives it."""
+        conn = self.db.conn
+        spans = conn.execute(
+            "SELECT document_id, id, document_id, label_id, annotator_id, layer, start_offset, end_offset, text, attributes"
+            " FROM spans WHERE id BETWEEN ? AND ? ORDER BY document_id, id",
+            (first_span, last_span),
+        )
+        links = conn.cursor().execute(
+            "SELECT s.document_id, k.id, k.from_span_id, k.to_span_id, k.type, k.annotator_id FROM links k"
+            " JOIN spans s ON s.id = k.from_span_id WHERE k.id BETWEEN ? AND ? ORDER BY s.document_id, k.id",
+            (first_link, last_link),
+        )
+        pending = next(links, None)
+        for r in spans:
+            while pending is not None and pending[0] < r[0]:
+                yield (pending[0], "link", *pending[1:])
+                pending = next(links, None)
+            attrs = "{}" if r[9] in ("{}", "", None) else audit.canonical_json(_loads(r[9]))
+            yield (r[0], "span", r[1], *r[2:9], attrs)
+        while pending is not None:
+            yield (pending[0], "link", *pending[1:])
+            pending = next(links, None)
+
     def replay_rows(self, first_span: int = 1, first_link: int = 1, last_span: int | None = None,
                     last_link: int | None = None) -> tuple[dict[int, tuple], dict[int, tuple], dict[tuple, tuple]]:  # fmt: skip
         """Content rows for :mod:`annotator.audit_replay`: spans by id as (document_id, label_id, annotator_id, layer,

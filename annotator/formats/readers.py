@@ -7,6 +7,7 @@ Each reader yields records and :class:`Problem` rows, and raises :class:`FileRej
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from collections.abc import Iterator
@@ -51,10 +52,14 @@ class _Ids:
             return None
         key = str(ext_id)
         first = self.seen.get(key)
+        # a digest of the text, not the text: a streamed import keeps one per record, not the file
+        digest = (
+            hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest() if isinstance(text, str) else text
+        )
         if first is None:
-            self.seen[key] = (line, text)
+            self.seen[key] = (line, digest)
             return None
-        if first[1] != text:
+        if first[1] != digest:
             return Problem(file, line, f"duplicate id {key!r} (first on line {first[0]}) with a different text")
         return None
 
@@ -208,14 +213,46 @@ def read_jsonl(name: str, text: str, annotator: str | None = None, fallback_anno
     # (isspace rather than strip: the same answer without copying every line)
     last_index = next((i for i in range(len(lines) - 1, -1, -1) if lines[i] and not lines[i].isspace()), -1)
     cut_candidate = not text.endswith("\n")
+    numbered = ((i + 1, raw, cut_candidate and i == last_index) for i, raw in enumerate(lines))
+    yield from _jsonl_items(name, numbered, annotator, fallback_annotator)
+
+
+def stream_jsonl(path, annotator: str | None = None, fallback_annotator: str | None = None) -> Iterator[Item]:
+    """:func:`read_jsonl` over a UTF-8 file read line by line (a byte-order mark is skipped), so a large import
+    holds one line at a time. Raises FileRejected for bytes that are not UTF-8, naming the line."""
+    name = PurePosixPath(str(path)).name
+
+    def numbered():
+        with open(path, "rb") as fh:
+            previous = None
+            for line_no, data in enumerate(fh, start=1):
+                if line_no == 1:
+                    data = data.removeprefix(b"\xef\xbb\xbf")
+                try:
+                    raw = data.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise FileRejected(
+                        f"{name} is not valid UTF-8: byte 0x{data[exc.start]:02x} at line {line_no}.", line_no
+                    ) from None
+                if previous is not None:
+                    yield previous
+                # only the last line can lack its newline: that is the cut-off candidate
+                previous = (line_no, raw.rstrip("\n").removesuffix("\r") if raw.endswith("\n") else raw, not raw.endswith("\n"))
+            if previous is not None:
+                yield previous
+
+    yield from _jsonl_items(name, numbered(), annotator, fallback_annotator)
+
+
+def _jsonl_items(name: str, numbered, annotator: str | None, fallback_annotator: str | None) -> Iterator[Item]:
+    """Records and problems of JSONL lines given as (line number, text, may be cut off)."""
     ids = _Ids()
     found = 0
-    for i, raw in enumerate(lines):
+    for line, raw, cut in numbered:
         if not raw or raw.isspace():
             continue
         found += 1
-        line = i + 1
-        obj = _json_line(name, line, raw, cut_candidate and i == last_index)
+        obj = _json_line(name, line, raw, cut)
         if isinstance(obj, Problem):
             yield obj
             continue

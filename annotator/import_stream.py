@@ -1,0 +1,223 @@
+"""Streaming imports of JSONL files (issue 7): memory stays flat as the file grows, with the same checks, the
+same annotator mapping and the same one transaction as :mod:`annotator.importing`.
+
+Two passes over the files, each holding one line at a time. The first checks every record
+(:func:`annotator.importing.prepare_record`, the labels' rules) and collects only what the import needs to
+know (problems, annotator names, new labels). Nothing is written when a record is rejected (unless told to skip
+them). The second pass, inside one ``store.write()`` transaction, prepares each record again and writes it in
+batches of rows; texts already in the project, or earlier in the file, get the spans of layers they do not have
+yet, as the in-memory import does. A process killed half-way leaves nothing: SQLite rolls the transaction back.
+
+Measured with benchmarks/bench_import_memory.py: see the commit that added this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+
+from annotator import access, auth
+from annotator.audit_replay import import_record
+from annotator.formats.decoding import check_name
+from annotator.formats.readers import stream_jsonl
+from annotator.formats.records import FileRejected, Problem, RawRecord
+from annotator.importing import (
+    TOOLS,
+    ImportPreview,
+    ImportRejected,
+    ImportResult,
+    PreparedDocument,
+    _cycle_gc_paused,
+    _fit_links,
+    _insert,
+    _labels_and_accounts,
+    _note_new_labels,
+    _Reject,
+    _Rows,
+    _span_and_link_rows,
+    prepare_record,
+)
+from annotator.models import User
+from annotator.store import Store, now
+
+BATCH_SPANS = 20_000  # rows held before an insert: ~10 MB of tuples
+
+
+def can_stream(paths: list[Path], fmt: str = "auto", encoding: str | None = None) -> bool:
+    """True when every file is JSONL read as UTF-8 (what :func:`import_jsonl_stream` reads)."""
+    return bool(paths) and fmt in ("auto", "jsonl") and encoding is None and all(p.suffix.lower() == ".jsonl" for p in paths)
+
+
+def _records(
+    paths: list[Path], annotator: str | None, preview: ImportPreview | None
+) -> Iterator[tuple[RawRecord | Problem, str]]:
+    """(record or problem, the tool) for every line of every file; a file refused whole is a problem too.
+    With ``preview``, each file is listed in it with its record count."""
+    tool = TOOLS["jsonl"]
+    for path in paths:
+        name = path.name
+        stem = PurePosixPath(name).stem
+        file_user = stem if auth.is_username(auth.normalise_username(stem)) else None
+        records = 0
+        try:
+            check_name(name)
+            for item in stream_jsonl(path, annotator, file_user):
+                records += isinstance(item, RawRecord)
+                yield item, tool
+        except FileRejected as exc:
+            yield Problem(name, exc.line, exc.reason), tool
+        if preview is not None:
+            preview.files.append({"name": name, "format": "jsonl", "records": records})
+
+
+def _check_pass(store: Store, preview: ImportPreview, paths: list[Path], annotator: str | None) -> set[tuple[str, int]]:
+    """The first pass: every record checked, nothing kept but problems, names and new labels. Returns the
+    (file, line) of the records refused after :func:`prepare_record` (a label the rules refuse)."""
+    labels = {lab.name: lab for lab in store.list_labels(preview.project_id)}
+    refused: set[tuple[str, int]] = set()
+    for item, tool in _records(paths, annotator, preview):
+        if isinstance(item, Problem):
+            (preview.warnings if item.line is None else preview.rejected).append(item)
+            continue
+        try:
+            doc, notes = prepare_record(item, annotator, f"import:jsonl:{item.file}")
+        except _Reject as exc:
+            preview.rejected.append(Problem(item.file, item.line, str(exc)))
+            continue
+        preview.warnings += [Problem(item.file, item.line, n) for n in notes]
+        bad = _note_new_labels(doc, labels, preview)
+        if bad:
+            preview.rejected.append(Problem(item.file, item.line, bad))
+            refused.add((item.file, item.line))
+            continue
+        for who in doc.span_annotators():
+            preview.tools.setdefault(who, tool)
+    return refused
+
+
+@_cycle_gc_paused
+def import_jsonl_stream(
+    store: Store,
+    actor: User | None,
+    project_id: int,
+    paths: list[Path],
+    *,
+    annotator: str | None = None,
+    map_annotators: dict[str, str] | None = None,
+    skip_duplicates: bool = True,
+    skip_rejected: bool = False,
+) -> tuple[ImportPreview, ImportResult]:
+    """Import JSONL files streamed from disk (admins only): the checks, mapping and transaction of
+    :func:`annotator.importing.import_files`, with memory that does not grow with the files. The preview it
+    returns holds the problems, the mapping and the counts, but no documents."""
+    access.require_admin(store, actor)
+    store.get_project(project_id)
+    chosen = dict(map_annotators or {})
+    if annotator is not None:
+        annotator = auth.check_username(annotator)
+        chosen.setdefault(annotator, annotator)
+    preview = ImportPreview(project_id=project_id, skip_duplicates=skip_duplicates)
+    refused = _check_pass(store, preview, paths, annotator)
+    preview.accounts = auth.plan_import_accounts(store, preview.tools, chosen)
+    if preview.rejected and not skip_rejected:
+        raise ImportRejected(
+            f"{len(preview.rejected)} row(s) or file(s) were rejected; nothing was imported. "
+            + "; ".join(str(p) for p in preview.rejected[:5]),
+            preview.rejected,
+        )
+    with store.write():
+        result = _write_pass(store, access.require_admin(store, actor), preview, paths, annotator, refused)
+    return preview, result
+
+
+def _write_pass(
+    store: Store, user: User, preview: ImportPreview, paths: list[Path], annotator: str | None, refused: set
+) -> ImportResult:
+    """The second pass, inside the caller's transaction: each record prepared again and written in batches."""
+    pid = preview.project_id
+    label_ids, user_ids = _labels_and_accounts(store, user, preview, used=set(preview.tools))
+    kinds = {lab.name: lab.kind for lab in store.list_labels(pid)}
+    label_names = {i: name for name, i in label_ids.items()}
+    rows = _Rows(store.next_ids("documents"), store.next_ids("spans"), now())
+    first_span, first_link = rows.next_span, store.next_ids("links")
+    place = _Placement(store, preview, rows)
+    totals = {"spans": 0, "links": 0}
+    for item, _tool in _records(paths, annotator, None):
+        if isinstance(item, Problem) or (item.file, item.line) in refused:
+            continue
+        try:
+            doc, _notes = prepare_record(item, annotator, f"import:jsonl:{item.file}")
+        except _Reject:
+            continue  # reported by the first pass
+        doc.links = _fit_links(doc, kinds, preview, item)
+        did, existed = place.document(doc, item, user_ids)
+        before = len(rows.spans)
+        _span_and_link_rows(rows, did, existed, doc, label_ids, user_ids, place.annotated)
+        for r in rows.spans[before:]:
+            place.annotated.add((r[1], r[3], r[4]))
+            preview.spans_per_label[label_names[r[2]]] += 1
+        if len(rows.spans) >= BATCH_SPANS:
+            _flush(store, rows, totals)
+    _flush(store, rows, totals)
+    summary = {**preview.summary(), "documents": len(rows.new_doc_ids), "spans": totals["spans"], "links": totals["links"]}
+    if rows.new_doc_ids:
+        summary["document_ids"] = [rows.new_doc_ids[0], rows.new_doc_ids[-1]]
+    store.record_event(user.id, "import", "project", pid, after={**summary, "rows": import_record(store, first_span, first_link)})
+    preview.links = totals["links"]
+    return ImportResult(document_ids=rows.new_doc_ids, spans=totals["spans"], links=totals["links"], summary=summary)
+
+
+def _flush(store: Store, rows: _Rows, totals: dict) -> None:
+    """Insert the rows held so far and let them go (the transaction stays open)."""
+    totals["spans"] += len(rows.spans)
+    totals["links"] += len(rows.links)
+    _insert(store, rows, None)
+    rows.documents.clear()
+    rows.spans.clear()
+    rows.links.clear()
+    rows.status.clear()
+
+
+class _Placement:
+    """Where each text goes: a new document, or one already in the project or earlier in the import (its spans
+    then join it for the layers it has none of yet). ``annotated`` holds every (document, account, layer) with
+    spans, growing as the import writes."""
+
+    def __init__(self, store: Store, preview: ImportPreview, rows: _Rows):
+        self.preview, self.rows = preview, rows
+        self.existing = store.document_ids_by_sha(preview.project_id) if preview.skip_duplicates else {}
+        self.position = store.next_document_position(preview.project_id)
+        self.annotated: set[tuple] = set(store.annotated_documents(preview.project_id))
+        self.earlier: dict[str, int] = {}  # text_sha256 -> document id written by this import
+
+    def document(self, doc: PreparedDocument, item: RawRecord, user_ids: dict[str, int]) -> tuple[int, bool]:
+        """(document id, whether it existed) for ``doc``; a new one gets its row."""
+        sha = doc.sha256
+        target = self.existing.get(sha)
+        where = "already in the project"
+        if target is None and self.preview.skip_duplicates and sha in self.earlier:
+            target, where = self.earlier[sha], "earlier in this import"
+        if target is None:
+            rows = self.rows
+            did = rows.next_doc
+            rows.documents.append(
+                (did, self.preview.project_id, doc.title, doc.text, doc.raw_text, sha, doc.source, doc.metadata_json,
+                 self.position, rows.time)
+            )  # fmt: skip
+            rows.new_doc_ids.append(did)
+            rows.next_doc += 1
+            self.position += 1
+            self.earlier[sha] = did
+            return did, False
+        self.preview.duplicates.append(
+            Problem(item.file, item.line, f"same text as a document {where} ({doc.title!r}); not added again")
+        )
+        doc.materialize()
+        skipped = sorted(
+            {(s.annotator, s.layer) for s in doc.spans if (target, user_ids[s.annotator], s.layer) in self.annotated}
+        )
+        for who, layer in skipped:
+            self.preview.warnings.append(
+                Problem(item.file, item.line, f"{who}'s {layer} spans for this text are already there; skipped")
+            )
+        return target, True
