@@ -3,7 +3,8 @@
 5,000 documents of about 2,000 characters cut from the demo article's words, one word in fifty written with
 harakat or tatweel (so folding takes its slow path on most documents):
 - loading the texts (documents inserted in one transaction) against building the search index from them
-  (folding every text and filling the FTS5 word index);
+  (folding every text and filling the FTS5 word index); the same texts through the importer, and what the
+  index adds to an import of 5,000 documents with 100,000 spans;
 - a word search and a substring search (first page of 50 hits, with the total counted), median of repeats,
   for a frequent word, a rare word and a phrase;
 - the Sources page over 100,000 spans (SOURCE, CUE and CLAIM/QUOTE with their links, 300 names written several
@@ -24,6 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from annotator.demo import DEMO_ARTICLE  # noqa: E402
 from annotator.projects import create_project  # noqa: E402
@@ -93,6 +95,34 @@ def import_with_index(store: Store, admin, texts: list[str]) -> tuple[tuple[floa
     total = (time.perf_counter() - t, time.process_time() - c)
     del store._flush_search_queue
     return total, (spent[0], spent[1])
+
+
+def import_cost_of_the_index(docs: int) -> None:
+    """Import ``docs`` documents with 20 spans each (bench_transfer's corpus) into two fresh databases, one with
+    the search index's triggers dropped: what the index adds to an import."""
+    import json
+
+    from bench_transfer import make_corpus
+
+    from annotator.importing import ImportFile, import_files
+
+    payload = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in make_corpus(docs, 20)).encode()
+    for with_index in (False, True):
+        with tempfile.TemporaryDirectory() as tmp:
+            store = Store(Path(tmp) / "import.db")
+            if not with_index:
+                for when in ("ai", "au", "ad"):
+                    store.db.conn.execute(f"DROP TRIGGER search_documents_{when}")
+            admin = store.get_user(store.insert_user("admin", "admin"))
+            project = create_project(store, admin, "import", default_labels=True)
+            t, c = time.perf_counter(), time.process_time()
+            import_files(store, admin, project.id, [ImportFile("bench.jsonl", payload)], annotator="amal")
+            spans = store.project_span_count(project.id)
+            print(
+                f"import {docs} documents + {spans:,} spans {'with' if with_index else 'without'} the search index:"
+                f" {time.perf_counter() - t:.2f} s (CPU {time.process_time() - c:.2f} s)"
+            )
+            store.close()
 
 
 def timed(fn, repeats: int) -> tuple[float, float, object]:
@@ -221,6 +251,7 @@ def main() -> None:
         t = time.perf_counter()
         store.rebuild_search_index()
         print(f"rebuild index from scratch (rebuild_search_index): {time.perf_counter() - t:.2f} s")
+        import_cost_of_the_index(args.docs)
         imported, index_part = import_with_index(store, admin, texts)
         print(
             f"import of the same texts (importing.import_files, index built in its transaction): {imported[0]:.2f} s"
