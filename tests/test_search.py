@@ -355,3 +355,16 @@ def test_pages_counted_from_the_index_agree_with_every_hit(corpus, query):
     assert first.total == len(every) and first.documents == len({h.document_id for h in every})
     paged = [h for p in range(first.pages) for h in search(store, users["amal"], project.id, query, page=p, page_size=2).hits]
     assert paged == every
+
+
+def test_index_current_after_a_streamed_import(corpus, tmp_path):
+    from annotator.import_stream import import_jsonl_stream
+
+    store, project, users = corpus
+    path = tmp_path / "stream.jsonl"
+    line = {"text": "وصرّح المتحـدث باسم الهيئة أن القرار نهائي", "label": [[0, 5, "CUE"]]}
+    path.write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
+    import_jsonl_stream(store, users["admin"], project.id, [path], annotator="amal")
+    _index_is_exact(store)
+    assert [h.text for h in find_hits(store, users["amal"], project.id, "المتحدث")] == ["المتحـدث"]
+    assert [h.text for h in find_hits(store, users["amal"], project.id, "وصرح", label="CUE")] == ["وصرّح"]
