@@ -366,5 +366,5 @@ def test_index_current_after_a_streamed_import(corpus, tmp_path):
     path.write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
     import_jsonl_stream(store, users["admin"], project.id, [path], annotator="amal")
     _index_is_exact(store)
-    assert [h.text for h in find_hits(store, users["amal"], project.id, "المتحدث")] == ["المتحـدث"]
+    assert [h.text for h in find_hits(store, users["amal"], project.id, "المتحدث")] == ["المُتَحَدِّثُ", "المتحـدث"]
     assert [h.text for h in find_hits(store, users["amal"], project.id, "وصرح", label="CUE")] == ["وصرّح"]
