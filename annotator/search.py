@@ -24,6 +24,8 @@ from annotator.store import Store
 from annotator.text import fold, fold_text
 
 DEFAULT_PAGE_SIZE = 50
+# each term is one more pass over the matching texts: a pasted paragraph is refused, not scanned 300 times
+MAX_TERMS = 20
 CONTEXT_WORDS = 6
 # What FTS5's unicode61 tokenizer (remove_diacritics 0) keeps inside a token: letters, digits, private use and
 # the Latin combining accents; everything else, Arabic marks included, separates tokens. Folding has already
@@ -119,6 +121,8 @@ def parse_query(text: str, *, substring: bool = False, ya: bool = True, ta: bool
             terms.append(Term(raw, folded.strip(), tokens))
         elif tokens:  # punctuation alone is nothing the word index holds: dropped from the query
             terms.append(Term(raw, " ".join(tokens), tokens))
+    if len(terms) > MAX_TERMS:
+        raise InvalidQuery(f"Search for at most {MAX_TERMS} words or phrases at once (this query has {len(terms)}).")
     if not terms:
         if not (text or "").strip():
             raise InvalidQuery("Type a word to search for.")

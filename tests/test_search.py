@@ -135,6 +135,13 @@ def test_empty_or_punctuation_only_query_says_so(corpus, typed):
         search(store, users["amal"], project.id, typed, substring=True)
 
 
+def test_a_pasted_paragraph_is_refused_with_a_reason(corpus):
+    store, project, users = corpus
+    with pytest.raises(InvalidQuery, match="at most 20"):
+        search(store, users["amal"], project.id, " ".join(["قال"] * 21))
+    assert search(store, users["amal"], project.id, '"' + " ".join(["قال"] * 21) + '"').total == 0  # one phrase
+
+
 def test_phrases_and_all_words(corpus):
     store, project, users = corpus
     hits = find_hits(store, users["amal"], project.id, '"قال الوزير"')
