@@ -60,7 +60,7 @@ def cmd_import(args) -> int:
     labels = ", ".join(f"{k} {v}" for k, v in sorted(preview.spans_per_label.items())) or "none"
     print(
         f"Imported into {project.name!r}: {len(result.document_ids)} document(s), {result.spans} span(s) ({labels}), "
-        f"{result.links} link(s); {len(preview.duplicates)} duplicate(s) skipped, {len(rejected)} rejected."
+        f"{result.links} link(s); {_already_here(preview)}, {len(rejected)} rejected."
     )
     return 1 if rejected else 0
 
@@ -93,7 +93,7 @@ def _import_streamed(store: Store, admin: User, paths, args) -> int:
     labels = ", ".join(f"{k} {v}" for k, v in sorted(preview.spans_per_label.items())) or "none"
     print(
         f"Imported into {project.name!r} (streamed): {len(result.document_ids)} document(s), {result.spans} span(s) "
-        f"({labels}), {result.links} link(s); {len(preview.duplicates)} duplicate(s) skipped, {len(preview.rejected)} rejected."
+        f"({labels}), {result.links} link(s); {_already_here(preview)}, {len(preview.rejected)} rejected."
     )
     return 1 if preview.rejected else 0
 
@@ -106,10 +106,39 @@ def _report(preview) -> None:
         print(f"annotator {m.source!r} -> account {m.account!r} ({m.reason})")
     for w in preview.warnings:
         print(f"warning: {w}")
-    for d in preview.duplicates:
-        print(f"duplicate: {d}")
+    _print_repeats(preview)
     for p in preview.rejected:
         print(f"rejected: {p}", file=sys.stderr)
+
+
+def _already_here(preview) -> str:
+    """The summary's words for texts that were already in the project or earlier in the import."""
+    parts = []
+    if getattr(preview, "joined", None):
+        parts.append(f"{len(preview.joined)} text(s) already here: their spans were added")
+    parts.append(f"{len(preview.duplicates)} duplicate(s) skipped")
+    return ", ".join(parts)
+
+
+def _per_file(problems, what: str) -> list[str]:
+    """One line per file for repeated texts (a doccano zip lists every text in every user's file): how many,
+    and on which lines."""
+    lines: dict[str, list] = {}
+    for p in problems:
+        lines.setdefault(p.file, []).append(p.line)
+    out = []
+    for file, numbers in lines.items():
+        shown = ", ".join(str(n) for n in numbers[:20]) + (", …" if len(numbers) > 20 else "")
+        out.append(f"{file}: {len(numbers)} {what} (line {shown})")
+    return out
+
+
+def _print_repeats(preview) -> None:
+    """Texts already here, one line per file: those whose spans were added, then those with nothing new."""
+    for line in _per_file(getattr(preview, "joined", []), "text(s) already here: their spans were added"):
+        print(f"joined: {line}")
+    for line in _per_file(preview.duplicates, "text(s) already here with nothing new: not added again"):
+        print(f"duplicate: {line}")
 
 
 def _read_paths(paths: list[str]) -> tuple[list[ImportFile], list[str]]:
@@ -144,8 +173,7 @@ def _preview(store: Store, admin: User, project_id: int, files, unreadable: list
         print(f"annotator {m.source!r} -> account {m.account!r} ({m.reason})")
     for w in preview.warnings:
         print(f"warning: {w}")
-    for d in preview.duplicates:
-        print(f"duplicate: {d}")
+    _print_repeats(preview)
     rejected = [f"rejected: {line}" for line in unreadable] + [f"rejected: {p}" for p in preview.rejected]
     for line in rejected:
         print(line, file=sys.stderr)
@@ -175,7 +203,9 @@ def cmd_export(args) -> int:
         annotators=args.annotator or None, gold=args.gold, labels=args.label or None, document_ids=args.document or None,
         review_status=args.review_status, date_from=args.date_from, date_to=args.date_to,
     )  # fmt: skip
-    result = export_to_path(store, admin, project.id, args.format, args.out, filters, excel=args.excel)
+    result = export_to_path(
+        store, admin, project.id, args.format, args.out, filters, excel=args.excel, offsets=args.offsets, layout=args.layout
+    )
     counts = ", ".join(f"{k} {v}" for k, v in result.metadata["counts"].items())
     print(f"Exported {args.format} of {project.name!r} to {args.out}: {counts}")
     for name in result.files:
@@ -213,7 +243,8 @@ def register(sub) -> None:
         "export",
         help="export spans (csv, xlsx, triples, jsonl, labelstudio, conll) or the audit log",
         description=f"Export a project. {ACTS_AS} --out ending in .zip writes a zip with metadata.json; otherwise one-file "
-        "formats write the file plus <out>.metadata.json and conll/audit write a directory. Offsets are Unicode code points.",
+        "formats write the file plus <out>.metadata.json and jsonl/conll/audit write a directory. Offsets are Unicode "
+        "code points, except jsonl's (UTF-16 units by default, as doccano counts them).",
     )
     add_db_argument(p)
     p.add_argument("--project", required=True, help="project name")
@@ -221,6 +252,14 @@ def register(sub) -> None:
         "--format", required=True, choices=EXPORT_FORMATS, help="xlsx: the spans as an Excel workbook (sheet right to left)"
     )
     p.add_argument("--excel", action="store_true", help="write CSV with a UTF-8 BOM so Excel shows the Arabic")
+    p.add_argument(
+        "--offsets", default=None, choices=["utf16", "codepoints"],
+        help="jsonl only: offset unit (default utf16, what doccano's editor counts; metadata.json says which)",
+    )  # fmt: skip
+    p.add_argument(
+        "--layout", default=None, choices=["entities", "label"],
+        help="jsonl only: doccano's entities + relations (default) or label tuples [[start, end, LABEL]]",
+    )  # fmt: skip
     who = p.add_mutually_exclusive_group()
     who.add_argument(
         "--annotator", action="append", default=None, metavar="USER", help="only this annotator's spans (repeatable)"

@@ -9,6 +9,7 @@ Exports are admin actions and are recorded as audit events.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import io
 import json
@@ -25,7 +26,7 @@ from annotator.errors import NisbaError
 from annotator.formats import EXPORT_FORMATS
 from annotator.models import ExportDocument, User
 from annotator.store import Store, now
-from annotator.text import tokenize
+from annotator.text import codepoint_to_utf16, tokenize
 
 FORMATS = EXPORT_FORMATS
 OFFSET_UNIT = "Unicode code points"
@@ -464,45 +465,74 @@ def _layers_by(spans: list[_Span], key) -> list[tuple]:
     return [(k[:2] if isinstance(k, tuple) else k, g) for k, g in groups.items()]
 
 
-def _write_jsonl(store, project, sfilters, sink, excel, progress, counts) -> None:
-    """doccano's shape: ``text``, ``label`` [[start, end, label]], ``entities``/``relations`` (doccano's relation
-    layout, ids are Nisba span ids), ``meta``. One line per document and layer; offsets are code points."""
-    links = _links_by_from(store, project.id, sfilters)
+JSONL_OFFSETS = {"utf16": "UTF-16 code units", "codepoints": OFFSET_UNIT}
+JSONL_LAYOUTS = ("entities", "label")
+
+
+def _offsets16(text: str):
+    """Code-point offsets into ``text`` → UTF-16 code units (doccano's editor counts those): the identity for
+    text without characters outside the BMP, else annotator.text's converter."""
+    if len(text.encode("utf-16-le", "surrogatepass")) == 2 * len(text):
+        return lambda off: off
+    return lambda off: codepoint_to_utf16(text, off)
+
+
+def _doccano_line(doc, group: list[_Span], links: dict, annotator: str, layer: str, offsets: str, layout: str) -> dict:
+    """One example as doccano 1.8 writes it (``id``, ``text``, ``entities``/``relations`` or ``label``,
+    ``Comments``), Nisba's own fields in ``meta``."""
+    doc_id, title, text, sha, source, meta_json, _created = doc
+    conv = _offsets16(text) if offsets == "utf16" else (lambda off: off)
+    line: dict = {"id": doc_id, "text": text}
+    if layout == "label":
+        line["label"] = [[conv(s.start), conv(s.end), s.label] for s in group]
+    else:
+        line["entities"] = [
+            {"id": s.id, "label": s.label, "start_offset": conv(s.start), "end_offset": conv(s.end)}
+            | ({"attributes": s.attributes} if s.attributes else {})
+            for s in group
+        ]
+        ids = {s.id for s in group}
+        line["relations"] = [
+            dict(zip(("id", "from_id", "to_id"), (lid, *_link_ends(s.id, to, t)), strict=True)) | {"type": t}
+            for s in group
+            for lid, to, t in links.get(s.id, [])
+            if to in ids
+        ]
+    line["Comments"] = []
+    line["meta"] = {
+        "nisba_document_id": doc_id, "title": title, "text_sha256": sha, "source": source,
+        "offset_unit": "utf16" if offsets == "utf16" else "codepoint",
+        "metadata": json.loads(meta_json) if meta_json else {}, "annotator": annotator, "layer": layer,
+    }  # fmt: skip
+    return line
+
+
+def _write_jsonl(store, project, sfilters, sink, excel, progress, counts, *, offsets="utf16", layout="entities") -> None:
+    """doccano 1.8's export: one ``<user>.jsonl`` per annotator (``gold.jsonl`` for the gold layer), each holding
+    every example, offsets in UTF-16 code units (what doccano's editor writes and reads; ``offsets="codepoints"``
+    for Python's), ``cue`` relations drawn CUE → content. Annotators are named by :func:`export_email` in
+    ``meta.annotator``, so a re-import into Nisba finds the same accounts."""
+    if offsets not in JSONL_OFFSETS:
+        raise ExportError(f"Offsets must be one of {', '.join(JSONL_OFFSETS)}.")
+    if layout not in JSONL_LAYOUTS:
+        raise ExportError(f"The JSONL layout must be one of {', '.join(JSONL_LAYOUTS)}.")
+    links = _links_by_from(store, project.id, sfilters) if layout == "entities" else {}
     n_lines = n_spans = n_links = 0
-    with sink.text("spans.jsonl") as fh:
-        for doc, spans in _spans_by_document(store, project.id, sfilters):
-            doc_id, title, text, sha, source, meta_json, _created = doc
-            groups = _layers(spans) or [(("", ""), [])]
-            for (layer, annotator), group in groups:
-                ids = {s.id for s in group}
-                relations = [
-                    {"id": lid, "from_id": s.id, "to_id": to, "type": t}
-                    for s in group
-                    for lid, to, t in links.get(s.id, [])
-                    if to in ids
-                ]
-                meta = {
-                    "nisba_document_id": doc_id, "title": title, "text_sha256": sha, "source": source,
-                    "offset_unit": "codepoint", "metadata": json.loads(meta_json) if meta_json else {},
-                }  # fmt: skip
-                if annotator:
-                    meta.update(annotator=annotator, layer=layer)
-                line = {
-                    "id": doc_id,
-                    "text": text,
-                    "label": [[s.start, s.end, s.label] for s in group],
-                    "entities": [
-                        {"id": s.id, "label": s.label, "start_offset": s.start, "end_offset": s.end, "attributes": s.attributes}
-                        for s in group
-                    ],
-                    "relations": relations,
-                    "meta": meta,
-                }
-                fh.write(json.dumps(line, ensure_ascii=False) + "\n")
-                n_lines += 1
-                n_spans += len(group)
-                n_links += len(relations)
-            progress(n_spans)
+    for name, uid, f in _layer_filters(store, project, sfilters):
+        if uid is None and next(store.iter_export_spans(project.id, **f), None) is None:
+            continue  # no gold layer: no gold.jsonl (doccano writes a file per member, and gold is nobody)
+        with sink.text("gold.jsonl" if uid is None else f"{name}.jsonl") as fh:
+            for doc, spans in _spans_by_document(store, project.id, f):
+                groups = _layers_by(spans, lambda s: s.annotator) or [(name, [])]
+                for annotator, group in groups:
+                    line = _doccano_line(
+                        doc, group, links, export_email(annotator), "gold" if uid is None else "annotator", offsets, layout
+                    )
+                    fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+                    n_lines += 1
+                    n_spans += len(group)
+                    n_links += len(line.get("relations", ()))
+                progress(n_spans)
     counts.update(lines=n_lines, spans=n_spans, links=n_links)
 
 
@@ -661,30 +691,31 @@ def bio_tags(text: str, spans: list[tuple[int, int, str, int]]) -> tuple[list[tu
     return [(text[s:e], t) for (s, e), t in zip(toks, tags, strict=True)], warnings
 
 
-def _write_conll(store, project, sfilters, sink, excel, progress, counts) -> None:
-    """One BIO file per layer (each annotator, and gold) in CoNLL-2003 layout (``token -X- _ TAG``, a
-    ``-DOCSTART-`` block per document), ``documents.csv`` naming each block's document, and ``warnings.csv``
-    for spans whose ends are not on token boundaries (never silently widened)."""
-    # A layer's file has to be written in one go inside the zip, so spans are grouped per layer first:
-    # one pass per layer over the documents keeps memory at one document.
-    layers = []
+def _layer_filters(store, project, sfilters) -> list[tuple[str, int | None, dict]]:
+    """(name, annotator id or None for gold, store filters) of each layer a per-layer export writes: gold, then
+    each annotator with spans. A layer's file has to be written in one go inside a zip, so such exports make
+    one pass per layer over the documents, which keeps memory at one document."""
+    layers: list[tuple[str, int | None, dict]] = []
     if sfilters.get("layer") != "annotator":
-        layers.append(("gold", None))
+        layers.append(("gold", None, {**sfilters, "layer": "gold"}))
     if sfilters.get("layer") != "gold":
         wanted = sfilters.get("annotator_ids")
         for uid, username in store.project_annotators(project.id):
             if wanted is None or uid in wanted:
-                layers.append((username, uid))
+                layers.append((username, uid, {**sfilters, "layer": "annotator", "annotator_ids": [uid]}))
+    return layers
+
+
+def _write_conll(store, project, sfilters, sink, excel, progress, counts) -> None:
+    """One BIO file per layer (each annotator, and gold) in CoNLL-2003 layout (``token -X- _ TAG``, a
+    ``-DOCSTART-`` block per document), ``documents.csv`` naming each block's document, and ``warnings.csv``
+    for spans whose ends are not on token boundaries (never silently widened)."""
+    layers = _layer_filters(store, project, sfilters)
     warn_rows: list[list] = []
     doc_order: list[list] = []
     n_tokens = n_spans = 0
     files = 0
-    for name, uid in layers:
-        f = dict(sfilters)
-        if uid is None:
-            f["layer"] = "gold"
-        else:
-            f.update(layer="annotator", annotator_ids=[uid])
+    for name, uid, f in layers:
         wrote_any = False
         block = 0
         with sink.text(f"conll/{'gold' if uid is None else 'annotator-' + name}.conll") as fh:
@@ -745,7 +776,7 @@ _WRITERS: dict[str, Callable] = {
     "audit": _write_audit,
 }
 BINARY_FORMATS = {"xlsx"}  # written through a sink's binary(), not text()
-SINGLE_FILE_FORMATS = {"csv": ".csv", "xlsx": ".xlsx", "triples": ".csv", "jsonl": ".jsonl", "labelstudio": ".json"}
+SINGLE_FILE_FORMATS = {"csv": ".csv", "xlsx": ".xlsx", "triples": ".csv", "labelstudio": ".json"}
 
 
 def _schema_version(store: Store) -> list[str]:
@@ -754,19 +785,27 @@ def _schema_version(store: Store) -> list[str]:
     return [r["name"] for r in store.query("SELECT name FROM _sqlite_migrations ORDER BY id")]
 
 
-def _run(store, actor, project_id, fmt, sink, filters, excel, progress) -> ExportResult:
+def _run(store, actor, project_id, fmt, sink, filters, excel, progress, offsets=None, layout=None) -> ExportResult:
     if fmt not in FORMATS:
         raise ExportError(f"Unknown export format {fmt!r} (known: {', '.join(FORMATS)}).")
+    if fmt != "jsonl" and (offsets not in (None, "codepoints") or layout is not None):
+        raise ExportError("Only the JSONL export takes an offset unit or a layout; the others count code points.")
     user = access.require_admin(store, actor)
     project = store.get_project(project_id)
     filters = filters or ExportFilters()
     sfilters = _store_filters(store, project_id, filters)
     started = now()
     counts: dict = {}
-    _WRITERS[fmt](store, project, sfilters, sink, excel, progress or (lambda n: None), counts)
+    writer = _WRITERS[fmt]
+    unit = OFFSET_UNIT
+    if fmt == "jsonl":
+        offsets, layout = offsets or "utf16", layout or "entities"
+        writer = functools.partial(_write_jsonl, offsets=offsets, layout=layout)
+        unit = JSONL_OFFSETS.get(offsets, OFFSET_UNIT)
+    writer(store, project, sfilters, sink, excel, progress or (lambda n: None), counts)
     metadata = {
         "nisba_export": fmt,
-        "offset_unit": OFFSET_UNIT,
+        "offset_unit": unit,
         "text_direction": "rtl",
         "export_schema_version": EXPORT_SCHEMA_VERSION,
         "database_migrations": _schema_version(store),
@@ -780,8 +819,13 @@ def _run(store, actor, project_id, fmt, sink, filters, excel, progress) -> Expor
         "notes": (
             "Offsets count Unicode code points into the stored (canonical) text: text[start:end] == span text. "
             "CSV cells starting with = + - @ tab or CR are prefixed with ' so spreadsheets do not run them."
+            if unit == OFFSET_UNIT
+            else "Offsets count UTF-16 code units into the stored (canonical) text, as doccano's editor does; "
+            "Python slices need them converted (a character outside the BMP, e.g. an emoji, counts 2)."
         ),
     }
+    if fmt == "jsonl":
+        metadata["jsonl_layout"] = layout
     with sink.text("metadata.json") as fh:
         json.dump(metadata, fh, ensure_ascii=False, indent=2)
     sink.close()
@@ -802,17 +846,21 @@ def export_zip(
     *,
     excel: bool = False,
     progress: Callable[[int], None] | None = None,
+    offsets: str | None = None,
+    layout: str | None = None,
 ) -> ExportResult:
     """Write an export of ``fmt`` as a zip (data files + ``metadata.json``) to ``out`` (a path or binary file).
 
     ``excel`` writes CSV files with a UTF-8 BOM so Excel reads the Arabic. ``progress`` is called with the
-    number of rows written so far. Admins only; recorded as an ``export`` audit event.
+    number of rows written so far. JSONL only: ``offsets`` "utf16" (default, doccano's editor) or "codepoints",
+    ``layout`` "entities" (default, with relations) or "label" (doccano's tuples). Admins only; recorded as an
+    ``export`` audit event.
     """
     access.require_admin(store, actor)
     if isinstance(out, str | Path):
         with open(out, "wb") as fh:
-            return _run(store, actor, project_id, fmt, _ZipSink(fh), filters, excel, progress)
-    return _run(store, actor, project_id, fmt, _ZipSink(out), filters, excel, progress)
+            return _run(store, actor, project_id, fmt, _ZipSink(fh), filters, excel, progress, offsets, layout)
+    return _run(store, actor, project_id, fmt, _ZipSink(out), filters, excel, progress, offsets, layout)
 
 
 def export_to_path(
@@ -825,19 +873,23 @@ def export_to_path(
     *,
     excel: bool = False,
     progress: Callable[[int], None] | None = None,
+    offsets: str | None = None,
+    layout: str | None = None,
 ) -> ExportResult:
     """Export to ``out``: a zip when it ends in ``.zip``; for one-file formats the file itself plus
-    ``<out>.metadata.json``; for CoNLL and audit (several files) a directory."""
+    ``<out>.metadata.json``; for JSONL (a file per annotator), CoNLL and audit (several files) a directory."""
     out = Path(out)
     if out.suffix.lower() == ".zip":
-        return export_zip(store, actor, project_id, fmt, out, filters, excel=excel, progress=progress)
+        return export_zip(
+            store, actor, project_id, fmt, out, filters, excel=excel, progress=progress, offsets=offsets, layout=layout
+        )
     access.require_admin(store, actor)
     if fmt in SINGLE_FILE_FORMATS:
         out.parent.mkdir(parents=True, exist_ok=True)
         sink = _DirSink(single=out)
     else:
         sink = _DirSink(directory=out)
-    return _run(store, actor, project_id, fmt, sink, filters, excel, progress)
+    return _run(store, actor, project_id, fmt, sink, filters, excel, progress, offsets, layout)
 
 
 def export_stream(

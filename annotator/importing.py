@@ -136,7 +136,9 @@ class ImportPreview:
     files: list[dict] = field(default_factory=list)  # name, format, records
     documents: list[PreparedDocument] = field(default_factory=list)  # new documents
     attach: list[PreparedDocument] = field(default_factory=list)  # spans for documents already in the project
-    duplicates: list[Problem] = field(default_factory=list)
+    duplicates: list[Problem] = field(default_factory=list)  # texts already here with nothing new: skipped
+    joined: list[Problem] = field(default_factory=list)  # texts already here whose spans were added to them
+    repeats: int = 0  # the same text again in these files with no spans (doccano's per-user files list every text)
     rejected: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     spans_per_label: Counter = field(default_factory=Counter)
@@ -158,7 +160,9 @@ class ImportPreview:
             "spans": self.span_count,
             "links": self.links,
             "spans_per_label": dict(sorted(self.spans_per_label.items())),
-            "duplicates": len(self.duplicates),
+            "duplicates": len(self.duplicates) + len(self.joined),
+            "texts_with_spans_added": len(self.joined),
+            "repeated_texts": self.repeats,
             "rejected": len(self.rejected),
             "warnings": len(self.warnings),
             "annotators": {m.source: m.account for m in self.accounts.values()},
@@ -583,6 +587,16 @@ def detect_format(file: ImportFile, text: str) -> str:
     return "txt"
 
 
+def _export_metadata(member: ImportFile) -> bool:
+    """True for the ``metadata.json`` of a Nisba export zip: it describes the data files, it holds no tasks."""
+    if PurePosixPath(member.name).name != "metadata.json" or len(member.data) > 1_000_000:
+        return False
+    try:
+        return "nisba_export" in json.loads(member.data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, TypeError):
+        return False
+
+
 @dataclass
 class _FileRecords:
     name: str
@@ -615,7 +629,7 @@ def read_files(
             check_size("The import", total, size_limit)
             if f.name.lower().endswith(".zip"):
                 # doccano's export: one <username>.jsonl per annotator
-                expanded += [(m, PurePosixPath(m.name).stem) for m in unzip(f, size_limit)]
+                expanded += [(m, PurePosixPath(m.name).stem) for m in unzip(f, size_limit) if not _export_metadata(m)]
             else:
                 expanded.append((f, None))
         except FileRejected as exc:
@@ -787,10 +801,16 @@ def _place_all(store: Store, preview: ImportPreview, prepared: list) -> None:
             target.duplicate_of = "project"
             by_sha[doc.sha256] = target
             preview.attach.append(target)
-        preview.duplicates.append(
-            Problem(item.file, item.line, f"same text as a document {where} ({doc.title!r}); not added again")
-        )
-        _merge(target, doc, layers_on.get(target.existing_id, set()), preview, item)
+        added = _merge(target, doc, layers_on.get(target.existing_id, set()), preview, item)
+        if added:
+            note = f"same text as a document {where} ({doc.title!r}); its {added} span(s) were added to it"
+            preview.joined.append(Problem(item.file, item.line, note))
+        elif not doc.spans and earlier is not None and earlier.existing_id is None:
+            preview.repeats += 1  # another file's copy of a text of this import, with nothing in it
+        else:
+            preview.duplicates.append(
+                Problem(item.file, item.line, f"same text as a document {where} ({doc.title!r}); not added again")
+            )
 
 
 def _existing_layers(store: Store, preview: ImportPreview) -> dict[int, set[tuple[str, str]]]:
@@ -850,9 +870,10 @@ def _fit_links(doc: PreparedDocument, kinds: dict[str, str], preview: ImportPrev
     return fitted
 
 
-def _merge(target: PreparedDocument, doc: PreparedDocument, already: set, preview: ImportPreview, item: RawRecord) -> None:
+def _merge(target: PreparedDocument, doc: PreparedDocument, already: set, preview: ImportPreview, item: RawRecord) -> int:
     """Add ``doc``'s spans to ``target`` for each annotator layer that has none there yet (``already`` holds the
-    (username, layer) pairs with spans on the existing document); the others are skipped, not doubled."""
+    (username, layer) pairs with spans on the existing document); the others are skipped, not doubled.
+    Returns how many spans were added."""
     target.materialize()
     have = {(s.annotator, s.layer) for s in target.spans} | already
     keep: dict[int, int] = {}
@@ -868,6 +889,7 @@ def _merge(target: PreparedDocument, doc: PreparedDocument, already: set, previe
             target.links.append((keep[a], keep[b], t, who))
     for who, layer in sorted(skipped):
         preview.warnings.append(Problem(item.file, item.line, f"{who}'s {layer} spans for this text are already there; skipped"))
+    return len(keep)
 
 
 @dataclass

@@ -14,7 +14,7 @@ FORMAT_NAMES = {
     "csv": "CSV, one row per span (spreadsheets)",
     "xlsx": "Excel workbook, one row per span (sheet right to left)",
     "triples": "Attribution triples CSV (who said what)",
-    "jsonl": "JSONL, doccano's shape (training; re-imports into Nisba)",
+    "jsonl": "JSONL as doccano 1.8 exports it: a file per annotator (re-imports into Nisba)",
     "labelstudio": "Label Studio JSON (+ labelling config)",
     "conll": "CoNLL / BIO, one file per layer",
     "audit": "Audit log, CSV and JSONL with the chain head",
@@ -70,17 +70,29 @@ quick[2].caption(
 st.subheader("Full export (zip)")
 fmt = st.selectbox("Format", exporting.FORMATS, format_func=FORMAT_NAMES.get, key="export_format")
 excel = st.checkbox("For Excel (UTF-8 with BOM)", value=True, key="export_excel")
+offsets = layout = None
+if fmt == "jsonl":
+    c = st.columns(2)
+    offsets = c[0].radio(
+        "Offsets", ["utf16", "codepoints"], key="export_offsets", horizontal=True,
+        format_func={"utf16": "UTF-16 units (doccano's editor)", "codepoints": "Code points (Python)"}.get,
+    )  # fmt: skip
+    layout = c[1].radio(
+        "Layout", ["entities", "label"], key="export_layout", horizontal=True,
+        format_func={"entities": "entities + relations", "label": "label tuples (no relations)"}.get,
+    )  # fmt: skip
 st.caption(
-    "Offsets are Unicode code points into the stored text; text direction right-to-left. Every zip includes metadata.json."
+    "Offsets are Unicode code points into the stored text (JSONL: the unit chosen above); text direction "
+    "right-to-left. Every zip includes metadata.json, which names the offset unit."
 )
 
-choice = repr((project.id, fmt, filters, excel))  # what a prepared zip was made from
+choice = repr((project.id, fmt, filters, excel, offsets, layout))  # what a prepared zip was made from
 if st.button("Prepare export", key="export_run", type="primary"):
     bar = st.progress(0.0, text="Writing…")
     buf = io.BytesIO()
     try:
         result = exporting.export_zip(
-            store, user, project.id, fmt, buf, filters, excel=excel,
+            store, user, project.id, fmt, buf, filters, excel=excel, offsets=offsets, layout=layout,
             progress=lambda n: bar.progress(min(1.0, n / max(1, choices["spans"])), text=f"{n} rows…"),
         )  # fmt: skip
     except NisbaError as exc:

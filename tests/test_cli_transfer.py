@@ -130,3 +130,23 @@ def test_help_does_not_import_openpyxl():
     probe = "import sys; from annotator.cli import build_parser; build_parser(); print('openpyxl' in sys.modules)"
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert run.stdout.strip() == "False", run.stderr
+
+
+def test_doccano_zip_messages_say_spans_were_added(demo, capsys):
+    """A doccano zip lists every text in each user's file: the second copy of a text is no 'duplicate' when its
+    spans were added (before: 14 'duplicate … not added again' lines and '14 duplicate(s) skipped')."""
+    assert main(["import", "--db", demo.path, "--project", "Peers", str(PEER / "doccano-1.8.export.zip")]) == 0
+    out = capsys.readouterr().out
+    assert "duplicate" not in out.replace("0 duplicate(s) skipped", "")
+    assert (
+        "joined: admin.jsonl: 14 text(s) already here: their spans were added (line 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14)\n"
+        in out
+    )
+    assert out.endswith(
+        "Imported into 'Peers': 14 document(s), 55 span(s) (CLAIM 11, CUE 16, QUOTE 10, SOURCE 18), 22 link(s); "
+        "14 text(s) already here: their spans were added, 0 duplicate(s) skipped, 0 rejected.\n"
+    )
+    # the same zip again: nothing new, one line per file
+    assert main(["import", "--db", demo.path, "--project", "Peers", str(PEER / "doccano-1.8.export.zip")]) == 0
+    out = capsys.readouterr().out
+    assert out.count("duplicate: ") == 2 and "0 link(s); 28 duplicate(s) skipped, 0 rejected.\n" in out

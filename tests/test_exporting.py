@@ -178,18 +178,46 @@ def test_triples(annotated, users):
 
 
 def test_jsonl_shape(annotated, users):
+    """doccano 1.8's export: one <user>.jsonl per annotator, every example in each, UTF-16 offsets (doccano's
+    editor), cue relations drawn CUE → content; the old export wrote one spans.jsonl in code points."""
     store, project, docs = annotated
     zf = _zip(store, users["admin"], project, "jsonl")
-    lines = [json.loads(x) for x in zf.read("spans.jsonl").decode().splitlines()]
-    emoji = [x for x in lines if x["id"] == docs["emoji"].id]
-    assert {x["meta"]["annotator"] for x in emoji} == {"amal", "badr"}
-    amal = next(x for x in emoji if x["meta"]["annotator"] == "amal")
-    for s, e, label in amal["label"]:
-        assert label in ("QUOTE", "SOURCE")
-        assert amal["text"][s:e] in ("هذا خبر مهم 🇪🇬", "المغرد")
-    assert len(amal["relations"]) == 1 and amal["meta"]["offset_unit"] == "codepoint"
-    html = next(x for x in lines if x["id"] == docs["html-injection"].id)
-    assert html["label"] == [] and "meta" in html  # documents without spans still travel
+    assert sorted(zf.namelist()) == ["amal.jsonl", "badr.jsonl", "gold.jsonl", "metadata.json", "rana.jsonl"]
+    files = {n: [json.loads(x) for x in zf.read(n).decode().splitlines()] for n in zf.namelist() if n != "metadata.json"}
+    for name, lines in files.items():
+        assert [x["id"] for x in lines] == [d.id for d in docs.values()], name  # every example, in order
+    amal = {x["id"]: x for x in files["amal.jsonl"]}
+    emoji = amal[docs["emoji"].id]
+    # after 🇪🇬 (two characters outside the BMP) doccano's editor counts 2 units each
+    text = emoji["text"]
+    units = text.encode("utf-16-le", "surrogatepass")
+    got = {e["label"]: units[2 * e["start_offset"] : 2 * e["end_offset"]].decode("utf-16-le") for e in emoji["entities"]}
+    assert got == {"QUOTE": "هذا خبر مهم 🇪🇬", "SOURCE": "المغرد"}
+    source = next(e for e in emoji["entities"] if e["label"] == "SOURCE")
+    assert text.index("المغرد") == 7 and (source["start_offset"], source["end_offset"]) == (9, 15)  # after 👍🏽
+    assert emoji["meta"]["offset_unit"] == "utf16" and emoji["meta"]["annotator"] == "amal@nisba.invalid"
+    assert emoji["Comments"] == [] and "label" not in emoji
+    formula = amal[docs["formula-injection"].id]
+    label_of = {e["id"]: e["label"] for e in formula["entities"]}
+    assert sorted((label_of[r["from_id"]], label_of[r["to_id"]], r["type"]) for r in formula["relations"]) == [
+        ("CUE", "QUOTE", "cue"), ("QUOTE", "SOURCE", "attributed_to")
+    ]  # fmt: skip
+    assert amal[docs["html-injection"].id]["entities"] == []  # examples without spans still travel
+    assert [x["meta"]["layer"] for x in files["gold.jsonl"]] == ["gold"] * 5
+    assert sum(len(x["entities"]) for x in files["gold.jsonl"]) == 1
+    meta = json.loads(zf.read("metadata.json"))
+    assert (meta["offset_unit"], meta["jsonl_layout"]) == ("UTF-16 code units", "entities")
+
+
+def test_jsonl_code_points_and_label_layout(annotated, users):
+    store, project, docs = annotated
+    zf = _zip(store, users["admin"], project, "jsonl", offsets="codepoints", layout="label")
+    emoji = next(json.loads(x) for x in zf.read("amal.jsonl").decode().splitlines() if json.loads(x)["id"] == docs["emoji"].id)
+    assert sorted(emoji["text"][s:e] for s, e, _label in emoji["label"]) == ["المغرد", "هذا خبر مهم 🇪🇬"]
+    assert "entities" not in emoji and emoji["meta"]["offset_unit"] == "codepoint"
+    assert json.loads(zf.read("metadata.json"))["offset_unit"] == "Unicode code points"
+    with pytest.raises(NisbaError, match="Only the JSONL export"):
+        _zip(store, users["admin"], project, "csv", offsets="utf16")
 
 
 def test_labelstudio_shape(annotated, users):

@@ -214,7 +214,7 @@ def _snapshot(store, project_id):
     return Counter(spans.values()), links
 
 
-@pytest.mark.parametrize(("fmt", "member"), [("jsonl", "spans.jsonl"), ("labelstudio", "tasks.json")])
+@pytest.mark.parametrize(("fmt", "member"), [("labelstudio", "tasks.json")])
 def test_round_trip(demo, admin, project, fmt, member):
     _import(demo, admin, project, "labelstudio-1.23.snapshot.json")
     buf = io.BytesIO()
@@ -672,3 +672,53 @@ def test_labelstudio_min_choices_kept_per_annotator(demo, admin, project, name):
     }  # fmt: skip
     assert forms("emoji") == {"labelstudio-user-1": {'"direct"'}, "labelstudio-user-2": {'"direct"'}}
     assert forms("guillemets") == {"labelstudio-user-1": {'"partial"'}}
+
+
+def test_doccano_zip_round_trip(demo, admin, project):
+    """Nisba → doccano-shaped zip (a file per user, UTF-16 offsets, metadata.json) → Nisba: the same spans on
+    the same accounts, every link in its direction, one import with no per-example duplicate lines."""
+    _import(demo, admin, project, "labelstudio-1.23.snapshot.json")
+    buf = io.BytesIO()
+    export_zip(demo, admin, project.id, "jsonl", buf)
+    again = create_project(demo, admin, "again")
+    preview, _ = import_files(demo, admin, again.id, [ImportFile("export.zip", buf.getvalue())])
+    assert not preview.rejected and not preview.duplicates
+    assert {m.account for m in preview.accounts.values()} == {
+        "annotator1-example.com", "annotator2-example.com", "model-attrib-rules-v0.3"
+    }  # fmt: skip
+    assert not any(m.new for m in preview.accounts.values())
+    assert _snapshot(demo, again.id) == _snapshot(demo, project.id)
+    emoji = next(d for d in demo.list_documents(again.id) if d.metadata.get("doc_id") == "emoji")
+    assert {s.text for s in demo.list_spans(emoji.id)} >= {"قال", "المغرد", "هذا خبر مهم 🇪🇬"}
+
+
+def test_doccano_export_matches_doccanos_own_file(demo, admin, project):
+    """doccano's zip → Nisba → Nisba's doccano export: each user's file has doccano's keys and, for every text
+    Nisba stores unchanged, the very entity offsets doccano wrote (UTF-16 units, the emoji text included)."""
+    _import(demo, admin, project, "doccano-1.8.export.zip")
+    buf = io.BytesIO()
+    export_zip(demo, admin, project.id, "jsonl", buf)
+    zf = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    assert sorted(zf.namelist()) == ["annotator2.jsonl", "doccano.admin.jsonl", "metadata.json"]
+    theirs = zipfile.ZipFile(PEER / "doccano-1.8.export.zip")
+    compared = 0
+    for mine_name, their_name in (("doccano.admin.jsonl", "admin.jsonl"), ("annotator2.jsonl", "annotator2.jsonl")):
+        mine = [json.loads(x) for x in zf.read(mine_name).decode().splitlines()]
+        them = {x["text"]: x for x in map(json.loads, theirs.read(their_name).decode().splitlines())}
+        assert len(mine) == len(them) == 14
+        for line in mine:
+            assert set(line) == {"id", "text", "entities", "relations", "Comments", "meta"}
+            if line["text"] not in them:
+                continue  # canonicalised (bidi controls): the offsets moved with the text
+            expected = them[line["text"]]
+            assert sorted((e["label"], e["start_offset"], e["end_offset"]) for e in line["entities"]) == sorted(
+                (e["label"], e["start_offset"], e["end_offset"]) for e in expected["entities"]
+            )
+
+            def drawn(x):
+                label = {e["id"]: (e["label"], e["start_offset"]) for e in x["entities"]}
+                return sorted((label[r["from_id"]], label[r["to_id"]], r["type"]) for r in x["relations"])
+
+            assert drawn(line) == drawn(expected)  # cue drawn CUE → content, as in doccano's file
+            compared += 1
+    assert compared >= 26

@@ -92,6 +92,21 @@ def test_export_page_builds_a_zip(db):
     assert json.loads(zf.read("metadata.json"))["text_direction"] == "rtl"
 
 
+def test_export_page_jsonl_offsets_and_layout(db):
+    """JSONL offers doccano's unit (UTF-16, the default) or code points, and its two layouts; the zip has a file
+    per annotator and metadata.json names the unit."""
+    at = page(db, "export_data.py", "admin")
+    at.selectbox(key="export_format").set_value("jsonl").run()
+    assert at.radio(key="export_offsets").value == "utf16" and at.radio(key="export_layout").value == "entities"
+    at.radio(key="export_offsets").set_value("codepoints").run()
+    at.button(key="export_run").click().run()
+    assert not at.exception, at.exception
+    _name, data, _counts = at.session_state["export_result"]
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    assert json.loads(zf.read("metadata.json"))["offset_unit"] == "Unicode code points"
+    assert "spans.jsonl" not in zf.namelist() and all(n.endswith(".jsonl") for n in zf.namelist() if n != "metadata.json")
+
+
 def test_pages_refuse_non_admins(db):
     for file in ("import_data.py", "export_data.py"):
         at = page(db, file, "amal")
