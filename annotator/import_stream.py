@@ -35,6 +35,7 @@ from annotator.importing import (
     _Reject,
     _Rows,
     _span_and_link_rows,
+    note_repeat,
     prepare_record,
 )
 from annotator.models import User
@@ -153,6 +154,8 @@ def _write_pass(
         did, existed = place.document(doc, item, user_ids)
         before = len(rows.spans)
         _span_and_link_rows(rows, did, existed, doc, label_ids, user_ids, place.annotated)
+        if existed:
+            note_repeat(preview, item, doc, place.where, len(rows.spans) - before)
         for r in rows.spans[before:]:
             place.annotated.add((r[1], r[3], r[4]))
             preview.spans_per_label[label_names[r[2]]] += 1
@@ -209,9 +212,7 @@ class _Placement:
             self.position += 1
             self.earlier[sha] = did
             return did, False
-        self.preview.duplicates.append(
-            Problem(item.file, item.line, f"same text as a document {where} ({doc.title!r}); not added again")
-        )
+        self.where = where  # the caller says what became of it once its spans are written (note_repeat)
         doc.materialize()
         skipped = sorted(
             {(s.annotator, s.layer) for s in doc.spans if (target, user_ids[s.annotator], s.layer) in self.annotated}

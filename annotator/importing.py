@@ -802,15 +802,22 @@ def _place_all(store: Store, preview: ImportPreview, prepared: list) -> None:
             by_sha[doc.sha256] = target
             preview.attach.append(target)
         added = _merge(target, doc, layers_on.get(target.existing_id, set()), preview, item)
-        if added:
-            note = f"same text as a document {where} ({doc.title!r}); its {added} span(s) were added to it"
-            preview.joined.append(Problem(item.file, item.line, note))
-        elif not doc.spans and earlier is not None and earlier.existing_id is None:
-            preview.repeats += 1  # another file's copy of a text of this import, with nothing in it
-        else:
-            preview.duplicates.append(
-                Problem(item.file, item.line, f"same text as a document {where} ({doc.title!r}); not added again")
-            )
+        note_repeat(preview, item, doc, where, added)
+
+
+def note_repeat(preview: ImportPreview, item: RawRecord, doc: PreparedDocument, where: str, added: int) -> None:
+    """Say what became of a text that is already in the project or ``"earlier in this import"``: its ``added``
+    spans joined that document, or (no spans at all, a doccano per-user file listing every text) it is just
+    counted, or it was a duplicate with nothing new. The in-memory and the streamed import both call this."""
+    if added:
+        note = f"same text as a document {where} ({doc.title!r}); its {added} span(s) were added to it"
+        preview.joined.append(Problem(item.file, item.line, note))
+    elif not doc.spans and where == "earlier in this import":
+        preview.repeats += 1
+    else:
+        preview.duplicates.append(
+            Problem(item.file, item.line, f"same text as a document {where} ({doc.title!r}); not added again")
+        )
 
 
 def _existing_layers(store: Store, preview: ImportPreview) -> dict[int, set[tuple[str, str]]]:

@@ -86,6 +86,8 @@ def test_streamed_and_in_memory_imports_write_the_same(tmp_path, case):
     )
     assert [str(p) for p in preview_b.rejected] == [str(p) for p in preview_a.rejected]
     assert sorted(map(str, preview_b.duplicates)) == sorted(map(str, preview_a.duplicates))
+    assert sorted(map(str, preview_b.joined)) == sorted(map(str, preview_a.joined))
+    assert preview_b.repeats == preview_a.repeats
     assert dict(preview_b.spans_per_label) == dict(preview_a.spans_per_label)
     assert {m.source: m.account for m in preview_b.accounts.values()} == {
         m.source: m.account for m in preview_a.accounts.values()
