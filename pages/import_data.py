@@ -107,7 +107,8 @@ if preview is not None and preview.project_id == project.id:
         st.dataframe(pd.DataFrame(rows, columns=["file", "line", "reason"]), hide_index=True, key="import_rejected")
     for title, problems, key in (
         ("Warnings", preview.warnings, "import_warnings"),
-        ("Duplicates", preview.duplicates, "import_dupes"),
+        ("Texts already here: their spans were added", preview.joined, "import_joined"),
+        ("Duplicates with nothing new (not added again)", preview.duplicates, "import_dupes"),
     ):
         if problems:
             with st.expander(f"{title} ({len(problems)})"):

@@ -126,6 +126,8 @@ def test_import_preview_shows_the_annotator_mapping_and_the_admin_changes_it(db)
     table = at.data_editor(key="import_accounts").value
     mapping = dict(zip(table[SOURCE], table[ACCOUNT], strict=True))
     assert mapping == {"admin": "doccano.admin", "annotator2": "annotator2"}  # doccano's admin is not Nisba's
+    # the second user's file lists the same texts: said as spans added, not as duplicates (issue 11)
+    assert "Texts already here: their spans were added (14)" in [e.label for e in at.expander]
     # the admin puts doccano's admin on a new account of their choosing, then imports
     row = list(table[SOURCE]).index("admin")
     at.session_state["import_accounts"] = {"edited_rows": {row: {ACCOUNT: "doccano-boss"}}, "added_rows": [], "deleted_rows": []}
