@@ -42,6 +42,9 @@ from annotator.models import User
 from annotator.store import Store, now
 
 BATCH_SPANS = 20_000  # rows held before an insert: ~10 MB of tuples
+# SQLite's page cache while a batch goes in: the in-memory import's 128 MiB grows the process with the file;
+# 16 MiB keeps a 200,000-span import's indexes warm enough (benchmarks/bench_import_memory.py)
+CACHE_MIB = 16
 
 
 def can_stream(paths: list[Path], fmt: str = "auto", encoding: str | None = None) -> bool:
@@ -174,7 +177,7 @@ def _flush(store: Store, rows: _Rows, totals: dict) -> None:
     """Insert the rows held so far and let them go (the transaction stays open)."""
     totals["spans"] += len(rows.spans)
     totals["links"] += len(rows.links)
-    _insert(store, rows, None)
+    _insert(store, rows, None, CACHE_MIB)
     rows.documents.clear()
     rows.spans.clear()
     rows.links.clear()

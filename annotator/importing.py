@@ -1031,8 +1031,8 @@ def _span_and_link_rows(
             rows.links.append((ids[a], ids[b], type_, user_ids[who], t))
 
 
-def _insert(store: Store, rows: _Rows, progress: Callable[[float], None] | None) -> None:
-    with store.bulk_cache():
+def _insert(store: Store, rows: _Rows, progress: Callable[[float], None] | None, cache_mib: int = 128) -> None:
+    with store.bulk_cache(cache_mib):
         store.bulk_insert_documents(rows.documents)
         if progress:
             progress(0.6)
