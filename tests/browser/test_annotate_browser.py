@@ -128,6 +128,7 @@ def test_nest_a_quote_inside_a_claim_and_click_cycles_outward(page, base_url, ap
     # the claim's text is still exactly the characters, with the quote's highlight inside it
     assert "".join(highlight(page, claim.id).first.all_text_contents()) != ""
     page.keyboard.press("Escape")
+    inner.evaluate("(m) => m.scrollIntoView({ block: 'center' })")  # in the middle of the article's own scroll box
     inner.click()
     assert article(page).get_attribute("data-selected") == str(quote.id)
     inner.click()
