@@ -8,6 +8,7 @@ from annotator.projects import document_overview, get_document, list_projects, s
 from annotator.render import document_choice, document_rows, feedback_line, neighbour
 from annotator.review import feedback
 from annotator.ui.article_component import article_view, select_range, select_span
+from annotator.ui.find_in_document import find_in_document
 from annotator.ui.guidelines import guidelines_button
 from annotator.ui.session import current_user, get_store
 from annotator.ui.widgets import md_literal
@@ -110,6 +111,7 @@ def annotation_area() -> None:
 
 
 annotation_area()
+find_in_document(store, user, project_id, doc_id, article_key="annotate_article", key="annotate_find")
 
 # What reviewers said about this user's spans and links (issue 3): decisions and comment threads. Read again
 # only when something was written (it reads every span of the document: tens of ms on a long article).

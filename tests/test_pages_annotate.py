@@ -312,3 +312,16 @@ def test_guidelines_are_one_click_away_on_the_annotation_page(db_env):
     assert not at.exception, at.exception
     (shown,) = [h.proto.body for h in at.get("html") if 'data-nisba="guidelines"' in h.proto.body]
     assert "CUE: the attributing words" in shown and "وفقا للوثيقة" in shown
+
+
+def test_find_in_this_document_selects_each_hit_in_the_article(db_env):
+    doc = _docs(db_env)[0]
+    at = _page(db_env)
+    at.text_input(key="annotate_find_query").input("الخارجية").run()  # written without harakat or hamza forms
+    first = doc.text.index("الخارجية")
+    assert _payload(at)["ui"]["select"]["range"] == [first, first + len("الخارجية")]
+    at.button(key="annotate_find_next").click().run()
+    second = doc.text.index("الخارجية", first + 1)
+    assert _payload(at)["ui"]["select"]["range"] == [second, second + len("الخارجية")]
+    at.text_input(key="annotate_find_query").input("كلمة-غير-موجودة").run()
+    assert any("Not found" in c.value for c in at.caption)
