@@ -105,7 +105,7 @@ if user.role == "admin":
                 st.session_state["settings_notice"] = "Saved the guidelines."
                 st.rerun()
             except NisbaError as exc:
-                st.error(str(exc))
+                st.error(md_literal(str(exc)))
     with st.expander("How annotators see them"):
         st.html(guidelines_html(guidelines_text or NO_GUIDELINES))
 else:

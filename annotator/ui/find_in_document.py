@@ -10,6 +10,7 @@ from annotator.models import User
 from annotator.search import Hit, find_hits
 from annotator.store import Store
 from annotator.ui.article_component import select_range
+from annotator.ui.widgets import md_literal
 
 
 def _hits(store: Store, user: User, project_id: int, document_id: int, key: str) -> list[Hit] | str:
@@ -44,7 +45,7 @@ def find_in_document(store: Store, user: User, project_id: int, document_id: int
         c_part.toggle("Part of a word", key=f"{key}_substring", on_change=go, args=(0,))
         hits = _hits(store, user, project_id, document_id, key)
         if isinstance(hits, str):
-            st.info(hits)
+            st.info(md_literal(hits))  # the search's refusal may quote the query
             return
         if not st.session_state.get(f"{key}_query", "").strip():
             return

@@ -19,6 +19,7 @@ from annotator.errors import NisbaError
 from annotator.guidelines import get_guidelines
 from annotator.models import User
 from annotator.store import Store
+from annotator.ui.widgets import md_literal
 
 _ARABIC = "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff"
 # Arabic words, with the spaces, digits and Arabic punctuation between them (so «بنسبة 5%» stays one run).
@@ -67,6 +68,6 @@ def guidelines_button(store: Store, user: User, project_id: int, key: str, *, sh
         try:
             text = get_guidelines(store, user, project_id)
         except NisbaError as exc:
-            st.error(str(exc))
+            st.error(md_literal(str(exc)))
             return
         _guidelines_dialog(text)

@@ -72,7 +72,9 @@ def tag_all_panel(store: Store, user: User, project_id: int, query: str, filters
             if saved and saved[0] == signature:
                 _sig, chosen, plan = saved
                 _show_plan(plan)
-                if plan.create and st.button(f"Tag {len(plan.create)} as {label}", key="search_tag_go", type="primary"):
+                if plan.create and st.button(
+                    f"Tag {len(plan.create)} as {md_literal(label)}", key="search_tag_go", type="primary"
+                ):
                     done = tag_all(store, user, project_id, chosen, label, layer=layer)
                     st.session_state.pop("search_tag_plan", None)
                     st.session_state["search_tag_batch"] = done.batch
