@@ -10,6 +10,8 @@ it. It sends only actions, as one trigger; :func:`apply_action` turns each into 
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,6 +192,26 @@ def _sync_for(store: Store, user: User, document: Document, key: str, layer: str
     return sync
 
 
+# Actions applied by this server process, by (user id, action id): a browser whose websocket reconnected gets a
+# new session (and a new sync) but still holds its unanswered actions; it sends them again, and they must be
+# answered, not applied twice. Action ids are unique per mounted component (a random prefix and a counter).
+_APPLIED: OrderedDict[tuple[int, str], dict] = OrderedDict()
+_APPLIED_LOCK = threading.Lock()
+_APPLIED_KEPT = 20_000
+
+
+def _applied_before(user_id: int, cid: str) -> dict | None:
+    with _APPLIED_LOCK:
+        return _APPLIED.get((user_id, cid))
+
+
+def _remember_applied(user_id: int, cid: str, ack: dict) -> None:
+    with _APPLIED_LOCK:
+        _APPLIED[(user_id, cid)] = ack
+        while len(_APPLIED) > _APPLIED_KEPT:
+            _APPLIED.popitem(last=False)
+
+
 def _on_action(store: Store, user: User, document: Document, key: str, layer: str, snap_words: bool, on_nav) -> None:
     """The trigger: ``{epoch, base, ops}``. Each op is applied once (ops not yet acknowledged come again with
     every trigger, because Streamlit keeps only the newest trigger of queued reruns)."""
@@ -205,6 +227,10 @@ def _on_action(store: Store, user: User, document: Document, key: str, layer: st
         cid = str(op.get("cid", "")) if isinstance(op, dict) else ""
         if not cid or sync.was_applied(cid):
             continue
+        earlier = _applied_before(user.id, cid)
+        if earlier is not None:  # applied in an earlier session of this browser tab (a reconnect): answer again
+            sync.record(cid, earlier)
+            continue
         try:
             outcome = apply_action(store, user, document, op, snap_words=bool(op.get("snap_words", snap_words)), layer=layer)
         except Exception as exc:  # a bug must not lose the analyst's page: say so in the component, log the rest
@@ -214,6 +240,7 @@ def _on_action(store: Store, user: User, document: Document, key: str, layer: st
         if outcome.selected != "keep":
             ack["select"] = outcome.selected
         sync.record(cid, ack)
+        _remember_applied(user.id, cid, ack)
         nav = outcome.nav or nav
     if nav and on_nav is not None:
         on_nav(nav)

@@ -164,3 +164,36 @@ def test_a_search_hit_link_opens_with_the_hit_selected_ready_for_a_hotkey(page, 
     page.keyboard.press("s")
     span = wait_for_span(app_db, doc_id, "SOURCE", word, exclude=before)
     assert (span.start_offset, span.end_offset) == (start, start + len(word))
+
+
+def test_an_action_sent_again_after_a_reconnect_is_answered_not_applied_twice(browser, base_url, app_db, doc_ids):
+    doc_id = doc_ids["emoji"]
+    text = doc_text(app_db, doc_id)
+    word = max(text.split(), key=len)
+    start = text.index(word)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ar")
+    try:
+        first, second = context.new_page(), context.new_page()
+        open_app(first, base_url, doc=doc_id)
+        before = {s.id for s in spans_of(app_db, doc_id)}
+        select_offsets(first, start, start + len(word))
+        first.keyboard.press("c")
+        made = wait_for_span(app_db, doc_id, "CLAIM", word, exclude=before)
+        settled(first)
+        cid = first.evaluate(
+            "(box) => { const S = box.getRootNode().__nisba; return `${S.mount}.${S.seq}`; }", article(first).element_handle()
+        )
+        # a new session (as after a reconnect) receives the same, already applied action again
+        open_app(second, base_url, doc=doc_id)
+        second.evaluate(
+            """([box, start, end, cid]) => { const S = box.getRootNode().__nisba;
+            const op = { type: 'tag', label: 'CLAIM', start, end, snap_words: true, cid, doc_id: S.docId };
+            S.pending.push({ op, temp: null, deleting: null, hide: null, hideAll: null, t0: performance.now() });
+            S.trigger('action', { epoch: S.epoch, base: S.rev, ops: [op] }); }""",
+            [article(second).element_handle(), start, start + len(word), cid],
+        )
+        settled(second)
+        again = [s for s in spans_of(app_db, doc_id) if s.id not in before and s.label == "CLAIM" and s.text == word]
+        assert [s.id for s in again] == [made.id]
+    finally:
+        context.close()

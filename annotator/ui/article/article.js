@@ -637,7 +637,8 @@ function renderList(S) {
 function loadFull(S, msg) {
   const full = msg.full;
   const newDoc = S.docId !== full.doc_id || S.text !== full.text;
-  if (msg.epoch !== S.epoch) {   // another document, layer or user: actions of the old one are void
+  const resend = msg.epoch !== S.epoch && S.docId === full.doc_id && S.pending.length > 0;
+  if (msg.epoch !== S.epoch && S.docId !== full.doc_id) {   // another document: actions of the old one are void
     S.pending = []; clearTimeout(S.resendTimer);
     S.selected = null; S.link = null; S.sel = null; S.selectSeq = undefined;
   }
@@ -657,6 +658,9 @@ function loadFull(S, msg) {
   renderLabels(S);
   if (newDoc || !S.chunks.length || !S.box.childNodes.length) buildSkeleton(S);
   else S.dirty = new Set(S.chunks.map((_, i) => i));
+  // the same document from a new session (the websocket reconnected): what is still unanswered goes again;
+  // the server answers actions it already applied without applying them twice
+  if (resend) setTimeout(() => flush(S), 0);
 }
 
 function applyDelta(S, msg) {
