@@ -769,15 +769,17 @@ function install(S) {
     if (readSelection(S)) return;                      // the end of a drag, not a click
     const piece = e.target.closest ? e.target.closest('mark') : null;
     if (!piece) { if (!S.link && S.selected !== null) select(S, null); return; }
+    // the innermost mark is a suggestion: focus it (a second click goes on to the spans around it)
+    if (!S.link && piece.classList.contains('sugg') && S.focus !== piece.dataset.suggKey) {
+      setFocus(S, piece.dataset.suggKey);
+      select(S, null);
+      return;
+    }
     const chain = [];
     for (let m = piece; m && m !== box; m = m.parentElement) if (m.dataset.spanId) chain.unshift(m.dataset.spanId);
     const ids = chain.map((v) => (/^\d+$/.test(v) ? Number(v) : v)).filter((id) => S.spans.has(id) && !S.spans.get(id).pending);
-    if (!ids.length) {
-      const sm = e.target.closest('mark.sugg');
-      if (sm && !S.link) { setFocus(S, sm.dataset.suggKey); select(S, null); }
-      return;
-    }
-    S.focus = null;
+    if (!ids.length) return;
+    setFocus(S, null);
     if (S.link) {
       const want = S.link === 'attributed_to' ? 'source' : 'cue';
       const target = [...ids].reverse().find((id) => (S.labels.get(S.spans.get(id).l) || {}).kind === want);
