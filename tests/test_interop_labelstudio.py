@@ -1,13 +1,14 @@
 """Against a real Label Studio 1.23.2 (issue 11): the shared LS fixture → Nisba → Nisba's Label Studio export →
 LS import → LS export snapshot → Nisba loses nothing: spans (text, label, annotator, per-region choices),
-links with type and direction, predictions with model_version and scores.
+links with type and direction, predictions with model_version and scores; LS's editor shows the text right to left.
 
 Label Studio is never a dependency of Nisba: it is installed from the package index into ``.venv-ls/``
 (git-ignored, kept between local runs; pinned in requirements-interop.txt) and started on a free loopback
 port with a throwaway data folder, SQLite and a known legacy API token, then stopped by its process id.
 In CI (``CI=true``) or with ``NISBA_INTEROP=1`` a missing install is made, and a failed one fails the test;
 otherwise, without ``.venv-ls``, the test skips with a message. Measured here (2 shared cores): the install
-takes 166 s the first time, the server's first start (its migrations) 99 s, the round trip under 5 s.
+takes 166 s the first time, the server's first start (its migrations) 99 s; with .venv-ls in place this
+module (round trip and the editor's direction in Chromium) takes 61 s.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ PEER = Path(__file__).parent / "fixtures" / "peer-exports"
 LS_VENV = ROOT / ".venv-ls"
 LS_BIN = LS_VENV / "bin" / "label-studio"
 TOKEN = "nisba-interop-token-0001"
+ADMIN_EMAIL, ADMIN_PASSWORD = "admin@nisba.test", "interop-password-1"
 START_TIMEOUT = 600  # seconds: the first start migrates a fresh SQLite database (99 s measured on 2 busy cores)
 
 
@@ -89,7 +91,7 @@ def label_studio(tmp_path_factory):
     log = open(data / "server.log", "wb")  # noqa: SIM115 (closed after the server stops)
     proc = subprocess.Popen(
         [str(LS_BIN), "start", "--no-browser", "--internal-host", "127.0.0.1", "-p", str(port), "--data-dir", str(data),
-         "--username", "admin@nisba.test", "--password", "interop-password-1", "--user-token", TOKEN,
+         "--username", ADMIN_EMAIL, "--password", ADMIN_PASSWORD, "--user-token", TOKEN,
          "--enable-legacy-api-token"],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True,
     )  # fmt: skip
@@ -202,3 +204,36 @@ def test_round_trip_through_real_label_studio_loses_nothing(label_studio, demo, 
     assert sum(spans.values()) == 61 and sum(links.values()) == 24
     assert sum(n for k, n in spans.items() if k[8]) == 6  # the predictions' spans, still predictions
     assert sum(n for k, n in links.items() if k[2] == "cue") == 2
+
+
+def test_label_studio_editor_shows_the_text_right_to_left(label_studio, demo, users):
+    """Nisba's labelling config in Label Studio's own editor, in headless Chromium: the text's box computes
+    ``direction: rtl`` (LS's <Text> has no direction parameter; the config's <Style> and View className do it)."""
+    from playwright.sync_api import sync_playwright
+
+    from annotator.exporting import labelstudio_config
+
+    project_id = demo.list_projects()[0].id
+    project = label_studio.call("POST", "/api/projects", {"title": "RTL", "label_config": labelstudio_config(demo, project_id)})
+    text = "قال الوزير إن الخطة جاهزة."
+    label_studio.call("POST", f"/api/projects/{project['id']}/import?commit_to_project=true", [{"data": {"text": text}}])
+    task_id = label_studio.call("GET", f"/api/projects/{project['id']}/tasks/")[0]["id"]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"], headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(label_studio.base + "/user/login/")
+            page.fill('input[name="email"]', ADMIN_EMAIL)
+            page.fill('input[name="password"]', ADMIN_PASSWORD)
+            page.click('button[type="submit"]')
+            page.wait_for_load_state("networkidle")
+            page.goto(f"{label_studio.base}/projects/{project['id']}/data?task={task_id}")
+            page.wait_for_selector(".nisba-rtl", timeout=120_000)
+            style = page.eval_on_selector(
+                ".nisba-rtl",
+                "e => ({direction: getComputedStyle(e).direction, align: getComputedStyle(e).textAlign, text: e.innerText})",
+            )
+        finally:
+            browser.close()
+    assert style["direction"] == "rtl" and style["align"] == "right"
+    assert text in style["text"]
