@@ -508,7 +508,8 @@ def _doccano_line(doc, group: list[_Span], links: dict, annotator: str, layer: s
 
 
 def _write_jsonl(store, project, sfilters, sink, excel, progress, counts, *, offsets="utf16", layout="entities") -> None:
-    """doccano 1.8's export: one ``<user>.jsonl`` per annotator (``gold.jsonl`` for the gold layer), each holding
+    """doccano 1.8's export: one ``<user>.jsonl`` per annotator (``_gold.jsonl`` for the gold layer: no user name
+    starts with ``_``, so it never takes an annotator's file), each holding
     every example, offsets in UTF-16 code units (what doccano's editor writes and reads; ``offsets="codepoints"``
     for Python's), ``cue`` relations drawn CUE → content. Annotators are named by :func:`export_email` in
     ``meta.annotator``, so a re-import into Nisba finds the same accounts."""
@@ -520,8 +521,8 @@ def _write_jsonl(store, project, sfilters, sink, excel, progress, counts, *, off
     n_lines = n_spans = n_links = 0
     for name, uid, f in _layer_filters(store, project, sfilters):
         if uid is None and next(store.iter_export_spans(project.id, **f), None) is None:
-            continue  # no gold layer: no gold.jsonl (doccano writes a file per member, and gold is nobody)
-        with sink.text("gold.jsonl" if uid is None else f"{name}.jsonl") as fh:
+            continue  # no gold layer: no _gold.jsonl (doccano writes a file per member, and gold is nobody)
+        with sink.text("_gold.jsonl" if uid is None else f"{name}.jsonl") as fh:
             for doc, spans in _spans_by_document(store, project.id, f):
                 groups = _layers_by(spans, lambda s: s.annotator) or [(name, [])]
                 for annotator, group in groups:

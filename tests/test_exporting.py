@@ -182,7 +182,7 @@ def test_jsonl_shape(annotated, users):
     editor), cue relations drawn CUE → content; the old export wrote one spans.jsonl in code points."""
     store, project, docs = annotated
     zf = _zip(store, users["admin"], project, "jsonl")
-    assert sorted(zf.namelist()) == ["amal.jsonl", "badr.jsonl", "gold.jsonl", "metadata.json", "rana.jsonl"]
+    assert sorted(zf.namelist()) == ["_gold.jsonl", "amal.jsonl", "badr.jsonl", "metadata.json", "rana.jsonl"]
     files = {n: [json.loads(x) for x in zf.read(n).decode().splitlines()] for n in zf.namelist() if n != "metadata.json"}
     for name, lines in files.items():
         assert [x["id"] for x in lines] == [d.id for d in docs.values()], name  # every example, in order
@@ -203,8 +203,8 @@ def test_jsonl_shape(annotated, users):
         ("CUE", "QUOTE", "cue"), ("QUOTE", "SOURCE", "attributed_to")
     ]  # fmt: skip
     assert amal[docs["html-injection"].id]["entities"] == []  # examples without spans still travel
-    assert [x["meta"]["layer"] for x in files["gold.jsonl"]] == ["gold"] * 5
-    assert sum(len(x["entities"]) for x in files["gold.jsonl"]) == 1
+    assert [x["meta"]["layer"] for x in files["_gold.jsonl"]] == ["gold"] * 5
+    assert sum(len(x["entities"]) for x in files["_gold.jsonl"]) == 1
     meta = json.loads(zf.read("metadata.json"))
     assert (meta["offset_unit"], meta["jsonl_layout"]) == ("UTF-16 code units", "entities")
 
@@ -417,3 +417,27 @@ def test_one_file_download_is_the_spans_csv_and_is_audited(annotated, users):
         export_file(store, users["amal"], project.id, "csv")
     with pytest.raises(NisbaError, match="several files"):
         export_file(store, users["admin"], project.id, "conll")
+
+
+def test_jsonl_user_called_gold_keeps_its_own_file(annotated, users):
+    """A user may be called ``gold``: the gold layer's file is ``_gold.jsonl`` (no user name starts with ``_``),
+    so the zip never holds two files of one name and both layers come back."""
+    from annotator.auth import create_user
+    from annotator.importing import ImportFile, import_files
+
+    store, project, docs = annotated
+    admin = users["admin"]
+    gold_user = create_user(store, admin, "gold")
+    add_member(store, admin, project.id, gold_user.id)
+    _span(store, gold_user, docs["emoji"], "SOURCE", "المغرد")
+    buf = io.BytesIO()
+    export_zip(store, admin, project.id, "jsonl", buf)
+    names = zipfile.ZipFile(io.BytesIO(buf.getvalue())).namelist()
+    assert len(names) == len(set(names)) and {"gold.jsonl", "_gold.jsonl"} <= set(names)
+    again = create_project(store, admin, "again")
+    preview, _ = import_files(store, admin, again.id, [ImportFile("export.zip", buf.getvalue())])
+    assert not preview.rejected
+    layers = {
+        (store.get_user(s.annotator_id).username, s.layer) for d in store.list_documents(again.id) for s in store.list_spans(d.id)
+    }
+    assert {("gold", "annotator"), ("rana", "gold")} <= layers
