@@ -611,11 +611,11 @@ def _is_prediction(span: _Span) -> bool:
 def _ls_prediction(group: list[_Span], links: dict) -> dict:
     """A Label Studio prediction for the spans one model suggested (read back from LS ``predictions``)."""
     first = group[0].origin
-    return {
-        "model_version": str(first.get("model_version") or group[0].annotator),
-        "score": first.get("prediction_score"),
-        "result": _ls_result(group, links, origin="prediction"),
-    }
+    out = {"model_version": str(first.get("model_version") or group[0].annotator)}
+    if isinstance(first.get("prediction_score"), int | float):  # a prediction without a score has none to give
+        out["score"] = first["prediction_score"]
+    out["result"] = _ls_result(group, links, origin="prediction")
+    return out
 
 
 def _ls_annotation(layer: str, annotator: str, group: list[_Span], links: dict) -> dict:

@@ -150,3 +150,33 @@ def test_doccano_zip_messages_say_spans_were_added(demo, capsys):
     assert main(["import", "--db", demo.path, "--project", "Peers", str(PEER / "doccano-1.8.export.zip")]) == 0
     out = capsys.readouterr().out
     assert out.count("duplicate: ") == 2 and "0 link(s); 28 duplicate(s) skipped, 0 rejected.\n" in out
+
+
+def test_export_jsonl_offsets_and_layout_options(demo, tmp_path):
+    main(["import", "--db", demo.path, "--project", "Peers", str(PEER / "doccano-1.8.export.zip")])
+    out = tmp_path / "cp.zip"
+    argv = ["export", "--db", demo.path, "--project", "Peers", "--format", "jsonl", "--offsets", "codepoints"]
+    assert main([*argv, "--layout", "label", "--out", str(out)]) == 0
+    zf = zipfile.ZipFile(out)
+    meta = json.loads(zf.read("metadata.json"))
+    assert (meta["offset_unit"], meta["jsonl_layout"]) == ("Unicode code points", "label")
+    emoji = next(x for x in map(json.loads, zf.read("annotator2.jsonl").decode().splitlines()) if x["text"].startswith("👍🏽"))
+    assert {emoji["text"][s:e] for s, e, _label in emoji["label"]} == {"المغرد", "حذف", '"هذا خبر مهم 🇪🇬"'}
+    assert (
+        main(
+            [
+                "export",
+                "--db",
+                demo.path,
+                "--project",
+                "Peers",
+                "--format",
+                "csv",
+                "--offsets",
+                "utf16",
+                "--out",
+                str(tmp_path / "x.csv"),
+            ]
+        )
+        == 1
+    )
