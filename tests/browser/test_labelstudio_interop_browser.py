@@ -33,8 +33,8 @@ from annotator.exporting import export_zip
 from annotator.importing import ImportFile, file_from_path, import_files
 from annotator.projects import create_project
 
-ROOT = Path(__file__).parent.parent
-PEER = Path(__file__).parent / "fixtures" / "peer-exports"
+ROOT = Path(__file__).resolve().parents[2]
+PEER = ROOT / "tests" / "fixtures" / "peer-exports"
 LS_VENV = ROOT / ".venv-ls"
 LS_BIN = LS_VENV / "bin" / "label-studio"
 TOKEN = "nisba-interop-token-0001"
@@ -206,11 +206,9 @@ def test_round_trip_through_real_label_studio_loses_nothing(label_studio, demo, 
     assert sum(n for k, n in links.items() if k[2] == "cue") == 2
 
 
-def test_label_studio_editor_shows_the_text_right_to_left(label_studio, demo, users):
-    """Nisba's labelling config in Label Studio's own editor, in headless Chromium: the text's box computes
+def test_label_studio_editor_shows_the_text_right_to_left(label_studio, browser, demo, users):
+    """Nisba's labelling config in Label Studio's own editor, in headless Chromium (the browser tests' session browser): the text's box computes
     ``direction: rtl`` (LS's <Text> has no direction parameter; the config's <Style> and View className do it)."""
-    from playwright.sync_api import sync_playwright
-
     from annotator.exporting import labelstudio_config
 
     project_id = demo.list_projects()[0].id
@@ -218,22 +216,20 @@ def test_label_studio_editor_shows_the_text_right_to_left(label_studio, demo, us
     text = "قال الوزير إن الخطة جاهزة."
     label_studio.call("POST", f"/api/projects/{project['id']}/import?commit_to_project=true", [{"data": {"text": text}}])
     task_id = label_studio.call("GET", f"/api/projects/{project['id']}/tasks/")[0]["id"]
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"], headless=True)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(label_studio.base + "/user/login/")
-            page.fill('input[name="email"]', ADMIN_EMAIL)
-            page.fill('input[name="password"]', ADMIN_PASSWORD)
-            page.click('button[type="submit"]')
-            page.wait_for_load_state("networkidle")
-            page.goto(f"{label_studio.base}/projects/{project['id']}/data?task={task_id}")
-            page.wait_for_selector(".nisba-rtl", timeout=120_000)
-            style = page.eval_on_selector(
-                ".nisba-rtl",
-                "e => ({direction: getComputedStyle(e).direction, align: getComputedStyle(e).textAlign, text: e.innerText})",
-            )
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        page.goto(label_studio.base + "/user/login/")
+        page.fill('input[name="email"]', ADMIN_EMAIL)
+        page.fill('input[name="password"]', ADMIN_PASSWORD)
+        page.click('button[type="submit"]')
+        page.wait_for_load_state("networkidle")
+        page.goto(f"{label_studio.base}/projects/{project['id']}/data?task={task_id}")
+        page.wait_for_selector(".nisba-rtl", timeout=120_000)
+        style = page.eval_on_selector(
+            ".nisba-rtl",
+            "e => ({direction: getComputedStyle(e).direction, align: getComputedStyle(e).textAlign, text: e.innerText})",
+        )
+    finally:
+        page.close()
     assert style["direction"] == "rtl" and style["align"] == "right"
     assert text in style["text"]
