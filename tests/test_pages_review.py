@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from annotator import review
 from annotator.annotations import add_span
 from annotator.store import Store
-from annotator.ui.article_component import apply_action
+from annotator.ui.article_component import COMPONENT_NAMES, apply_action
 
 
 @pytest.fixture
@@ -105,7 +105,7 @@ def test_annotator_gets_no_agreement_figures(db):
 def test_gold_layer_is_edited_with_the_annotation_component(db):
     review.adopt_into_gold(db, db.users["rana"], db.spans["claim_a"].id)
     at = page(db, "review.py", "rana")
-    (gold,) = [c for c in at.get("bidi_component") if c.proto.component_name == "nisba_article"]
+    (gold,) = [c for c in at.get("bidi_component") if c.proto.component_name in COMPONENT_NAMES]
     payload = json.loads(gold.proto.bytes.decode("utf-8"))["full"]  # the article component's full state
     assert payload["doc_id"] == db.doc.id
     assert [(s["l"], s["s"]) for s in payload["spans"]] == [("CLAIM", db.spans["claim_a"].start_offset)]

@@ -55,8 +55,9 @@ def _declare_component():
     Streamlit copies inline JS and CSS into every message that carries new data (about 30 KB per tag here);
     file-backed assets of a component with an ``asset_dir`` go as a URL and the browser caches the file. An
     installed package declares its ``asset_dir`` in pyproject.toml; Nisba runs from its folder, so it
-    registers the same manifest with Streamlit's component manager itself. Without a server (AppTest,
-    bare imports) the code is inline, as before."""
+    registers the same manifest with the running server's component manager itself (checked on every call:
+    a process may see more than one runtime, as tests do). Without a server (AppTest, bare imports) the code
+    is inline."""
     try:
         from streamlit.components.v2.get_bidi_component_manager import get_bidi_component_manager
         from streamlit.components.v2.manifest_scanner import ComponentConfig, ComponentManifest
@@ -67,15 +68,23 @@ def _declare_component():
             if manager.get_component_asset_root("nisba.article") is None:
                 manifest = ComponentManifest(name="nisba", version="1", components=[ComponentConfig("article", "article")])
                 manager.register_from_manifest(manifest, _ASSETS.parent)
-            return st.components.v2.component("nisba.article", html=HTML, css="article.css", js="article.js", isolate_styles=True)
+            cached = _declared.get(id(manager))
+            if cached is None or cached[0] is not manager:
+                component = st.components.v2.component("nisba.article", html=HTML, css="article.css", js="article.js",
+                                                       isolate_styles=True)  # fmt: skip
+                cached = _declared[id(manager)] = (manager, component)
+            return cached[1]
     except Exception:  # an internal API of Streamlit 1.67: if it moves, inline code still works
-        pass
-    css = (_ASSETS / "article.css").read_text(encoding="utf-8")
-    js = (_ASSETS / "article.js").read_text(encoding="utf-8")
-    return st.components.v2.component("nisba_article", html=HTML, css=css, js=js, isolate_styles=True)
+        _log.warning("article component: file-backed assets unavailable, sending the code inline", exc_info=True)
+    if "inline" not in _declared:
+        css = (_ASSETS / "article.css").read_text(encoding="utf-8")
+        js = (_ASSETS / "article.js").read_text(encoding="utf-8")
+        _declared["inline"] = (None, st.components.v2.component("nisba_article", html=HTML, css=css, js=js, isolate_styles=True))
+    return _declared["inline"][1]
 
 
-_article = _declare_component()
+_declared: dict = {}  # id of a component manager (or "inline") -> (manager, component)
+COMPONENT_NAMES = ("nisba.article", "nisba_article")  # file-backed, inline
 
 
 @dataclass
@@ -272,7 +281,7 @@ def article_view(
     # Until the browser names its revision (with its next action) it gets the full state on every run: the
     # same bytes while nothing changes, which Streamlit sends as a reference to what the browser has cached.
     data = sync.message(base, ui)
-    result = _article(
+    result = _declare_component()(
         key=key,
         data=data,
         on_action_change=lambda: _on_action(store, user, document, key, layer, snap_words, on_nav),

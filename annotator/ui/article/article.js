@@ -5,7 +5,7 @@
 // keeps only the last trigger of queued reruns. All offsets on the wire are Python code points.
 
 const BG = 'var(--st-background-color, #fff)';
-const CHUNK = 2000;        // code points per redraw unit inside a long paragraph
+const CHUNK = 600;         // code points per redraw unit inside a paragraph (a redraw builds ~150 elements)
 const FIRST_PARAS = 6;     // paragraphs drawn before the first paint; the rest follow a few per task
 const RESEND_MS = 3000;    // an unacknowledged action is sent again after this long
 const decoder = new TextDecoder();
@@ -170,18 +170,25 @@ function drawChunk(S, i) {
   for (const sp of list) { if (sp.s > ch.s) cuts.add(sp.s); if (sp.e < ch.e) cuts.add(sp.e); }
   const points = [...cuts].sort((a, b) => a - b);
   const frag = document.createDocumentFragment();
+  // a sweep over the pieces: spans open in reading order, so the active list stays outermost first
+  let active = [], next = 0;
   for (let k = 0; k + 1 < points.length; k++) {
     const a = points[k], b = points[k + 1];
     const text = S.cps.slice(a, b).join('');
-    const chain = list.filter((sp) => sp.s <= a && sp.e >= b);   // outermost first (sorted by start, longer first)
+    if (active.length) active = active.filter((sp) => sp.e > a);
+    while (next < list.length && list[next].s <= a) { if (list[next].e > a) active.push(list[next]); next++; }
+    const chain = active;
     if (!chain.length) {
-      frag.appendChild(el('span', { data: { start: a, end: b } }, text));
+      const plain = document.createElement('span');
+      plain.dataset.start = a; plain.dataset.end = b; plain.textContent = text;
+      frag.appendChild(plain);
       continue;
     }
     let parent = frag, piece = null;
     for (const sp of chain) {   // one <mark> per covering span; the innermost holds the text and the colours
-      const m = sp.sugg ? el('mark', { className: 'sugg', data: { suggKey: sp.key, label: sp.l, start: a, end: b } })
-        : el('mark', { data: { spanId: sp.id, label: sp.l, start: a, end: b } });
+      const m = document.createElement('mark');
+      if (sp.sugg) { m.className = 'sugg'; m.dataset.suggKey = sp.key; } else m.dataset.spanId = sp.id;
+      m.dataset.label = sp.l; m.dataset.start = a; m.dataset.end = b;
       if (sp.sugg) {
         m.style.setProperty('--sugg', colourOf(S, sp));
         if (sp.key === S.focus) m.classList.add('focus');
@@ -257,7 +264,8 @@ function buildSkeleton(S) {   // empty paragraph and chunk elements for the whol
 }
 
 function renderToggle(S) {
-  const n = openSuggestions(S).length;
+  let n = 0;
+  for (const g of S.suggs.values()) if (!S.hidden.has(g.key)) n++;
   S.suggToggle.textContent = `Suggestions (${n}) ${S.showSugg ? 'on' : 'off'}`;
   S.suggToggle.classList.toggle('on', S.showSugg);
   S.box.dataset.suggestions = S.showSugg ? String(n) : 'off';
@@ -402,14 +410,15 @@ function flush(S, base) {
   if (S.pending.length) S.resendTimer = setTimeout(() => flush(S), RESEND_MS);
 }
 
-function send(S, op) {
+function send(S, op, { later = false } = {}) {
   op.cid = `${S.mount}.${++S.seq}`;
   op.doc_id = S.docId;
   const p = { op, temp: null, deleting: null, hide: null, hideAll: null, t0: performance.now() };
   S.pending.push(p);
   S.box.dataset.pending = String(S.pending.length);
   setStatus(S, 'busy', 'saving…');
-  flush(S);
+  // later: the caller paints first (the pending highlight), then sends; Streamlit's send takes a few ms itself
+  if (later) setTimeout(() => flush(S), 0); else flush(S);
   return p;
 }
 
@@ -418,7 +427,7 @@ function askFull(S) { flush(S, null); }
 function applyLabel(S, name) {
   const sel = readSelection(S) || S.sel;
   if (sel) {
-    const p = send(S, { type: 'tag', label: name, start: sel.start, end: sel.end, snap_words: !!S.snapWords });
+    const p = send(S, { type: 'tag', label: name, start: sel.start, end: sel.end, snap_words: !!S.snapWords }, { later: true });
     // drawn at once as pending (dashed); the server's answer makes it solid or takes it away with a reason
     p.temp = { id: 'p' + p.op.cid, s: sel.start, e: sel.end, l: name, v: 0, a: {}, pending: true };
     putSpan(S, p.temp);
