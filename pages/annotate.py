@@ -11,7 +11,7 @@ from annotator.ui.article_component import article_view, select_range, select_sp
 from annotator.ui.find_in_document import find_in_document
 from annotator.ui.guidelines import guidelines_button
 from annotator.ui.session import current_user, get_store
-from annotator.ui.widgets import md_literal
+from annotator.ui.widgets import linked_document, md_literal
 
 store = get_store()
 user = current_user(store)
@@ -25,15 +25,10 @@ if not projects:
 # the open document, so a reload comes back to it. ?doc=ID&start=S&end=E (a search hit) opens it at any time
 # with that text selected, ready for a hotkey; start and end are consumed.
 hit = (st.query_params.get("start", ""), st.query_params.get("end", ""))
-if st.query_params.get("doc", "").isdigit() and ("annotate_doc" not in st.session_state or all(hit)):
-    try:
-        linked = get_document(store, user, int(st.query_params["doc"]))
-        st.session_state["annotate_project"] = linked.project_id
-        st.session_state["annotate_doc"] = linked.id
-        if hit[0].isdigit() and hit[1].isdigit() and int(hit[0]) < int(hit[1]) <= len(linked.text):
-            select_range("annotate_article", int(hit[0]), int(hit[1]))
-    except NisbaError as exc:
-        st.warning(f"Could not open the linked document: {exc}")
+if "annotate_doc" not in st.session_state or all(hit):
+    linked = linked_document(store, user, "annotate_project", "annotate_doc")  # refusals shown escaped
+    if linked is not None and hit[0].isdigit() and hit[1].isdigit() and int(hit[0]) < int(hit[1]) <= len(linked.text):
+        select_range("annotate_article", int(hit[0]), int(hit[1]))
 for param in ("start", "end"):
     if param in st.query_params:
         del st.query_params[param]
@@ -94,7 +89,7 @@ opt_done.toggle(
 with opt_guide:
     guidelines_button(store, user, project_id, key="annotate_guidelines")
 if "annotate_error" in st.session_state:
-    st.error(st.session_state.pop("annotate_error"))
+    st.error(md_literal(st.session_state.pop("annotate_error")))  # core errors quote label names and text
 with st.expander(f"All documents of the project ({len(doc_ids)})"):
     st.dataframe(pd.DataFrame(document_rows(list(overview.values()), label_names)), hide_index=True, key="annotate_documents")
 
