@@ -10,14 +10,13 @@ through :func:`html.escape`, so markup in an article is shown as text.
 
 from __future__ import annotations
 
-import heapq
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import streamlit as st
 
 from annotator.models import Label, Span
-from annotator.render import reading_order, segments
+from annotator.render import reading_order, segments, tracks
 
 BAND_PX = 4
 # A second cue besides the band's position: each annotator's band has its own edge mark in the legend and
@@ -40,30 +39,6 @@ def _bands(colours: list[str | None]) -> str:
         out.append(f"0 {BAND_PX * i + BAND_PX - 1}px 0 0 {c or '#fff'}")
         out.append(f"0 {BAND_PX * (i + 1)}px 0 0 #fff")
     return ",".join(out[:-1])
-
-
-def tracks(spans: Iterable[Span], *, ordered: bool = False) -> dict[int, int]:
-    """Give each span an underline track so that overlapping spans never share one (interval colouring).
-
-    Greedy by start offset with a heap of free tracks: the outer span of a nest gets the lower track, and a
-    span keeps its track along its whole length, so its underline is one continuous line.
-    """
-    order = list(spans) if ordered else reading_order(spans)
-    busy: list[tuple[int, int]] = []  # (end offset, track) of spans still open
-    free: list[int] = []
-    next_track = 0
-    out: dict[int, int] = {}
-    for s in order:
-        while busy and busy[0][0] <= s.start_offset:
-            heapq.heappush(free, heapq.heappop(busy)[1])
-        if free:
-            t = heapq.heappop(free)
-        else:
-            t = next_track
-            next_track += 1
-        out[s.id] = t
-        heapq.heappush(busy, (s.end_offset, t))
-    return out
 
 
 def band_layout(spans: Sequence[Span], annotator_ids: Sequence[int]) -> tuple[list[tuple[int, int]], dict[int, int]]:
