@@ -33,7 +33,11 @@ _WORD_CHARS = r"\p{L}\p{M}\p{N}\u0640\u200c\u200d"
 _WORD = regex.compile(f"[{_WORD_CHARS}]+")
 _WORD_CHAR = regex.compile(f"[{_WORD_CHARS}]")
 # Tokens for BIO export: words as above, or any single other non-space character (punctuation).
-_TOKEN = regex.compile(r"[\p{L}\p{M}\p{N}\u0640\u200c\u200d]+|[^\s\p{L}\p{M}\p{N}]")
+# A number with decimal or thousands separators (12.5, 4,200, ٣٫٥, ١٬٢٠٠), a time (3:58.41) or a percentage (12.5%,
+# 40%) is one token, as common tokenizers keep it; a separator needs a digit on both sides, so "2024." still ends
+# with a full stop. Then words, then each other character.
+_NUMBER = r"\p{N}+(?:[.,:\u066b\u066c]\p{N}+)+%?(?![\p{L}\p{M}])|\p{N}+%"
+_TOKEN = regex.compile(_NUMBER + r"|[\p{L}\p{M}\p{N}\u0640\u200c\u200d]+|[^\s\p{L}\p{M}\p{N}]")
 
 
 @dataclass
@@ -298,7 +302,7 @@ def snap(text: str, start: int, end: int, *, words: bool = True) -> tuple[int, i
 
 def tokenize(text: str) -> list[tuple[int, int]]:
     """Tokens as ``(start, end)`` code-point offsets: words keep their marks, tatweel and attached
-    clitics; each punctuation character is its own token."""
+    clitics; numbers keep their separators and percent sign; each other punctuation character is its own token."""
     return [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
 
 

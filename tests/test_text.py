@@ -222,3 +222,14 @@ def test_canonicalize_shortcut_is_the_walk(tricky, ch):
         fast = canonicalize(raw)
         assert fast.text == full.text and fast.metadata() == full.metadata()
         assert [fast.to_canonical[i] for i in range(len(raw) + 1)] == list(full.to_canonical)
+
+
+def test_numbers_times_and_percentages_are_one_token():
+    from annotator.text import tokenize
+
+    text = "ارتفع بنسبة 12.5% إلى 4,200 و ٣٫٥ و ١٬٢٠٠ في 3:58.41 عام 2024. ثم 40%، و21نوفمبر"
+    tokens = [text[s:e] for s, e in tokenize(text)]
+    for whole in ("12.5%", "4,200", "٣٫٥", "١٬٢٠٠", "3:58.41", "40%"):
+        assert whole in tokens
+    assert tokens[tokens.index("2024") + 1] == "."  # a full stop after a year stays a full stop
+    assert "و21نوفمبر" in tokens and "،" in tokens  # a word with digits stays one word
