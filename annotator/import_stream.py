@@ -35,6 +35,7 @@ from annotator.importing import (
     _Reject,
     _Rows,
     _span_and_link_rows,
+    checked_record,
     note_repeat,
     prepare_record,
 )
@@ -80,15 +81,9 @@ def _check_pass(store: Store, preview: ImportPreview, paths: list[Path], annotat
     labels = {lab.name: lab for lab in store.list_labels(preview.project_id)}
     refused: set[tuple[str, int]] = set()
     for item, tool in _records(paths, annotator, preview):
-        if isinstance(item, Problem):
-            (preview.warnings if item.line is None else preview.rejected).append(item)
+        doc = checked_record(item, annotator, f"import:jsonl:{item.file}", preview)
+        if doc is None:
             continue
-        try:
-            doc, notes = prepare_record(item, annotator, f"import:jsonl:{item.file}")
-        except _Reject as exc:
-            preview.rejected.append(Problem(item.file, item.line, str(exc)))
-            continue
-        preview.warnings += [Problem(item.file, item.line, n) for n in notes]
         bad = _note_new_labels(doc, labels, preview)
         if bad:
             preview.rejected.append(Problem(item.file, item.line, bad))

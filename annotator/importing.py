@@ -308,6 +308,23 @@ def _check_range(k: int, label, a: int, b: int, n: int) -> None:
         raise _Reject(f"span {k} ({label}) [{a}, {b}) is empty")
 
 
+def checked_record(
+    item: RawRecord | Problem, annotator: str | None, source: str, preview: ImportPreview
+) -> PreparedDocument | None:
+    """One read item through :func:`prepare_record`, for both import paths: a problem of the reader or a refusal
+    goes into the preview (a problem without a line is a warning) and gives None; notes become warnings."""
+    if isinstance(item, Problem):
+        (preview.warnings if item.line is None else preview.rejected).append(item)
+        return None
+    try:
+        doc, notes = prepare_record(item, annotator, source)
+    except _Reject as exc:
+        preview.rejected.append(Problem(item.file, item.line, str(exc)))
+        return None
+    preview.warnings += [Problem(item.file, item.line, n) for n in notes]
+    return doc
+
+
 def prepare_record(rec: RawRecord, default_annotator: str | None, source: str) -> tuple[PreparedDocument, list[str]]:
     """Check one raw record and bring it onto canonical text. Returns the document and notes (warnings).
 
@@ -756,15 +773,9 @@ def _prepare_all(parsed: list[_FileRecords], annotator: str | None, preview: Imp
             done += 1
             if progress and done % 500 == 0:
                 progress(0.8 * done / total)
-            if isinstance(item, Problem):
-                (preview.warnings if item.line is None else preview.rejected).append(item)
+            doc = checked_record(item, annotator, f"import:{f.format}:{f.name}", preview)
+            if doc is None:
                 continue
-            try:
-                doc, notes = prepare_record(item, annotator, f"import:{f.format}:{f.name}")
-            except _Reject as exc:
-                preview.rejected.append(Problem(item.file, item.line, str(exc)))
-                continue
-            preview.warnings += [Problem(item.file, item.line, n) for n in notes]
             for who in doc.span_annotators():
                 preview.tools.setdefault(who, tool)
             out.append((item, doc))
