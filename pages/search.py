@@ -5,25 +5,15 @@ import pandas as pd
 import streamlit as st
 
 from annotator.errors import NisbaError
-from annotator.projects import list_projects
 from annotator.search import DEFAULT_PAGE_SIZE, kwic_rows, search, search_scope
 from annotator.ui.search_tagging import tag_all_panel
 from annotator.ui.session import current_user, get_store
-from annotator.ui.widgets import md_literal
+from annotator.ui.widgets import md_literal, member_project_picker
 
 store = get_store()
 user = current_user(store)
 st.title("Search")
-projects = {p.id: p for p in list_projects(store, user)}
-if not projects:
-    st.info("You are not a member of any project yet.")
-    st.stop()
-if st.session_state.get("search_project") not in projects:
-    st.session_state["search_project"] = st.session_state.get("nisba_project_id", next(iter(projects)))
-    if st.session_state["search_project"] not in projects:
-        st.session_state["search_project"] = next(iter(projects))
-st.sidebar.selectbox("Project", list(projects), key="search_project", format_func=lambda p: projects[p].name)
-project_id = st.session_state["search_project"]
+project_id = member_project_picker(store, user, "search_project")
 scope = search_scope(store, user, project_id)
 
 query = st.text_input("Search", key="search_query", placeholder='قال  ·  "قال الوزير"  ·  الوزارة')

@@ -6,24 +6,14 @@ import streamlit as st
 
 from annotator import attribution_index as ai
 from annotator.errors import NisbaError
-from annotator.projects import list_projects
 from annotator.ui.session import current_user, get_store
 from annotator.ui.source_charts import cue_heatmap, top_sources_chart
-from annotator.ui.widgets import md_literal, mixed_script_columns
+from annotator.ui.widgets import md_literal, member_project_picker, mixed_script_columns
 
 store = get_store()
 user = current_user(store)
 st.title("Sources")
-projects = {p.id: p for p in list_projects(store, user)}
-if not projects:
-    st.info("You are not a member of any project yet.")
-    st.stop()
-if st.session_state.get("sources_project") not in projects:
-    st.session_state["sources_project"] = st.session_state.get("nisba_project_id", next(iter(projects)))
-    if st.session_state["sources_project"] not in projects:
-        st.session_state["sources_project"] = next(iter(projects))
-st.sidebar.selectbox("Project", list(projects), key="sources_project", format_func=lambda p: projects[p].name)
-project_id = st.session_state["sources_project"]
+project_id = member_project_picker(store, user, "sources_project")
 layer = st.radio("Spans of", list(ai.LAYERS), key="sources_layer", horizontal=True,
                  format_func={"all": "every layer", "gold": "gold", "annotator": "annotators' layers"}.get)  # fmt: skip
 

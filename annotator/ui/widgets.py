@@ -32,6 +32,20 @@ def admin_project_picker(store: Store, user: User, *, refusal: str, empty: str, 
     return st.selectbox(label, projects, format_func=lambda p: p.name, key=key)
 
 
+def member_project_picker(store: Store, user: User, key: str) -> int:
+    """For pages open to every member: the project chosen in the sidebar (session key ``key``), starting from the
+    one chosen elsewhere in the session; stops with a message when the user belongs to no project."""
+    projects = {p.id: p for p in list_projects(store, user)}
+    if not projects:
+        st.info("You are not a member of any project yet.")
+        st.stop()
+    if st.session_state.get(key) not in projects:
+        chosen = st.session_state.get("nisba_project_id")
+        st.session_state[key] = chosen if chosen in projects else next(iter(projects))
+    st.sidebar.selectbox("Project", list(projects), key=key, format_func=lambda p: projects[p].name)
+    return st.session_state[key]
+
+
 def mixed_script_columns(*columns: str, **titled: str) -> dict:
     """``column_config`` for table columns that hold names or text in Arabic and Latin script mixed: all
     cells aligned to the right, as the Arabic ones already are, so the column does not zigzag. ``titled``
