@@ -27,7 +27,7 @@ from collections import OrderedDict
 
 from annotator.annotations import list_links, list_spans, span_stamps
 from annotator.errors import NisbaError
-from annotator.models import Document, Label, Link, Span, User
+from annotator.models import Document, Link, Span, User
 from annotator.render import label_payload
 from annotator.store import Store
 
@@ -52,10 +52,6 @@ def link_wire(link: Link) -> dict:
 def suggestion_wire(sugg) -> dict:
     """One open suggestion as the component draws it: key, offsets, label, suggested links ``[type, key]``."""
     return {"key": sugg.key, "s": sugg.start, "e": sugg.end, "l": sugg.label, "links": [list(k) for k in sugg.links]}
-
-
-def _labels_wire(labels: list[Label]) -> list[dict]:
-    return label_payload(labels)
 
 
 class ArticleSync:
@@ -107,7 +103,7 @@ class ArticleSync:
         return self._apply(store, user, span_ids, everything=False)
 
     def _refresh_all(self, store: Store, user: User) -> bool:
-        labels = _labels_wire(store.list_labels(self.project_id))
+        labels = label_payload(store.list_labels(self.project_id))
         stamps = span_stamps(store, user, self.document_id, layer=self.layer)
         changed = {i for i, stamp in stamps.items() if self.stamps.get(i) != stamp} | (self.stamps.keys() - stamps.keys())
         labels_changed = labels != self.labels

@@ -146,16 +146,8 @@ def apply_action(
         if kind == "unlink":
             delete_link(store, user, int(action["link_id"]))
             return Outcome("saved", "Link removed")
-        if kind == "accept":
-            span = accept_suggestion(store, user, document.id, str(action["key"]), layer=layer)
-            return Outcome("saved", f"Accepted {span.label} «{_short(span.text)}»", selected=span.id)
-        if kind == "dismiss":
-            dismiss_suggestion(store, user, document.id, str(action["key"]), layer=layer)
-            return Outcome("saved", "Suggestion dismissed (Ctrl+Z brings it back)")
-        if kind == "accept_all":
-            spans = accept_all(store, user, document.id, str(action["label"]), layer=layer)
-            n = len(spans)
-            return Outcome("saved" if n else "info", f"Accepted {n} {action['label']} suggestion{'' if n == 1 else 's'}")
+        if kind in ("accept", "dismiss", "accept_all"):
+            return _suggestion_action(store, user, document, action, layer)
         if kind == "nav":
             return Outcome("info", "", nav=1 if int(action.get("step", 1)) > 0 else -1)
         return Outcome("error", f"Unknown action {kind!r}; nothing was saved.")
@@ -163,6 +155,19 @@ def apply_action(
         return Outcome("error", f"Not saved: {exc}")
     except (KeyError, TypeError, ValueError) as exc:
         return Outcome("error", f"Malformed action ({exc!r}); nothing was saved.")
+
+
+def _suggestion_action(store: Store, user: User, document: Document, action: dict, layer: str) -> Outcome:
+    """Accept or dismiss one suggestion, or accept all of a label (see annotator.suggestions)."""
+    kind = action["type"]
+    if kind == "accept":
+        span = accept_suggestion(store, user, document.id, str(action["key"]), layer=layer)
+        return Outcome("saved", f"Accepted {span.label} «{_short(span.text)}»", selected=span.id)
+    if kind == "dismiss":
+        dismiss_suggestion(store, user, document.id, str(action["key"]), layer=layer)
+        return Outcome("saved", "Suggestion dismissed (Ctrl+Z brings it back)")
+    n = len(accept_all(store, user, document.id, str(action["label"]), layer=layer))
+    return Outcome("saved" if n else "info", f"Accepted {n} {action['label']} suggestion{'' if n == 1 else 's'}")
 
 
 def select_span(key: str, span_id: int | None) -> None:
