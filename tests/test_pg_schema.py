@@ -8,6 +8,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -429,3 +430,32 @@ def test_sync_sequences_covers_every_identity_table_by_default(pg):
     assert pg.execute("INSERT INTO users (username, created_at) VALUES ('v', %s) RETURNING id", (NOW,)).fetchone()[0] == 10
     with pytest.raises(ValueError, match="project_members"):
         pg_schema.sync_sequences(pg, ["project_members"])
+
+
+def test_a_connection_lost_while_migrating_is_one_line_and_writes_nothing(pg_url):
+    with psycopg.connect(pg_url) as holder, psycopg.connect(pg_url, autocommit=True) as victim:
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", (pg_schema.MIGRATION_LOCK_KEY,))  # another process migrating
+        errors = []
+
+        def run() -> None:
+            try:
+                pg_schema.migrate(victim)
+            except Exception as exc:  # collected: an error in a thread would not fail the test
+                errors.append(exc)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        waiting = "SELECT 1 FROM pg_locks WHERE pid = %s AND locktype = 'advisory' AND NOT granted"
+        deadline = time.monotonic() + 10
+        while holder.execute(waiting, (victim.info.backend_pid,)).fetchone() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        holder.execute("SELECT pg_terminate_backend(%s)", (victim.info.backend_pid,))
+        holder.rollback()
+        thread.join()
+    assert len(errors) == 1 and isinstance(errors[0], StorageError)
+    message = str(errors[0])
+    assert "\n" not in message
+    assert message.startswith(f"Upgrading the database {psycopg.conninfo.conninfo_to_dict(pg_url)['dbname']} on ")
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        assert pg_schema.applied(conn) == []
+        assert _pg_tables(conn) == []

@@ -431,6 +431,7 @@ def migrate(conn: psycopg.Connection) -> list[str]:
     ones kept)."""
     if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
         raise ValueError("migrate() needs a connection outside a transaction: each step commits on its own")
+    database = describe(conn)  # now: a connection lost during a step can no longer say where it was
     done: list[str] = []
     while True:
         step = None
@@ -448,8 +449,9 @@ def migrate(conn: psycopg.Connection) -> list[str]:
                 fn(conn)
                 conn.execute(f"INSERT INTO {MIGRATIONS_TABLE} (name) VALUES (%s)", (step,))
         except psycopg.Error as exc:
-            where = f"step {step}" if step else "reading the applied steps"
-            raise StorageError(f"Upgrading the {describe(conn)} failed at {where}: {exc}".rstrip()) from exc
+            where = f"step {step}" if step else "checking which steps are applied"
+            reason = " ".join(str(exc).split())  # one line: libpq's messages can span several
+            raise StorageError(f"Upgrading the {database} failed at {where}: {reason}") from exc
         done.append(step)
 
 
