@@ -1,11 +1,18 @@
-"""Shared fixtures: a real SQLite file in tmp_path, the demo project, its users, the tricky texts."""
+"""Shared fixtures: a real SQLite file in tmp_path, the demo project, its users, the tricky texts, and a real
+PostgreSQL server (``pg_server``) with a fresh database per test (``pg_url``)."""
 
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import psycopg
 import pytest
+from pg_cluster import ClusterUnavailable, PgCluster, create_database, drop_database
+from required_tools import missing
 
 from annotator.demo import ensure_demo
 from annotator.store import Store
@@ -63,3 +70,46 @@ def load_tricky() -> list[dict]:
 def tricky() -> dict[str, dict]:
     """The hard cases of tricky.ar.jsonl by id."""
     return {case["id"]: case for case in load_tricky()}
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """An admin URL (may CREATE DATABASE) of a PostgreSQL server for the whole session: ``NISBA_TEST_PG_URL`` when
+    set, else a throwaway cluster started here (about 1 s, see tests/pg_cluster.py) and stopped at the end.
+    No server: the test fails under ``CI=true`` and is skipped elsewhere."""
+    url = os.environ.get("NISBA_TEST_PG_URL")
+    if url:
+        if problem := _unreachable(url):
+            missing(problem)
+        yield url
+        return
+    cluster, problem = PgCluster(), None
+    try:
+        cluster.start()
+    except ClusterUnavailable as e:
+        problem = f"PostgreSQL tests start their own server, which failed: {e}"
+    if problem:  # outside the except block, so the message is not buried under a chained traceback
+        missing(problem)
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
+def _unreachable(url: str) -> str | None:
+    """Why ``url`` (NISBA_TEST_PG_URL) cannot be used, naming host, port and database but not the password."""
+    try:
+        psycopg.connect(url, connect_timeout=10).close()
+    except psycopg.Error as e:
+        where = urlsplit(url)
+        return f"NISBA_TEST_PG_URL ({where.hostname}:{where.port or 5432}{where.path}) does not answer: {e}"
+    return None
+
+
+@pytest.fixture
+def pg_url(pg_server) -> Iterator[str]:
+    """The URL of a new, empty database of its own for this test (about 30 ms), dropped afterwards with any
+    connection the test left open."""
+    url = create_database(pg_server)
+    yield url
+    drop_database(pg_server, url)
