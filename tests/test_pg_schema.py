@@ -4,18 +4,15 @@ migrations, constraints that refuse and cascade, the search queue triggers, the 
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
 import sqlite3
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg import sql
-from psycopg.conninfo import make_conninfo
 from sqlite_utils import Database
 
 from annotator import schema
@@ -31,24 +28,6 @@ except ImportError:  # until annotator/store/ is a package (issue 13), annotator
     _spec.loader.exec_module(pg_schema)
 
 NOW = "2026-01-01T00:00:00.000000+00:00"
-
-
-@pytest.fixture
-def pg_url():
-    """A fresh, empty database on the server at ``NISBA_TEST_PG_URL``, dropped afterwards. Without a server the
-    test skips, or fails under CI."""
-    admin = os.environ.get("NISBA_TEST_PG_URL")
-    if not admin:
-        message = "NISBA_TEST_PG_URL is not set: no PostgreSQL server to test against"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    name = f"nisba_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield make_conninfo(admin, dbname=name)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @pytest.fixture
