@@ -127,14 +127,17 @@ def test_the_same_columns_types_nullability_and_defaults(pg, lite):
             # SQLite's INTEGER PRIMARY KEY is the rowid: never null, numbered by default (identity on PostgreSQL),
             # except project_guidelines.project_id, the project's id, not a number of its own.
             rowid = single_key and pk == 1 and decl == "INTEGER" and table != "project_guidelines"
-            expected.append((name, _pg_type(table, name, decl), bool(notnull or pk), default, rowid))
+            collation = "C" if decl == "TEXT" and (table, name) != ("search_folded", "folded") else None
+            expected.append((name, _pg_type(table, name, decl), bool(notnull or pk), default, rowid, collation))
         got = pg.execute(
-            "SELECT column_name, data_type, is_nullable = 'NO', column_default, is_identity = 'YES'"
+            "SELECT column_name, data_type, is_nullable = 'NO', column_default, is_identity = 'YES', collation_name"
             " FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = %s"
             " ORDER BY ordinal_position",
             (table,),
         ).fetchall()
-        got = [(name, kind, notnull, _pg_default(default), identity) for name, kind, notnull, default, identity in got]
+        got = [
+            (name, kind, notnull, _pg_default(default), identity, coll) for name, kind, notnull, default, identity, coll in got
+        ]
         assert got == expected, table
 
 
@@ -209,6 +212,48 @@ def test_the_same_triggers_except_those_feeding_fts5(pg, lite):
         "SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal"
     )
     assert set(rows.fetchall()) == expected
+
+
+@pytest.fixture
+def en_us(pg_url):
+    """A migrated database whose default collation is ICU's en-US (as hosted PostgreSQL often is), not C."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_collation WHERE collprovider = 'i' LIMIT 1").fetchone() is None:
+            pytest.skip("this PostgreSQL server was built without ICU")
+        name = f"{conn.info.dbname}_en_us"
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'").format(sql.Identifier(name))
+        )
+        try:
+            with psycopg.connect(make_conninfo(pg_url, dbname=name), autocommit=True) as db:
+                pg_schema.migrate(db)
+                yield db
+        finally:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def test_text_sorts_and_compares_by_code_point_as_on_sqlite_whatever_the_database_collation(en_us, tmp_path):
+    names = ["a", "B", "_x", "Z", "ا", "b-2", "b1"]
+    in_database_order = en_us.execute("SELECT array_agg(n ORDER BY n) FROM unnest(%s::text[]) AS n", (names,)).fetchone()[0]
+    assert in_database_order == ["_x", "a", "B", "b-2", "b1", "Z", "ا"]  # en-US: not SQLite's order
+    lite = Database(tmp_path / "nisba.db")
+    schema.migrate(lite)
+    for name in names:
+        en_us.execute("INSERT INTO users (username, created_at) VALUES (%s, %s)", (name, NOW))
+        lite.execute("INSERT INTO users (username, created_at) VALUES (?, ?)", (name, NOW))
+    on_sqlite = [r[0] for r in lite.execute("SELECT username FROM users ORDER BY username")]
+    assert on_sqlite == sorted(names)
+    assert [r[0] for r in en_us.execute("SELECT username FROM users ORDER BY username")] == on_sqlite
+    below = "SELECT count(*) FROM users WHERE username < 'a'"  # B, Z and _x (en-US: _x only)
+    assert en_us.execute(below).fetchone()[0] == lite.execute(below).fetchone()[0] == 3
+
+
+def test_folded_text_keeps_the_database_collation_so_arabic_words_have_boundaries(en_us):
+    en_us.execute("INSERT INTO search_folded (kind, ref_id, document_id, folded) VALUES ('doc', 1, 1, 'قال الوزير')")
+    word = r"\mالوزير\M"
+    assert en_us.execute("SELECT folded ~ %s FROM search_folded", (word,)).fetchone()[0] is True
+    # The reason folded is not COLLATE "C" like the rest: there, no Arabic letter is a word character.
+    assert en_us.execute('SELECT (folded COLLATE "C") ~ %s FROM search_folded', (word,)).fetchone()[0] is False
 
 
 # ---- constraints that refuse and cascade -------------------------------------------------------------------------

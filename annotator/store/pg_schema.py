@@ -1,4 +1,4 @@
-"""The PostgreSQL schema (issue 13): one step per SQLite migration of ``annotator/schema.py``, and their runner.
+r"""The PostgreSQL schema (issue 13): one step per SQLite migration of ``annotator/schema.py``, and their runner.
 
 Each step has the name of its SQLite twin and leaves the same tables, columns, constraints (CHECKs, UNIQUEs,
 foreign keys with the same ON DELETE), indexes and search triggers. Types follow one rule so that both backends
@@ -7,6 +7,12 @@ undo restores a row with its id, imports and ``copy`` assign ids up front; :func
 sequences on afterwards), every other INTEGER column is BIGINT (SQLite integers are 64-bit, so a copied value always
 fits) except ``users.active`` (0/1), REAL is DOUBLE PRECISION, and TEXT stays TEXT: timestamps are ISO strings and
 JSON columns hold JSON text, byte for byte what SQLite returns.
+
+Every TEXT column but one is ``COLLATE "C"``: compared and sorted by code point, as SQLite's BINARY does, whatever
+collation the database was created with (in an en-US database, ``ORDER BY`` would otherwise put «a» before «B» and
+ignore punctuation; SQLite and "C" put «B» first). The exception is ``search_folded.folded``, matched with regular
+expressions: under "C", PostgreSQL 15 counts only ASCII as letters, so ``\m`` (start of a word) never matches
+before an Arabic word; it keeps the database's collation.
 
 Search has no FTS5 here: the store finds words in ``search_folded.folded`` itself, so the FTS5 and fts5vocab steps
 do only what applies to PostgreSQL (or nothing) and keep their names, so that :func:`applied` lists the same steps
@@ -53,19 +59,19 @@ def m001_core(conn: psycopg.Connection) -> None:
         [
             f"""CREATE TABLE projects (
                 {ID},
-                name TEXT NOT NULL UNIQUE,
-                description TEXT NOT NULL DEFAULT '',
-                settings TEXT NOT NULL DEFAULT '{{}}',
-                created_at TEXT NOT NULL
+                name TEXT COLLATE "C" NOT NULL UNIQUE,
+                description TEXT COLLATE "C" NOT NULL DEFAULT '',
+                settings TEXT COLLATE "C" NOT NULL DEFAULT '{{}}',
+                created_at TEXT COLLATE "C" NOT NULL
             )""",
             f"""CREATE TABLE users (
                 {ID},
-                username TEXT NOT NULL UNIQUE,
-                display_name TEXT NOT NULL DEFAULT '',
-                role TEXT NOT NULL DEFAULT 'annotator' CHECK (role IN ('annotator', 'reviewer', 'admin')),
-                password_hash TEXT,
+                username TEXT COLLATE "C" NOT NULL UNIQUE,
+                display_name TEXT COLLATE "C" NOT NULL DEFAULT '',
+                role TEXT COLLATE "C" NOT NULL DEFAULT 'annotator' CHECK (role IN ('annotator', 'reviewer', 'admin')),
+                password_hash TEXT COLLATE "C",
                 active INTEGER NOT NULL DEFAULT 1,
-                created_at TEXT NOT NULL
+                created_at TEXT COLLATE "C" NOT NULL
             )""",
             """CREATE TABLE project_members (
                 project_id BIGINT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
@@ -75,26 +81,26 @@ def m001_core(conn: psycopg.Connection) -> None:
             f"""CREATE TABLE documents (
                 {ID},
                 project_id BIGINT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
-                title TEXT NOT NULL,
-                text TEXT NOT NULL,
-                raw_text TEXT NOT NULL,
-                text_sha256 TEXT NOT NULL,
-                source TEXT NOT NULL DEFAULT '',
-                metadata TEXT NOT NULL DEFAULT '{{}}',
+                title TEXT COLLATE "C" NOT NULL,
+                text TEXT COLLATE "C" NOT NULL,
+                raw_text TEXT COLLATE "C" NOT NULL,
+                text_sha256 TEXT COLLATE "C" NOT NULL,
+                source TEXT COLLATE "C" NOT NULL DEFAULT '',
+                metadata TEXT COLLATE "C" NOT NULL DEFAULT '{{}}',
                 position BIGINT NOT NULL DEFAULT 0,
-                created_at TEXT NOT NULL
+                created_at TEXT COLLATE "C" NOT NULL
             )""",
             "CREATE INDEX idx_documents_project ON documents(project_id, position, id)",
             "CREATE INDEX idx_documents_sha ON documents(project_id, text_sha256)",
             f"""CREATE TABLE labels (
                 {ID},
                 project_id BIGINT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
-                name TEXT NOT NULL,
-                kind TEXT NOT NULL DEFAULT 'span',
-                colour TEXT NOT NULL DEFAULT '#cccccc',
-                hotkey TEXT NOT NULL DEFAULT '',
-                description TEXT NOT NULL DEFAULT '',
-                attributes TEXT NOT NULL DEFAULT '{{}}',
+                name TEXT COLLATE "C" NOT NULL,
+                kind TEXT COLLATE "C" NOT NULL DEFAULT 'span',
+                colour TEXT COLLATE "C" NOT NULL DEFAULT '#cccccc',
+                hotkey TEXT COLLATE "C" NOT NULL DEFAULT '',
+                description TEXT COLLATE "C" NOT NULL DEFAULT '',
+                attributes TEXT COLLATE "C" NOT NULL DEFAULT '{{}}',
                 position BIGINT NOT NULL DEFAULT 0,
                 UNIQUE (project_id, name)
             )""",
@@ -103,14 +109,14 @@ def m001_core(conn: psycopg.Connection) -> None:
                 document_id BIGINT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
                 label_id BIGINT NOT NULL REFERENCES labels(id),
                 annotator_id BIGINT NOT NULL REFERENCES users(id),
-                layer TEXT NOT NULL DEFAULT 'annotator' CHECK (layer IN ('annotator', 'gold')),
+                layer TEXT COLLATE "C" NOT NULL DEFAULT 'annotator' CHECK (layer IN ('annotator', 'gold')),
                 start_offset BIGINT NOT NULL CHECK (start_offset >= 0),
                 end_offset BIGINT NOT NULL,
-                text TEXT NOT NULL,
-                attributes TEXT NOT NULL DEFAULT '{{}}',
-                origin TEXT NOT NULL DEFAULT '{{}}',
-                created_at TEXT NOT NULL,
-                updated_at TEXT NOT NULL,
+                text TEXT COLLATE "C" NOT NULL,
+                attributes TEXT COLLATE "C" NOT NULL DEFAULT '{{}}',
+                origin TEXT COLLATE "C" NOT NULL DEFAULT '{{}}',
+                created_at TEXT COLLATE "C" NOT NULL,
+                updated_at TEXT COLLATE "C" NOT NULL,
                 version BIGINT NOT NULL DEFAULT 1,
                 CHECK (end_offset > start_offset)
             )""",
@@ -120,9 +126,9 @@ def m001_core(conn: psycopg.Connection) -> None:
                 {ID},
                 from_span_id BIGINT NOT NULL REFERENCES spans(id) ON DELETE CASCADE,
                 to_span_id BIGINT NOT NULL REFERENCES spans(id) ON DELETE CASCADE,
-                type TEXT NOT NULL,
+                type TEXT COLLATE "C" NOT NULL,
                 annotator_id BIGINT NOT NULL REFERENCES users(id),
-                created_at TEXT NOT NULL,
+                created_at TEXT COLLATE "C" NOT NULL,
                 version BIGINT NOT NULL DEFAULT 1,
                 UNIQUE (from_span_id, to_span_id, type)
             )""",
@@ -130,23 +136,23 @@ def m001_core(conn: psycopg.Connection) -> None:
             """CREATE TABLE document_status (
                 document_id BIGINT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
                 user_id BIGINT NOT NULL REFERENCES users(id),
-                status TEXT NOT NULL CHECK (status IN ('in_progress', 'submitted', 'reviewed')),
-                updated_at TEXT NOT NULL,
+                status TEXT COLLATE "C" NOT NULL CHECK (status IN ('in_progress', 'submitted', 'reviewed')),
+                updated_at TEXT COLLATE "C" NOT NULL,
                 PRIMARY KEY (document_id, user_id)
             )""",
             # Append-only: each event carries the hash of the one before it (see annotator/audit.py).
             f"""CREATE TABLE audit_events (
                 {ID},
-                at TEXT NOT NULL,
+                at TEXT COLLATE "C" NOT NULL,
                 user_id BIGINT,
-                action TEXT NOT NULL,
-                entity TEXT NOT NULL,
+                action TEXT COLLATE "C" NOT NULL,
+                entity TEXT COLLATE "C" NOT NULL,
                 entity_id BIGINT,
                 document_id BIGINT,
-                before TEXT,
-                after TEXT,
-                prev_hash TEXT NOT NULL,
-                hash TEXT NOT NULL
+                before TEXT COLLATE "C",
+                after TEXT COLLATE "C",
+                prev_hash TEXT COLLATE "C" NOT NULL,
+                hash TEXT COLLATE "C" NOT NULL
             )""",
             "CREATE INDEX idx_audit_user_doc ON audit_events(user_id, document_id, id)",
         ],
@@ -161,26 +167,26 @@ def m_review_decisions_and_comments(conn: psycopg.Connection) -> None:
         [
             f"""CREATE TABLE reviews (
                 {ID},
-                entity TEXT NOT NULL CHECK (entity IN ('span', 'link')),
+                entity TEXT COLLATE "C" NOT NULL CHECK (entity IN ('span', 'link')),
                 entity_id BIGINT NOT NULL,
                 document_id BIGINT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
                 reviewer_id BIGINT NOT NULL REFERENCES users(id),
-                decision TEXT NOT NULL CHECK (decision IN ('accepted', 'rejected')),
+                decision TEXT COLLATE "C" NOT NULL CHECK (decision IN ('accepted', 'rejected')),
                 entity_version BIGINT NOT NULL DEFAULT 1,
-                created_at TEXT NOT NULL,
-                updated_at TEXT NOT NULL,
+                created_at TEXT COLLATE "C" NOT NULL,
+                updated_at TEXT COLLATE "C" NOT NULL,
                 version BIGINT NOT NULL DEFAULT 1,
                 UNIQUE (entity, entity_id)
             )""",
             "CREATE INDEX idx_reviews_document ON reviews(document_id)",
             f"""CREATE TABLE comments (
                 {ID},
-                entity TEXT NOT NULL CHECK (entity IN ('span', 'link')),
+                entity TEXT COLLATE "C" NOT NULL CHECK (entity IN ('span', 'link')),
                 entity_id BIGINT NOT NULL,
                 document_id BIGINT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
                 author_id BIGINT NOT NULL REFERENCES users(id),
-                body TEXT NOT NULL CHECK (length(body) > 0),
-                created_at TEXT NOT NULL
+                body TEXT COLLATE "C" NOT NULL CHECK (length(body) > 0),
+                created_at TEXT COLLATE "C" NOT NULL
             )""",
             "CREATE INDEX idx_comments_entity ON comments(entity, entity_id, id)",
             "CREATE INDEX idx_comments_document ON comments(document_id, id)",
@@ -196,7 +202,7 @@ def m_accounts_sessions_and_login_attempts(conn: psycopg.Connection) -> None:
         [
             "ALTER TABLE users ADD COLUMN session_generation BIGINT NOT NULL DEFAULT 0",
             """CREATE TABLE login_attempts (
-                key TEXT PRIMARY KEY,
+                key TEXT COLLATE "C" PRIMARY KEY,
                 failures BIGINT NOT NULL DEFAULT 0,
                 last_failure_at DOUBLE PRECISION NOT NULL DEFAULT 0,
                 blocked_until DOUBLE PRECISION NOT NULL DEFAULT 0
@@ -244,14 +250,14 @@ def m_search_index(conn: psycopg.Connection) -> None:
         [
             f"""CREATE TABLE search_folded (
                 {ID},
-                kind TEXT NOT NULL CHECK (kind IN ('doc', 'span')),
+                kind TEXT COLLATE "C" NOT NULL CHECK (kind IN ('doc', 'span')),
                 ref_id BIGINT NOT NULL,
                 document_id BIGINT NOT NULL,
                 folded TEXT NOT NULL,
                 UNIQUE (kind, ref_id)
             )""",
             "CREATE INDEX idx_search_folded_document ON search_folded(document_id)",
-            "CREATE TABLE search_pending (kind TEXT NOT NULL, ref_id BIGINT NOT NULL, PRIMARY KEY (kind, ref_id))",
+            'CREATE TABLE search_pending (kind TEXT COLLATE "C" NOT NULL, ref_id BIGINT NOT NULL, PRIMARY KEY (kind, ref_id))',
             _SEARCH_QUEUE_FUNCTION,
             *_search_triggers("documents", "doc"),
             *_search_triggers("spans", "span"),
@@ -268,21 +274,21 @@ def m_suggestion_cues_and_dismissals(conn: psycopg.Connection) -> None:
             f"""CREATE TABLE suggestion_cues (
                 {ID},
                 project_id BIGINT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
-                form TEXT NOT NULL,
-                lemma TEXT NOT NULL,
-                kind TEXT NOT NULL,
+                form TEXT COLLATE "C" NOT NULL,
+                lemma TEXT COLLATE "C" NOT NULL,
+                kind TEXT COLLATE "C" NOT NULL,
                 created_by BIGINT REFERENCES users(id),
-                created_at TEXT NOT NULL,
+                created_at TEXT COLLATE "C" NOT NULL,
                 UNIQUE (project_id, form, kind)
             )""",
             """CREATE TABLE suggestion_dismissals (
                 document_id BIGINT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
                 user_id BIGINT NOT NULL REFERENCES users(id),
-                layer TEXT NOT NULL DEFAULT 'annotator' CHECK (layer IN ('annotator', 'gold')),
-                key TEXT NOT NULL,
-                engine TEXT NOT NULL,
-                engine_version TEXT NOT NULL,
-                created_at TEXT NOT NULL,
+                layer TEXT COLLATE "C" NOT NULL DEFAULT 'annotator' CHECK (layer IN ('annotator', 'gold')),
+                key TEXT COLLATE "C" NOT NULL,
+                engine TEXT COLLATE "C" NOT NULL,
+                engine_version TEXT COLLATE "C" NOT NULL,
+                created_at TEXT COLLATE "C" NOT NULL,
                 PRIMARY KEY (document_id, user_id, layer, key)
             )""",
         ],
@@ -292,7 +298,7 @@ def m_suggestion_cues_and_dismissals(conn: psycopg.Connection) -> None:
 @_step
 def m_users_origin(conn: psycopg.Connection) -> None:
     """Where an account came from (issue 9): '' or ``import:<tool>``."""
-    conn.execute("ALTER TABLE users ADD COLUMN origin TEXT NOT NULL DEFAULT ''")
+    conn.execute("""ALTER TABLE users ADD COLUMN origin TEXT COLLATE "C" NOT NULL DEFAULT ''""")
 
 
 @_step
@@ -304,15 +310,15 @@ def m_suggestion_models(conn: psycopg.Connection) -> None:
             f"""CREATE TABLE suggestion_models (
                 {ID},
                 project_id BIGINT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
-                engine TEXT NOT NULL,
-                version TEXT NOT NULL,
-                labels TEXT NOT NULL,
-                trained_at TEXT NOT NULL,
+                engine TEXT COLLATE "C" NOT NULL,
+                version TEXT COLLATE "C" NOT NULL,
+                labels TEXT COLLATE "C" NOT NULL,
+                trained_at TEXT COLLATE "C" NOT NULL,
                 training_documents BIGINT NOT NULL,
                 training_spans BIGINT NOT NULL,
                 seconds DOUBLE PRECISION NOT NULL,
-                cross_validation TEXT NOT NULL DEFAULT '[]',
-                model TEXT NOT NULL,
+                cross_validation TEXT COLLATE "C" NOT NULL DEFAULT '[]',
+                model TEXT COLLATE "C" NOT NULL,
                 created_by BIGINT REFERENCES users(id)
             )""",
             "CREATE INDEX idx_suggestion_models_project ON suggestion_models(project_id, id)",
@@ -331,10 +337,10 @@ def m_source_groups(conn: psycopg.Connection) -> None:
     conn.execute(
         """CREATE TABLE source_groups (
             project_id BIGINT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
-            variant TEXT NOT NULL,
-            group_name TEXT NOT NULL,
+            variant TEXT COLLATE "C" NOT NULL,
+            group_name TEXT COLLATE "C" NOT NULL,
             updated_by BIGINT REFERENCES users(id),
-            updated_at TEXT NOT NULL,
+            updated_at TEXT COLLATE "C" NOT NULL,
             PRIMARY KEY (project_id, variant)
         )"""
     )
@@ -351,9 +357,9 @@ def m_project_guidelines(conn: psycopg.Connection) -> None:
     conn.execute(
         """CREATE TABLE project_guidelines (
             project_id BIGINT PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
-            body TEXT NOT NULL,
+            body TEXT COLLATE "C" NOT NULL,
             updated_by BIGINT REFERENCES users(id),
-            updated_at TEXT NOT NULL,
+            updated_at TEXT COLLATE "C" NOT NULL,
             version BIGINT NOT NULL DEFAULT 1
         )"""
     )
@@ -379,8 +385,8 @@ STEP_NAMES: list[str] = [name for name, _ in _STEPS]
 
 _CREATE_MIGRATIONS_TABLE = f"""CREATE TABLE {MIGRATIONS_TABLE} (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE,
-    applied_at TEXT NOT NULL DEFAULT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')
+    name TEXT COLLATE "C" NOT NULL UNIQUE,
+    applied_at TEXT COLLATE "C" NOT NULL DEFAULT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')
 )"""
 
 
