@@ -781,9 +781,7 @@ SINGLE_FILE_FORMATS = {"csv": ".csv", "xlsx": ".xlsx", "triples": ".csv", "label
 
 
 def _schema_version(store: Store) -> list[str]:
-    if not store.has_table("_sqlite_migrations"):
-        return []
-    return [r["name"] for r in store.query("SELECT name FROM _sqlite_migrations ORDER BY id")]
+    return store.schema_steps()
 
 
 def _run(store, actor, project_id, fmt, sink, filters, excel, progress, offsets=None, layout=None) -> ExportResult:

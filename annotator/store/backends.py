@@ -1,0 +1,363 @@
+"""Connections and transactions: a SQLite file or a PostgreSQL server (issue 13).
+
+Both backends offer the same few calls to the store: ``execute`` (a cursor-like result with ``fetchone``,
+``fetchall``, iteration and ``rowcount``), ``rows`` (dicts), ``stream`` (rows one at a time for exports and large
+reads), ``executemany``, ``load`` (bulk rows: ``executemany`` on SQLite, ``COPY`` on PostgreSQL), and
+``transaction``/``savepoint``. Every write transaction is serialised on both engines: SQLite's ``BEGIN IMMEDIATE``
+takes the file's write lock, PostgreSQL's transactions take one advisory lock first. That keeps one audit chain
+(each event hashes the one before it, so appends must be in commit order), makes ids assigned up front by an import
+safe, and keeps every read-then-write of the core (first review decision, document position) as correct as on
+SQLite. Write transactions are short (a few milliseconds), so several app servers still share one database well.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from itertools import count
+from urllib.parse import unquote, urlsplit
+
+from annotator.errors import StorageError
+from annotator.store.dialect import PostgreSQL, SQLite
+
+BUSY_TIMEOUT_MS = 10_000
+# pg_advisory_xact_lock key for "a write transaction": any constant unlikely to collide with another application
+WRITE_LOCK_KEY = 0x4E69_7362_6100  # "Nisba"
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres_url(location: str) -> bool:
+    """True when ``location`` names a PostgreSQL database (``postgresql://…``) rather than a SQLite file."""
+    return str(location).startswith(POSTGRES_SCHEMES)
+
+
+def sqlite_path(location: str) -> str:
+    """The file of a SQLite location: a path, or ``sqlite:///path``."""
+    location = str(location)
+    return location[len("sqlite:///") :] if location.startswith("sqlite:///") else location
+
+
+def describe_url(url: str) -> str:
+    """``database 'nisba' on host:port as user``: a PostgreSQL URL for messages, never with its password."""
+    parts = urlsplit(url)
+    db = unquote(parts.path.lstrip("/")) or "(default)"
+    host = parts.hostname or "localhost (socket)"
+    port = parts.port or 5432
+    user = f" as {unquote(parts.username)}" if parts.username else ""
+    return f"database {db!r} on {host}:{port}{user}"
+
+
+class _Result:
+    """A fully read result (PostgreSQL reads outside a transaction give the connection back at once)."""
+
+    __slots__ = ("_rows", "rowcount", "description")
+
+    def __init__(self, rows: list, rowcount: int, description):
+        self._rows, self.rowcount, self.description = rows, rowcount, description
+
+    def fetchone(self):
+        return self._rows[0] if self._rows else None
+
+    def fetchall(self) -> list:
+        return self._rows
+
+    def __iter__(self):
+        return iter(self._rows)
+
+
+# ---- SQLite -------------------------------------------------------------------------------------------------
+
+
+def _begin_immediate(conn: sqlite3.Connection) -> None:
+    """``BEGIN IMMEDIATE``, waiting up to ``BUSY_TIMEOUT_MS`` while other connections write.
+
+    SQLite's own busy handler backs off to 100 ms sleeps, so with many writers a waiting one keeps losing
+    the lock to newcomers: with 20 writer processes some waited 29 s and gave up (benchmarks/bench_teams.py).
+    Polling every few milliseconds, with jitter, gives every waiter the same chance (issue 3, concurrency).
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    conn.execute("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                busy = "locked" in str(exc) or "busy" in str(exc)
+                if not busy or time.monotonic() >= deadline:
+                    raise
+                time.sleep(random.uniform(0.001, 0.004))
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+class SQLiteBackend:
+    """A database file. Connections are per thread (sqlite3 connections belong to the thread that made them, and
+    Streamlit runs each session's script in its own thread), with foreign keys on, WAL and a busy timeout."""
+
+    dialect = SQLite
+
+    def __init__(self, location: str):
+        from pathlib import Path
+
+        self.path = sqlite_path(location)
+        self.location = self.path
+        self.display = self.path
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+
+    @property
+    def db(self):
+        """This thread's connection as a sqlite-utils Database (migrations and SQLite-only tests use it)."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            from sqlite_utils import Database
+
+            # isolation_level=None: the driver never opens transactions behind our back; transaction() does.
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            db = Database(conn)
+            self._local.db = db
+        return db
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self.db.conn
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.conn.in_transaction
+
+    def execute(self, sql: str, params: Iterable = ()):
+        return self.conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable) -> None:
+        self.conn.executemany(sql, rows)
+
+    def rows(self, sql: str, params: Iterable = ()) -> list[dict]:
+        cur = self.conn.execute(sql, list(params))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur]
+
+    def stream(self, sql: str, params: Iterable = ()) -> Iterator[tuple]:
+        # a cursor of its own: the caller may run other statements while it reads
+        yield from self.conn.cursor().execute(sql, list(params))
+
+    def load(self, table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
+        """Insert many rows (ids included when ``columns`` names them)."""
+        marks = ", ".join("?" * len(columns))
+        self.conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+    def sync_ids(self, table: str) -> None:
+        """Nothing to do: SQLite's next rowid is always max(id) + 1."""
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """A write transaction; database errors become :class:`StorageError` after a rollback."""
+        conn = self.conn
+        try:
+            _begin_immediate(conn)
+        except sqlite3.OperationalError as exc:
+            raise StorageError(f"The database is busy or cannot be written: {exc}") from exc
+        try:
+            yield
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise StorageError(f"The change was not saved: {exc}") from exc
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        with self.db.atomic():
+            yield
+
+    def migrate(self) -> None:
+        from annotator.schema import migrate
+
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        migrate(self.db)
+
+    def applied_steps(self) -> list[str]:
+        if not self.execute(SQLite.table_exists, ["_sqlite_migrations"]).fetchone():
+            return []
+        return [r[0] for r in self.execute("SELECT name FROM _sqlite_migrations ORDER BY id")]
+
+    @contextmanager
+    def bulk_cache(self, mebibytes: int) -> Iterator[None]:
+        conn = self.conn
+        old = conn.execute("PRAGMA cache_size").fetchone()[0]
+        conn.execute(f"PRAGMA cache_size={-1024 * int(mebibytes)}")
+        try:
+            yield
+        finally:
+            conn.execute(f"PRAGMA cache_size={int(old)}")
+
+    def close(self) -> None:
+        """Close this thread's connection (others close when their thread ends)."""
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.conn.close()
+            self._local.db = None
+
+
+# ---- PostgreSQL ---------------------------------------------------------------------------------------------
+
+
+def _connect_error(url: str, exc: Exception) -> StorageError:
+    """One clear line for a connection that failed: which database, why, what to do."""
+    reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    reason = reason.removeprefix("FATAL:").strip()
+    return StorageError(
+        f"Cannot connect to PostgreSQL {describe_url(url)}: {reason}. "
+        "Check the URL in NISBA_DB or --db (user, password, host, port, database name) and that the server is running."
+    )
+
+
+class PostgresBackend:
+    """A PostgreSQL database through a psycopg-pool of autocommit connections. A read borrows a connection for one
+    statement; a write transaction keeps one (thread-local) until it commits."""
+
+    dialect = PostgreSQL
+    _cursor_names = count(1)
+
+    def __init__(self, url: str):
+        import psycopg
+        from psycopg_pool import ConnectionPool
+
+        self.url = url
+        self.location = url
+        self.display = "PostgreSQL " + describe_url(url)
+        self._local = threading.local()
+        self._psycopg = psycopg
+        try:  # a first connection of our own, for a clear message instead of the pool's retries and timeouts
+            psycopg.connect(url, connect_timeout=5, autocommit=True).close()
+        except psycopg.Error as exc:
+            raise _connect_error(url, exc) from None
+        max_size = int(os.environ.get("NISBA_PG_POOL_MAX", "20"))
+        self._pool = ConnectionPool(
+            url, min_size=1, max_size=max_size, kwargs={"autocommit": True}, open=False, name="nisba", timeout=30
+        )
+        self._pool.open(wait=True, timeout=10)
+
+    # -- connections --
+
+    @contextmanager
+    def _conn(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            yield conn
+            return
+        try:
+            with self._pool.connection() as conn:
+                yield conn
+        except self._psycopg.OperationalError as exc:
+            raise StorageError(f"The database did not answer ({describe_url(self.url)}): {exc}".strip()) from exc
+
+    @property
+    def in_transaction(self) -> bool:
+        return getattr(self._local, "conn", None) is not None
+
+    def execute(self, sql: str, params: Iterable = ()) -> _Result:
+        with self._conn() as conn:
+            cur = conn.execute(PostgreSQL.translate(sql), list(params) or None)
+            rows = cur.fetchall() if cur.description else []
+            return _Result(rows, cur.rowcount, cur.description)
+
+    def executemany(self, sql: str, rows: Iterable) -> None:
+        rows = list(rows)
+        if rows:
+            with self._conn() as conn:
+                conn.cursor().executemany(PostgreSQL.translate(sql), rows)
+
+    def rows(self, sql: str, params: Iterable = ()) -> list[dict]:
+        from psycopg.rows import dict_row
+
+        with self._conn() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            return cur.execute(PostgreSQL.translate(sql), list(params) or None).fetchall()
+
+    def stream(self, sql: str, params: Iterable = ()) -> Iterator[tuple]:
+        """Rows one at a time. Inside a transaction through a server-side cursor (the caller may run other
+        statements meanwhile, as the search index flush does); outside through single-row streaming."""
+        with self._conn() as conn:
+            if self.in_transaction:
+                cur = conn.cursor(name=f"nisba_{next(self._cursor_names)}")
+                cur.itersize = 2000
+                cur.execute(PostgreSQL.translate(sql), list(params) or None)
+                try:
+                    yield from cur
+                finally:
+                    cur.close()
+            else:
+                yield from conn.cursor().stream(PostgreSQL.translate(sql), list(params) or None)
+
+    def load(self, table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
+        """Bulk insert with ``COPY … FROM STDIN`` (binary-safe text rows written by psycopg)."""
+        with self._conn() as conn, conn.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def sync_ids(self, table: str) -> None:
+        """Move ``table``'s id sequence past rows inserted with explicit ids (imports, copies, undo)."""
+        self.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """A write transaction: one pooled connection, the write lock first (waiting at most BUSY_TIMEOUT_MS)."""
+        pg = self._psycopg
+        try:
+            with self._pool.connection() as conn:
+                self._local.conn = conn
+                try:
+                    with conn.transaction():
+                        conn.execute(
+                            "SELECT set_config('lock_timeout', %s, true), pg_advisory_xact_lock(%s)",
+                            (f"{BUSY_TIMEOUT_MS}ms", WRITE_LOCK_KEY),
+                        )
+                        yield
+                finally:
+                    self._local.conn = None
+        except pg.errors.LockNotAvailable as exc:
+            raise StorageError(
+                f"The database is busy (another save held it for {BUSY_TIMEOUT_MS // 1000} s); try again."
+            ) from exc
+        except pg.OperationalError as exc:
+            raise StorageError(f"The change was not saved: the database connection failed ({exc})".strip()) from exc
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        with self._local.conn.transaction():
+            yield
+
+    def migrate(self) -> None:
+        from annotator.store import pg_schema
+
+        with self._pool.connection() as conn:
+            pg_schema.migrate(conn, where=describe_url(self.url))
+
+    def applied_steps(self) -> list[str]:
+        from annotator.store import pg_schema
+
+        with self._pool.connection() as conn:
+            return pg_schema.applied(conn)
+
+    @contextmanager
+    def bulk_cache(self, mebibytes: int) -> Iterator[None]:
+        yield  # the server's shared buffers serve every connection
+
+    def close(self) -> None:
+        self._pool.close()
