@@ -8,10 +8,12 @@ import re
 import sqlite3
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import psycopg
 import pytest
+from pg_cluster import database_url, drop_database
 from psycopg import sql
 from sqlite_utils import Database
 
@@ -215,21 +217,22 @@ def test_the_same_triggers_except_those_feeding_fts5(pg, lite):
 
 
 @pytest.fixture
-def en_us(pg_url):
+def en_us(pg_server):
     """A migrated database whose default collation is ICU's en-US (as hosted PostgreSQL often is), not C."""
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_collation WHERE collprovider = 'i' LIMIT 1").fetchone() is None:
+    name = f"nisba_test_en_us_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server, autocommit=True) as admin:
+        if admin.execute("SELECT 1 FROM pg_collation WHERE collprovider = 'i' LIMIT 1").fetchone() is None:
             pytest.skip("this PostgreSQL server was built without ICU")
-        name = f"{conn.info.dbname}_en_us"
-        conn.execute(
+        admin.execute(
             sql.SQL("CREATE DATABASE {} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'").format(sql.Identifier(name))
         )
-        try:
-            with psycopg.connect(make_conninfo(pg_url, dbname=name), autocommit=True) as db:
-                pg_schema.migrate(db)
-                yield db
-        finally:
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    url = database_url(pg_server, name)
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            pg_schema.migrate(conn)
+            yield conn
+    finally:
+        drop_database(pg_server, url)
 
 
 def test_text_sorts_and_compares_by_code_point_as_on_sqlite_whatever_the_database_collation(en_us, tmp_path):
