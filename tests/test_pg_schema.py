@@ -3,13 +3,11 @@ migrations, constraints that refuse and cascade, the search queue triggers, the 
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import sqlite3
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -19,15 +17,7 @@ from sqlite_utils import Database
 
 from annotator import schema
 from annotator.errors import StorageError
-
-try:
-    from annotator.store import pg_schema
-except ImportError:  # until annotator/store/ is a package (issue 13), annotator/store.py shadows the folder
-    _spec = importlib.util.spec_from_file_location(
-        "annotator_store_pg_schema", Path(__file__).parents[1] / "annotator" / "store" / "pg_schema.py"
-    )
-    pg_schema = importlib.util.module_from_spec(_spec)
-    _spec.loader.exec_module(pg_schema)
+from annotator.store import Store, pg_schema
 
 NOW = "2026-01-01T00:00:00.000000+00:00"
 
@@ -486,3 +476,24 @@ def test_a_connection_lost_while_migrating_is_one_line_and_writes_nothing(pg_url
     with psycopg.connect(pg_url, autocommit=True) as conn:
         assert pg_schema.applied(conn) == []
         assert _pg_tables(conn) == []
+
+
+def test_the_message_names_the_database_as_the_caller_does(pg_url):
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        pg_schema.migrate(conn)
+        conn.execute("INSERT INTO nisba_migrations (name) VALUES ('m_from_a_newer_nisba')")
+        with pytest.raises(StorageError, match=r"^The database 'x' on h:1 as u has a newer schema than this Nisba"):
+            pg_schema.migrate(conn, where="database 'x' on h:1 as u")
+
+
+def test_a_store_on_postgresql_migrates_through_this_runner_and_refuses_a_newer_schema(pg_url):
+    store = Store(pg_url)
+    try:
+        assert store.backend_name == "postgresql"
+    finally:
+        store.close()
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        assert pg_schema.applied(conn) == pg_schema.STEP_NAMES
+        conn.execute("INSERT INTO nisba_migrations (name) VALUES ('m_from_a_newer_nisba')")
+    with pytest.raises(StorageError, match="newer schema than this Nisba.*upgrade Nisba"):
+        Store(pg_url)

@@ -415,29 +415,30 @@ def describe(conn: psycopg.Connection) -> str:
     return f"database {info.dbname} on {info.host}:{info.port}"
 
 
-def ensure_not_newer(conn: psycopg.Connection, names: list[str] | None = None) -> None:
+def ensure_not_newer(conn: psycopg.Connection, names: list[str] | None = None, *, where: str | None = None) -> None:
     """Raise :class:`StorageError` if the database has applied a step this Nisba does not know (a newer Nisba made
-    it): opening it could write rows the newer schema forbids. ``names``: the applied steps, when already read."""
+    it): opening it could write rows the newer schema forbids. ``names``: the applied steps, when already read;
+    ``where``: the database as the message names it (default :func:`describe`)."""
     names = applied(conn) if names is None else names
     unknown = [name for name in names if name not in STEP_NAMES]
     if unknown:
         raise StorageError(
-            f"The {describe(conn)} has a newer schema than this Nisba (step {', '.join(unknown)} is unknown here):"
+            f"The {where or describe(conn)} has a newer schema than this Nisba (step {', '.join(unknown)} is unknown here):"
             " upgrade Nisba to open it."
         )
 
 
-def migrate(conn: psycopg.Connection) -> list[str]:
+def migrate(conn: psycopg.Connection, *, where: str | None = None) -> list[str]:
     """Apply every pending step, in order, each in a transaction of its own; returns the names applied by this call.
 
     Idempotent, and safe when several processes start at once: each transaction first takes the advisory lock
     :data:`MIGRATION_LOCK_KEY`, then reads which steps are applied, so a step another process has just applied is
     skipped. ``conn`` must not be inside a transaction (each step commits). Raises :class:`StorageError` for a
     database of a newer schema (nothing written) or a step the database refused (that step rolled back, earlier
-    ones kept)."""
+    ones kept); ``where`` names the database in those messages (default :func:`describe`)."""
     if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
         raise ValueError("migrate() needs a connection outside a transaction: each step commits on its own")
-    database = describe(conn)  # now: a connection lost during a step can no longer say where it was
+    database = where or describe(conn)  # now: a connection lost during a step can no longer say where it was
     done: list[str] = []
     while True:
         step = None
@@ -447,7 +448,7 @@ def migrate(conn: psycopg.Connection) -> list[str]:
                 if not _has_migrations_table(conn):
                     conn.execute(_CREATE_MIGRATIONS_TABLE)
                 names = _applied(conn)
-                ensure_not_newer(conn, names)
+                ensure_not_newer(conn, names, where=database)
                 pending = [(name, fn) for name, fn in _STEPS if name not in names]
                 if not pending:
                     return done
