@@ -9,8 +9,10 @@ recomputes the later hashes cannot produce valid ones without the key (issue 9).
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from annotator.errors import AuthError
 
@@ -18,8 +20,18 @@ SECRET_BYTES = 32
 
 
 def secret_path(db_path: str | os.PathLike) -> Path:
-    """Where the cookie-signing secret lives: ``$NISBA_SECRET_FILE`` or ``<db>.secret`` beside the database."""
-    return Path(os.environ.get("NISBA_SECRET_FILE") or f"{db_path}.secret")
+    """Where the cookie-signing secret lives: ``$NISBA_SECRET_FILE``, else ``<db>.secret`` beside a SQLite file, or
+    ``data/postgresql-<host>-<port>-<database>.secret`` for a PostgreSQL URL (several app servers on one database
+    must share one secret: set ``NISBA_SECRET_FILE`` to the same file on each)."""
+    configured = os.environ.get("NISBA_SECRET_FILE")
+    if configured:
+        return Path(configured)
+    location = str(db_path)
+    if location.startswith(("postgresql://", "postgres://")):
+        parts = urlsplit(location)
+        name = f"postgresql-{parts.hostname or 'local'}-{parts.port or 5432}-{unquote(parts.path.lstrip('/')) or 'default'}"
+        return Path("data") / (re.sub(r"[^\w.-]", "_", name) + ".secret")
+    return Path(f"{location}.secret")
 
 
 def load_or_create_secret(db_path: str | os.PathLike) -> bytes:

@@ -20,18 +20,65 @@ from annotator.store import Store
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+# The core's tests run on both backends (issue 13): every test taking ``store`` or ``demo`` runs once on a SQLite file
+# and once on a PostgreSQL database of its own. A test about SQLite itself (its file, its connections, sqlite3 opened
+# beside the store) is marked ``sqlite_only`` and runs on SQLite alone.
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: the test is about SQLite itself; runs without its PostgreSQL twin")
+
+
+def pytest_collection_modifyitems(config, items):
+    keep, drop = [], []
+    for item in items:
+        backend = getattr(getattr(item, "callspec", None), "params", {}).get("backend")
+        (drop if backend == "postgresql" and item.get_closest_marker("sqlite_only") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    """``sqlite`` or ``postgresql``: which backend the store fixtures open."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server) -> Iterator[str]:
+    """A migrated empty PostgreSQL database that each test's database is copied from (migrating costs ~150 ms)."""
+    url = create_database(pg_server)
+    Store(url).close()
+    yield url
+    drop_database(pg_server, url)
+
+
+def new_store(request, tmp_path: Path, name: str, backend: str) -> Store:
+    """An empty migrated store: a file in ``tmp_path``, or a PostgreSQL database of its own (dropped after the test)
+    with its secret files in ``tmp_path``."""
+    if backend == "sqlite":
+        return Store(tmp_path / f"{name}.db")
+    server, template = request.getfixturevalue("pg_server"), request.getfixturevalue("pg_template")
+    request.getfixturevalue("monkeypatch").setenv("NISBA_SECRET_FILE", str(tmp_path / f"{name}.secret"))
+    url = create_database(server, template=urlsplit(template).path.lstrip("/"))
+    request.addfinalizer(lambda: drop_database(server, url))
+    return Store(url)
+
+
 @pytest.fixture
-def store(tmp_path) -> Store:
-    """An empty, migrated database file."""
-    s = Store(tmp_path / "nisba.db")
+def store(request, tmp_path, backend) -> Store:
+    """An empty, migrated database (SQLite file, then PostgreSQL)."""
+    s = new_store(request, tmp_path, "nisba", backend)
     yield s
     s.close()
 
 
 @pytest.fixture
-def demo(tmp_path) -> Store:
+def demo(request, tmp_path, backend) -> Store:
     """A database holding the demo project (article, default labels, demo users)."""
-    s = Store(tmp_path / "demo.db")
+    s = new_store(request, tmp_path, "demo", backend)
     ensure_demo(s)
     yield s
     s.close()

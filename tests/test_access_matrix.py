@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import io
-import sqlite3
 from pathlib import Path
 
 import pytest
+from raw_db import dump as raw_dump
 
 from annotator import agreement, audit_log, auth, bulk_tagging, exporting, guidelines, importing, labels, projects, review
 from annotator import annotations as A
@@ -60,9 +60,7 @@ def w(demo) -> World:
 
 def snapshot(store: Store) -> tuple[str, str, str]:
     """Every table's rows (a full dump) and the bytes of the database and WAL files."""
-    conn = sqlite3.connect(store.path)
-    dump = "\n".join(conn.iterdump())
-    conn.close()
+    dump = raw_dump(store)
 
     def digest(path: str) -> str:
         p = Path(path)

@@ -10,9 +10,9 @@ from annotator.store import Store
 
 def _counts(store):
     return (
-        store.db.conn.execute("select count(*) from spans").fetchone()[0],
-        store.db.conn.execute("select count(*) from links").fetchone()[0],
-        store.db.conn.execute("select count(*) from audit_events").fetchone()[0],
+        store.query("select count(*) AS n from spans")[0]["n"],
+        store.query("select count(*) AS n from links")[0]["n"],
+        store.query("select count(*) AS n from audit_events")[0]["n"],
     )
 
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from raw_db import tamper as raw_tamper
 
 from annotator import annotations as A
 from annotator import audit_log, auth
@@ -27,11 +28,8 @@ def busy(demo, users, demo_doc):
 
 
 def tamper(store, sql, params=()):
-    """Change the file behind the app's back, as someone with a SQLite shell would."""
-    conn = sqlite3.connect(store.path)
-    with conn:
-        conn.execute(sql, params)
-    conn.close()
+    """Change the database behind the app's back, as someone with a SQLite shell or psql would."""
+    raw_tamper(store, sql, params)
 
 
 def event_ids(store):

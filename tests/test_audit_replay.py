@@ -5,11 +5,11 @@ SQLite shell would do it, and ``audit verify`` still says ok for each (the log i
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 
 import pytest
+from raw_db import tamper as raw_tamper
 
 from annotator import annotations as A
 from annotator import audit_log, review
@@ -20,10 +20,7 @@ from annotator.projects import create_project
 
 
 def tamper(store, sql, params=()):
-    conn = sqlite3.connect(store.path)
-    with conn:
-        conn.execute(sql, params)
-    conn.close()
+    raw_tamper(store, sql, params)
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import io
 import json
-import sqlite3
 import zipfile
 
 import pytest
+from raw_db import dump as raw_dump
 
 from annotator.cli import main
 from annotator.importing import ImportFile, ImportRejected, commit_import, preview_import
@@ -70,11 +70,7 @@ CASES = {
 
 
 def _dump(store: Store) -> str:
-    conn = sqlite3.connect(store.path)
-    try:
-        return "\n".join(conn.iterdump())
-    finally:
-        conn.close()
+    return raw_dump(store)
 
 
 @pytest.mark.parametrize("case", list(CASES))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from raw_db import tamper
 
 from annotator.annotations import add_link, add_span, delete_span, undo_last, update_span
 from annotator.bulk_tagging import preview_tag_all, tag_all
@@ -280,7 +281,8 @@ def test_index_current_after_add_edit_delete_undo_and_import(corpus):
 
 def test_rows_written_outside_the_store_are_folded_on_the_next_write(corpus):
     store, project, users = corpus
-    store.db.conn.execute(
+    tamper(
+        store,
         "INSERT INTO documents (project_id, title, text, raw_text, text_sha256, created_at)"
         " VALUES (?, 'raw', 'قالَ مصدر', 'قالَ مصدر', '', 'x')",
         (project.id,),
@@ -294,8 +296,8 @@ def test_rows_written_outside_the_store_are_folded_on_the_next_write(corpus):
 def test_migration_indexes_an_existing_database(corpus, tmp_path):
     store, project, users = corpus
     add_span(store, users["amal"], _doc(store, project, "zwnj").id, "CUE", 0, 3)
-    store.db.conn.execute("DELETE FROM search_folded")
-    store.db.conn.execute("INSERT INTO search_pending (kind, ref_id) SELECT 'doc', id FROM documents")
+    tamper(store, "DELETE FROM search_folded")
+    tamper(store, "INSERT INTO search_pending (kind, ref_id) SELECT 'doc', id FROM documents")
     from annotator.store import Store
 
     again = Store(store.path)  # opening the file folds what is queued

@@ -347,7 +347,7 @@ class PostgresBackend:
         from annotator.store import pg_schema
 
         with self._pool.connection() as conn:
-            pg_schema.migrate(conn, where=describe_url(self.url))
+            pg_schema.migrate(conn)
 
     def applied_steps(self) -> list[str]:
         from annotator.store import pg_schema

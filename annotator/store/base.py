@@ -49,7 +49,11 @@ class StoreBase:
         self._audit_keyed = False  # the chain has its switch event (read once, then kept)
         self._documents: dict[int, Document] = {}  # see get_document
         if migrate_schema:
-            self._backend.migrate()
+            try:
+                self._backend.migrate()
+            except BaseException:
+                self._backend.close()  # a refused database (newer schema, unreachable) keeps no pool open
+                raise
             if self._search_queued():  # rows queued by a migration (or by a writer outside the store)
                 with self.write():
                     pass  # the commit folds the queue
