@@ -27,10 +27,16 @@ def raw_connection(store: Store) -> Iterator:
         conn.close()
 
 
-def tamper(store: Store, sql: str, params=()) -> None:
-    """Run one statement (``?`` placeholders) outside the store and commit it."""
+def tamper(store: Store, sql: str, params=(), *, keys_checked: bool = False) -> None:
+    """Run one statement (``?`` placeholders) outside the store and commit it. Foreign keys are not checked (a plain
+    sqlite3 shell has them off) unless ``keys_checked``; on PostgreSQL that also switches off the triggers."""
     with raw_connection(store) as conn:
-        conn.execute(sql.replace("?", "%s") if is_postgres_url(store.path) else sql, params)
+        if is_postgres_url(store.path) and not keys_checked:
+            # a superuser's psql can switch off the foreign-key triggers, as a plain sqlite3 shell has them off
+            conn.execute("SET session_replication_role = replica")
+        if is_postgres_url(store.path):
+            sql = sql.replace("?", "%s")
+        conn.execute(sql, params)
 
 
 def dump(store: Store) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 import json
 
-from annotator.annotations import add_link, add_span, delete_span, undo_last, update_span
 import pytest
 
+from annotator.annotations import add_link, add_span, delete_span, undo_last, update_span
 from annotator.article_sync import ArticleSync
 from annotator.labels import save_label
 

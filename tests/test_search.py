@@ -286,6 +286,7 @@ def test_rows_written_outside_the_store_are_folded_on_the_next_write(corpus):
         "INSERT INTO documents (project_id, title, text, raw_text, text_sha256, created_at)"
         " VALUES (?, 'raw', 'قالَ مصدر', 'قالَ مصدر', '', 'x')",
         (project.id,),
+        keys_checked=True,
     )
     assert store.query("SELECT count(*) AS n FROM search_pending")[0]["n"] == 1
     add_document(store, users["admin"], project.id, "later", "نص آخر")
@@ -296,8 +297,8 @@ def test_rows_written_outside_the_store_are_folded_on_the_next_write(corpus):
 def test_migration_indexes_an_existing_database(corpus, tmp_path):
     store, project, users = corpus
     add_span(store, users["amal"], _doc(store, project, "zwnj").id, "CUE", 0, 3)
-    tamper(store, "DELETE FROM search_folded")
-    tamper(store, "INSERT INTO search_pending (kind, ref_id) SELECT 'doc', id FROM documents")
+    tamper(store, "DELETE FROM search_folded", keys_checked=True)
+    tamper(store, "INSERT INTO search_pending (kind, ref_id) SELECT 'doc', id FROM documents", keys_checked=True)
     from annotator.store import Store
 
     again = Store(store.path)  # opening the file folds what is queued
