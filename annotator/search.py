@@ -224,6 +224,9 @@ def _documents(store: Store, project_id: int, q: Query, document_ids) -> list[_U
         ]
     else:
         rows = store.search_documents(project_id, q.words(), document_ids=document_ids)
+        if not store.has_word_index:  # candidates hold each word somewhere, maybe inside another: keep whole words
+            patterns = [pattern for pattern, _skip in q.patterns()]
+            rows = [(doc, folded) for doc, folded in rows if all(p.search(folded) for p in patterns)]
     return [_Unit(doc, None, folded) for doc, folded in rows]
 
 
