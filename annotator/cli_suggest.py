@@ -18,11 +18,11 @@ def _crf_model(args):
     import os
 
     from annotator.errors import NisbaError
-    from annotator.store import Store
+    from annotator.store import Store, is_postgres_url
 
     if not args.db or not args.project:
         raise NisbaError("--engine crf needs --db and --project: the learned model lives in the project's database.")
-    if not os.path.exists(args.db):
+    if not is_postgres_url(args.db) and not os.path.exists(args.db):
         raise NisbaError(f"{args.db}: no such database.")
     store = Store(args.db, migrate_schema=False)
     project = store.project_by_name(args.project)

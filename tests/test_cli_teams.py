@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from raw_db import tamper
 
 from annotator import auth
 from annotator.cli import main
@@ -17,6 +18,11 @@ from annotator.store import Store
 @pytest.fixture
 def db(demo):
     return demo.path
+
+
+@pytest.fixture
+def store_of_db(demo):
+    return demo
 
 
 def feed(monkeypatch, text):
@@ -100,16 +106,11 @@ def test_users_add_on_a_fresh_database_creates_the_first_admin(tmp_path, monkeyp
     assert not auth.needs_first_admin(Store(db))
 
 
-def test_audit_verify_exit_codes(db, capsys):
+def test_audit_verify_exit_codes(db, store_of_db, capsys):
     assert main(["audit", "verify", "--db", db]) == 0
     out = capsys.readouterr().out
     assert out.startswith("ok: ") and "head " in out
-    import sqlite3
-
-    conn = sqlite3.connect(db)
-    with conn:
-        first = conn.execute("SELECT min(id) FROM audit_events").fetchone()[0]
-        conn.execute("UPDATE audit_events SET action = 'tampered' WHERE id = ?", (first,))
-    conn.close()
+    first = store_of_db.query("SELECT min(id) AS id FROM audit_events")[0]["id"]
+    tamper(store_of_db, "UPDATE audit_events SET action = 'tampered' WHERE id = ?", (first,))
     assert main(["audit", "verify", "--db", db]) == 1
     assert f"BROKEN at event {first}" in capsys.readouterr().err
