@@ -24,6 +24,7 @@ from annotator import access, audit
 from annotator.auth import export_email
 from annotator.errors import NisbaError
 from annotator.formats import EXPORT_FORMATS
+from annotator.formats.readers import PREDICTION_SOURCE
 from annotator.models import ExportDocument, User
 from annotator.store import Store, now
 from annotator.text import codepoint_to_utf16, tokenize
@@ -569,9 +570,6 @@ def labelstudio_config(store: Store, project_id: int) -> str:
         parts.append("  </Choices>")
     parts.append("</View>")
     return "\n".join(parts) + "\n"
-
-
-PREDICTION_SOURCE = "labelstudio-prediction"  # the origin importing.py gives spans read from LS ``predictions``
 
 
 def _link_ends(frm: int, to: int, type_: str) -> tuple[int, int]:

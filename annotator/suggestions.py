@@ -1,8 +1,9 @@
 """Suggestions on the annotation screen: list, accept, dismiss and accept all, each checked through
 annotator/access.py, audited, and one undoable action (annotations.undo_last); and a project's own cue forms.
 
-Suggestions come from the rule engine (annotator.suggest) run on the document's text alone: they never derive
-from anybody's spans, so blind annotation holds. What a user already has (same label, start and end in the layer
+Suggestions come from the rule engine (annotator.suggest) run on the document's text alone, and from the predictions
+an import brought (annotator.suggest_imported, a model's output): they never derive from a colleague's spans, so
+blind annotation holds. What a user already has (same label, start and end in the layer
 they annotate) and what they dismissed is left out. An engine failure raises :class:`SuggestionEngineError`,
 which the page shows once while annotation goes on without suggestions.
 """
@@ -58,12 +59,18 @@ def engine_suggestions(store: Store, doc: Document) -> list[Suggestion]:
     return result
 
 
-ENGINES = ("rules", "crf")
+ENGINES = ("rules", "crf", "import")
 
 
 def _engine_output(store: Store, doc: Document, engine: str) -> list[Suggestion]:
+    """``rules``: the rules' suggestions with the imported predictions (annotator.suggest_imported); ``import``:
+    the imported predictions alone; ``crf``: the project's learned model."""
+    from annotator.suggest_imported import imported_suggestions, merged
+
     if engine == "rules":
-        return engine_suggestions(store, doc)
+        return merged(engine_suggestions(store, doc), imported_suggestions(store, doc))
+    if engine == "import":
+        return imported_suggestions(store, doc)
     if engine != "crf":
         raise SuggestionEngineError(f"Unknown suggestion engine {engine!r} (known: {', '.join(ENGINES)}).")
     from annotator.suggestion_models import ModelNotUsable, crf_suggestions

@@ -192,3 +192,45 @@ def test_counts_per_engine_and_label_for_reviewers(demo, users, demo_doc):
     assert rows[("rules", "SOURCE")]["changed"] == 1
     with pytest.raises(PermissionDenied):
         S.suggestion_counts(demo, amal, demo_doc.project_id)
+
+
+def test_label_studio_predictions_become_import_suggestions_with_their_links(demo, users):
+    """An import's predictions stay their model's layer (for the round trip) and are offered to annotators as
+    suggestions of engine import:<model_version>; accepting one makes the annotator's span with that origin, and
+    its suggested link once both ends exist."""
+    from annotator.importing import file_from_path, import_files
+    from tests.test_importing import PEER
+
+    admin, amal = users["admin"], users["amal"]
+    project = projects.create_project(demo, admin, "Predictions")
+    projects.add_member(demo, admin, project.id, amal.id)
+    import_files(demo, admin, project.id, [file_from_path(PEER / "labelstudio-1.23.snapshot.json")])
+    predicted = {}
+    for doc in demo.list_documents(project.id):
+        for s in demo.list_spans(doc.id):
+            if s.origin.get("source") == "labelstudio-prediction":
+                predicted.setdefault(doc.id, set()).add((s.label, s.start_offset, s.end_offset, s.text))
+    doc_id, spots = next(iter(predicted.items()))
+    offered = [s for s in S.list_suggestions(demo, amal, doc_id, engine="import")]
+    assert {(s.label, s.start, s.end, s.text) for s in offered} == spots
+    assert {s.engine for s in offered} == {"import:attrib-rules-v0.3"}
+    text = demo.get_document(doc_id).text
+    assert all(text[s.start : s.end] == s.text for s in offered)
+    # the default list (what the annotation screen shows) carries them beside the rules' suggestions
+    default = {s.key: s for s in S.list_suggestions(demo, amal, doc_id)}
+    assert all(default[s.key].engine == s.engine for s in offered)
+    linked = next(s for s in offered if s.links)
+    link_type, target = linked.links[0]
+    S.accept_suggestion(demo, amal, doc_id, target, engine="import")
+    span = S.accept_suggestion(demo, amal, doc_id, linked.key, engine="import")
+    assert span.annotator_id == amal.id and span.origin["engine"] == "import:attrib-rules-v0.3"
+    links = [k for k in demo.links_of_span(span.id) if k.type == link_type]
+    assert len(links) == 1
+    other = demo.get_span(links[0].to_span_id if links[0].from_span_id == span.id else links[0].from_span_id)
+    assert other.annotator_id == amal.id and f"{other.label}:{other.start_offset}:{other.end_offset}" == target
+    # both accepted suggestions are no longer offered; the model's own layer is untouched
+    left = {s.key for s in S.list_suggestions(demo, amal, doc_id, engine="import")}
+    assert linked.key not in left and target not in left
+    assert sum(len(v) for v in predicted.values()) == sum(
+        1 for d in predicted for s in demo.list_spans(d) if s.origin.get("source") == "labelstudio-prediction"
+    )

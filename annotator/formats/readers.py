@@ -18,6 +18,10 @@ from annotator.formats import IMPORT_FORMATS, READER_FORMATS  # noqa: F401  (re-
 from annotator.formats.decoding import FIELD_LIMIT
 from annotator.formats.records import FileRejected, Problem, RawLink, RawRecord, RawSpan
 
+# The origin ``source`` of spans read from Label Studio ``predictions``: exports send them back as predictions, and
+# the annotation screen offers them as suggestions of engine ``import:<model_version>`` (annotator.suggestions).
+PREDICTION_SOURCE = "labelstudio-prediction"
+
 csv.field_size_limit(FIELD_LIMIT)
 
 TEXT_COLUMNS = ("text", "body", "content", "article", "نص", "النص")
@@ -458,7 +462,7 @@ def read_labelstudio(name: str, text: str, include_predictions: bool = True) -> 
             if all(isinstance(p, dict) for p in predictions):
                 for p in predictions:
                     model = p.get("model_version") or "unknown"
-                    origin = {"source": "labelstudio-prediction", "model_version": model, "prediction_score": p.get("score")}
+                    origin = {"source": PREDICTION_SOURCE, "model_version": model, "prediction_score": p.get("score")}
                     s, k, _tc = _ls_results(p.get("result"), f"model:{model}", "annotator", origin, notes)
                     spans += s
                     links += k
