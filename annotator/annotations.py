@@ -312,6 +312,7 @@ def undo_last(store: Store, actor: User, document_id: int) -> str | None:
 def _remove_created_span(store: Store, user: User, span_id: int) -> tuple[dict, str]:
     """Delete a span the user created (undo of its creation); returns the audit ``before`` and what was done."""
     span = store.get_span(span_id)
+    access.require_document(store, user, span.document_id)  # still a member: an undo is a write like any other
     access.require_span_write(store, user, span)
     before = {"span": store.span_row(span_id), "links": [asdict(k) for k in store.links_of_span(span_id)]}
     store.delete_span(span_id)

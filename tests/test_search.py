@@ -334,6 +334,21 @@ def test_tag_all_previews_creates_and_one_undo_removes_them_all(corpus):
     assert not store.query("SELECT 1 FROM spans WHERE id = ?", [already.id])
 
 
+def test_undo_of_tag_all_is_refused_once_the_user_left_the_project(corpus):
+    """Undo is a write: a user removed from the project cannot remove the batch's spans through it."""
+    from annotator.annotations import undo_tag_all
+    from annotator.errors import PermissionDenied
+    from annotator.projects import remove_member
+
+    store, project, users = corpus
+    amal = users["amal"]
+    result = tag_all(store, amal, project.id, find_hits(store, amal, project.id, "قال"), "CUE")
+    remove_member(store, users["admin"], project.id, amal.id)
+    with pytest.raises(PermissionDenied):
+        undo_tag_all(store, amal, result.batch)
+    assert all(store.get_span(i).label == "CUE" for i in result.span_ids)
+
+
 def test_tag_all_refuses_hits_that_split_a_grapheme(store):
     admin = store.get_user(store.insert_user("admin", "admin"))
     project = create_project(store, admin, "P")
