@@ -68,6 +68,15 @@ def new_store(request, tmp_path: Path, name: str, backend: str) -> Store:
 
 
 @pytest.fixture
+def db_location(request, tmp_path, backend) -> str:
+    """Where an empty migrated database is, for tests that open it from several processes: a SQLite file path, or
+    the URL of a PostgreSQL database of its own (``NISBA_SECRET_FILE`` is set here; hand it to child processes)."""
+    s = new_store(request, tmp_path, "shared", backend)
+    s.close()
+    return s.path
+
+
+@pytest.fixture
 def store(request, tmp_path, backend) -> Store:
     """An empty, migrated database (SQLite file, then PostgreSQL)."""
     s = new_store(request, tmp_path, "nisba", backend)

@@ -1,9 +1,12 @@
-"""Many processes against one database file: no lost spans, an intact file and audit chain, and exactly one
-winner when reviewers decide the same span at once. (Latencies are printed by benchmarks/bench_teams.py.)"""
+"""Many processes against one database, on both backends (a SQLite file; a PostgreSQL database where each process
+has its own connection pool, as each app server does): no lost spans, an intact audit chain (and file, on SQLite),
+and exactly one winner when reviewers decide the same span at once. (Latencies are printed by
+benchmarks/bench_teams.py and benchmarks/bench_backends.py.)"""
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 
 import pytest
 
@@ -26,6 +29,18 @@ CTX = mp.get_context("forkserver")  # children forked from a fresh single-thread
 pytestmark = pytest.mark.slow
 
 
+def _open(location: str, secret: str | None) -> Store:
+    """A child's own store. The secret file is handed over explicitly: forkserver children inherit the environment
+    the fork server started with (perhaps in an earlier test), not the test's."""
+    if secret:
+        os.environ["NISBA_SECRET_FILE"] = secret
+    return Store(location, migrate_schema=False)
+
+
+def _secret() -> str | None:
+    return os.environ.get("NISBA_SECRET_FILE")
+
+
 def _team(path, role: str, n: int, prefix: str) -> tuple[list[int], int]:
     """The demo database plus ``n`` users of ``role`` in the demo project; (their ids, the document id)."""
     store = Store(path)
@@ -43,9 +58,9 @@ def _team(path, role: str, n: int, prefix: str) -> tuple[list[int], int]:
     return ids, doc_id
 
 
-def _writer(path: str, user_id: int, doc_id: int, offset: int, start, out) -> None:
+def _writer(path: str, secret, user_id: int, doc_id: int, offset: int, start, out) -> None:
     """Add SPANS_EACH single-word spans; a write refused as busy is retried, never silently dropped."""
-    store = Store(path, migrate_schema=False)
+    store = _open(path, secret)
     user = store.get_user(user_id)
     text = store.get_document(doc_id).text
     words = [t for t in tokenize(text) if text[t[0]].isalpha()]
@@ -62,9 +77,9 @@ def _writer(path: str, user_id: int, doc_id: int, offset: int, start, out) -> No
     out.put((user_id, saved, retries))
 
 
-def _reader(path: str, doc_id: int, reviewer_id: int, start, stop, out) -> None:
+def _reader(path: str, secret, doc_id: int, reviewer_id: int, start, stop, out) -> None:
     """Read while the writers write: span counts never go down, and the review screen's data always loads."""
-    store = Store(path, migrate_schema=False)
+    store = _open(path, secret)
     reviewer = store.get_user(reviewer_id)
     start.wait()
     last, reads, problems = 0, 0, []
@@ -78,13 +93,13 @@ def _reader(path: str, doc_id: int, reviewer_id: int, start, stop, out) -> None:
     out.put((reads, problems))
 
 
-def test_twenty_writers_and_readers_lose_nothing(tmp_path):
-    path = str(tmp_path / "load.db")
+def test_twenty_writers_and_readers_lose_nothing(db_location, backend):
+    path, secret = db_location, _secret()
     writers, doc_id = _team(path, "annotator", WRITERS, "writer")
     (reviewer_id,), _ = _team(path, "reviewer", 1, "reader")
     start, stop, out, reads = CTX.Barrier(WRITERS + READERS), CTX.Event(), CTX.Queue(), CTX.Queue()
-    procs = [CTX.Process(target=_writer, args=(path, uid, doc_id, i, start, out)) for i, uid in enumerate(writers)]
-    readers = [CTX.Process(target=_reader, args=(path, doc_id, reviewer_id, start, stop, reads)) for _ in range(READERS)]
+    procs = [CTX.Process(target=_writer, args=(path, secret, uid, doc_id, i, start, out)) for i, uid in enumerate(writers)]
+    readers = [CTX.Process(target=_reader, args=(path, secret, doc_id, reviewer_id, start, stop, reads)) for _ in range(READERS)]
     for p in procs + readers:
         p.start()
     results = [out.get(timeout=180) for _ in procs]
@@ -101,7 +116,8 @@ def test_twenty_writers_and_readers_lose_nothing(tmp_path):
     assert stored == saved  # 0 lost spans, none extra
     for uid, ids, _retries in results:
         assert len(ids) == SPANS_EACH and {s.id for s in store.list_spans(doc_id, annotator_ids=[uid])} == set(ids)
-    assert store.query("PRAGMA integrity_check")[0]["integrity_check"] == "ok"
+    if backend == "sqlite":  # the file itself (PostgreSQL has no such check; its own pages are its business)
+        assert store.query("PRAGMA integrity_check")[0]["integrity_check"] == "ok"
     report = verify_chain(store.iter_events(), store.audit_key())
     assert report.ok, report
     creates = store.query("SELECT count(*) AS n FROM audit_events WHERE action = 'create' AND entity = 'span'")[0]["n"]
@@ -110,8 +126,8 @@ def test_twenty_writers_and_readers_lose_nothing(tmp_path):
     assert all(n > 0 for n, _problems in reader_results)
 
 
-def _decider(path: str, user_id: int, span_id: int, decision: str, start, out) -> None:
-    store = Store(path, migrate_schema=False)
+def _decider(path: str, secret, user_id: int, span_id: int, decision: str, start, out) -> None:
+    store = _open(path, secret)
     user = store.get_user(user_id)
     start.wait()
     try:
@@ -119,10 +135,12 @@ def _decider(path: str, user_id: int, span_id: int, decision: str, start, out) -
         out.put(("won", user_id, ""))
     except Conflict as exc:
         out.put(("conflict", user_id, str(exc)))
+    except Exception as exc:  # anything else is a failure the test names, not a child that hangs the queue
+        out.put(("error", user_id, f"{type(exc).__name__}: {exc}"))
 
 
-def test_ten_reviewers_deciding_one_span_at_once(tmp_path):
-    path = str(tmp_path / "race.db")
+def test_ten_reviewers_deciding_one_span_at_once(db_location):
+    path, secret = db_location, _secret()
     reviewers, doc_id = _team(path, "reviewer", REVIEWERS, "reviewer")
     store = Store(path)
     span = add_span(store, store.user_by_username("amal"), doc_id, "CLAIM", 0, 4)
@@ -130,7 +148,7 @@ def test_ten_reviewers_deciding_one_span_at_once(tmp_path):
     start, out = CTX.Barrier(REVIEWERS), CTX.Queue()
     decisions = ["accepted" if i % 2 else "rejected" for i in range(REVIEWERS)]
     procs = [
-        CTX.Process(target=_decider, args=(path, uid, span.id, d, start, out))
+        CTX.Process(target=_decider, args=(path, secret, uid, span.id, d, start, out))
         for uid, d in zip(reviewers, decisions, strict=True)
     ]
     for p in procs:
@@ -139,6 +157,7 @@ def test_ten_reviewers_deciding_one_span_at_once(tmp_path):
     for p in procs:
         p.join(timeout=30)
         assert p.exitcode == 0
+    assert [msg for outcome, _uid, msg in results if outcome == "error"] == []
     winners = [uid for outcome, uid, _msg in results if outcome == "won"]
     conflicts = [msg for outcome, _uid, msg in results if outcome == "conflict"]
     assert len(winners) == 1 and len(conflicts) == REVIEWERS - 1
