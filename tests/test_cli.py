@@ -5,6 +5,8 @@ import io
 import subprocess
 import sys
 
+import pytest
+
 from annotator import annotations as A
 from annotator.cli import main, visual
 from annotator.store import Store
@@ -66,3 +68,30 @@ def test_help_imports_nothing_heavy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda tmp: tmp / "file.txt" / "x.db", "Cannot use"),
+        (lambda tmp: tmp, "Cannot open the database"),
+        (lambda tmp: tmp / "notes.db", "as a Nisba database: file is not a database"),
+        (lambda tmp: tmp / "newer.db", "has a newer schema than this Nisba (step m_from_the_future"),
+    ],
+    ids=["a file where a folder should be", "a folder", "not a database", "a newer schema"],
+)
+def test_a_database_that_cannot_be_used_is_one_line(tmp_path, capsys, make, expected):
+    import sqlite3
+
+    (tmp_path / "file.txt").write_text("x")
+    (tmp_path / "notes.db").write_text("not a database at all, just some notes to myself\n" * 20)
+    Store(tmp_path / "newer.db").close()
+    with sqlite3.connect(tmp_path / "newer.db") as conn:
+        conn.execute(
+            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('nisba', 'm_from_the_future', 'x')"
+        )
+    before = (tmp_path / "newer.db").read_bytes()
+    assert main(["init", "--db", str(make(tmp_path))]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and expected in err and err.count("\n") == 1 and "Traceback" not in err
+    assert (tmp_path / "newer.db").read_bytes() == before

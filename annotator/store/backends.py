@@ -108,7 +108,10 @@ class SQLiteBackend:
         self.path = sqlite_path(location)
         self.location = self.path
         self.display = self.path
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"Cannot use {self.path} as the database: {exc.strerror or exc} ({exc.filename}).") from None
         self._local = threading.local()
 
     @property
@@ -119,7 +122,10 @@ class SQLiteBackend:
             from sqlite_utils import Database
 
             # isolation_level=None: the driver never opens transactions behind our back; transaction() does.
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            try:
+                conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            except sqlite3.Error as exc:
+                raise StorageError(f"Cannot open the database {self.path}: {exc}.") from None
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA synchronous=NORMAL")
@@ -186,8 +192,24 @@ class SQLiteBackend:
     def migrate(self) -> None:
         from annotator.schema import migrate
 
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        migrate(self.db)
+        try:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self._refuse_newer()
+            migrate(self.db)
+        except sqlite3.DatabaseError as exc:  # not a database, read-only, corrupt: one line, not a traceback
+            raise StorageError(f"Cannot open {self.path} as a Nisba database: {exc}.") from None
+
+    def _refuse_newer(self) -> None:
+        """A file a newer Nisba migrated (a step unknown here) is refused before anything is written to it."""
+        from annotator.schema import migrations
+
+        known = {m.name for m in migrations._migrations}
+        unknown = [name for name in self.applied_steps() if name not in known]
+        if unknown:
+            raise StorageError(
+                f"The database {self.path} has a newer schema than this Nisba (step {', '.join(unknown)} is unknown"
+                " here): upgrade Nisba to open it."
+            )
 
     def applied_steps(self) -> list[str]:
         if not self.execute(SQLite.table_exists, ["_sqlite_migrations"]).fetchone():
