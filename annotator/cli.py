@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "annotator.cli_transfer",
     "annotator.cli_search",
     "annotator.cli_suggest",
+    "annotator.cli_copy",
 ]
 
 

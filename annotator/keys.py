@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -73,3 +75,68 @@ def _load_or_create(path: Path, what: str) -> bytes:
     if len(value) < 2 * SECRET_BYTES:
         raise AuthError(f"The {what} {path} is too short; delete it to generate a new one.")
     return value.encode("ascii")
+
+
+@dataclass(frozen=True)
+class AuditKeyHandover:
+    """What a database copy does with the audit key, so that the target verifies the copied chain with the key that
+    signed it. ``action``: ``shared`` (both databases look in the same file), ``same`` (the target's file already
+    holds the source's key), ``copy`` (the target has none: the source's is copied), ``replace`` (the target's
+    different key is set aside as ``<key>.replaced-<time>`` and the source's copied), ``none`` (neither has one),
+    ``set-aside`` (the source has none, so the target's is set aside: a key without a keyed chain reads as a
+    rewritten log)."""
+
+    source: Path
+    target: Path
+    action: str
+
+    def describe(self) -> str:
+        """One line for the copy's report."""
+        return {
+            "shared": f"both databases use the audit key {self.target}",
+            "same": f"the target's audit key {self.target} is already the source's",
+            "copy": f"copied the source's audit key {self.source} to {self.target}",
+            "replace": f"replaced the target's audit key {self.target} with the source's {self.source} (the old one kept beside it)",
+            "none": "neither database has an audit key yet (the chain is not keyed)",
+            "set-aside": f"set the target's audit key {self.target} aside: the source has none",
+        }[self.action]
+
+
+def plan_audit_key_handover(source_db: str | os.PathLike, target_db: str | os.PathLike, *, replace: bool) -> AuditKeyHandover:
+    """Decide what copying ``source_db`` into ``target_db`` does with the audit key (nothing is written here).
+    Raises :class:`AuthError` when the target already has a different key and ``replace`` is false."""
+    source, target = audit_key_path(source_db), audit_key_path(target_db)
+    if source.resolve() == target.resolve():
+        return AuditKeyHandover(source, target, "shared")
+    if not target.exists():
+        return AuditKeyHandover(source, target, "copy" if source.exists() else "none")
+    if source.exists() and _read_key(source) == _read_key(target):
+        return AuditKeyHandover(source, target, "same")
+    if not replace:
+        theirs = "has a different audit key" if source.exists() else "has an audit key and the source has none"
+        raise AuthError(
+            f"The target {theirs} ({target}): its chain would not verify. Use --force to set it aside"
+            " (kept as <key>.replaced-<time>)."
+        )
+    return AuditKeyHandover(source, target, "replace" if source.exists() else "set-aside")
+
+
+def source_audit_key(handover: AuditKeyHandover) -> bytes | None:
+    """The key the copied chain must verify with on the target (None when the source has none)."""
+    return _read_key(handover.source) if handover.source.exists() else None
+
+
+def apply_audit_key_handover(handover: AuditKeyHandover) -> None:
+    """Put the source's audit key where the target looks for it (mode 0600), setting a different one aside."""
+    if handover.action in ("replace", "set-aside"):
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        handover.target.rename(handover.target.with_name(f"{handover.target.name}.replaced-{stamp}"))
+    if handover.action in ("copy", "replace"):
+        handover.target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(handover.target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(_read_key(handover.source).decode("ascii") + "\n")
+
+
+def _read_key(path: Path) -> bytes:
+    return path.read_text(encoding="ascii").strip().encode("ascii")

@@ -13,6 +13,7 @@ from annotator.store.accounts import Accounts
 from annotator.store.audit_log import AuditLog
 from annotator.store.backends import BUSY_TIMEOUT_MS, is_postgres_url
 from annotator.store.base import DEFAULT_DB, default_db_path, now
+from annotator.store.copying import Copying
 from annotator.store.documents import Documents
 from annotator.store.projects import Projects
 from annotator.store.review import Reviews
@@ -25,6 +26,6 @@ from annotator.store.transfer import Transfer
 __all__ = ["BUSY_TIMEOUT_MS", "DEFAULT_DB", "Store", "default_db_path", "is_postgres_url", "now"]
 
 
-class Store(AuditLog, Projects, Accounts, Documents, Spans, Reviews, Transfer, SearchIndex, Suggestions, Sources):
+class Store(AuditLog, Projects, Accounts, Documents, Spans, Reviews, Transfer, SearchIndex, Suggestions, Sources, Copying):
     """A Nisba database. Cheap to create; connections are opened lazily (per thread on SQLite, pooled on
     PostgreSQL)."""

@@ -72,6 +72,7 @@ class SQLite:
         return "search_words CROSS JOIN search_folded f ON search_words.rowid = f.id", "search_words MATCH ?", [match]
 
     table_exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+    list_tables = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite^_%' ESCAPE '^'"
 
     @staticmethod
     def columns_sql(table: str) -> tuple[str, list]:
@@ -138,6 +139,9 @@ class PostgreSQL:
         return "search_folded f", " AND ".join(["strpos(f.folded, ?) > 0"] * len(tokens)), tokens
 
     table_exists = "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?"
+    list_tables = (
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+    )
 
     @staticmethod
     def columns_sql(table: str) -> tuple[str, list]:
