@@ -4,9 +4,10 @@ import streamlit as st
 
 from annotator.demo import is_demo
 from annotator.ui.session import current_user, get_store, logout_form
-from annotator.ui.widgets import md_literal
+from annotator.ui.widgets import bidi_text_fields, md_literal
 
 st.set_page_config(page_title="Nisba — نِسبة", page_icon="🖋️", layout="wide")
+bidi_text_fields()
 
 store = get_store()
 user = current_user(store)

@@ -90,3 +90,16 @@ def linked_document(store: Store, user: User, project_key: str, document_key: st
         return None
     st.session_state[project_key], st.session_state[document_key] = linked.project_id, linked.id
     return linked
+
+
+# Every text field takes its direction from what is typed in it (its first strong letter): Arabic runs right to
+# left from the right edge, a user name or a URL left to right, in the same app. One rule for every field.
+_BIDI_FIELDS_CSS = (
+    "<style>[data-testid='stTextInput'] input, [data-testid='stTextArea'] textarea"
+    " { unicode-bidi: plaintext; text-align: start; }</style>"
+)
+
+
+def bidi_text_fields() -> None:
+    """Make every text input and text area of the page follow its content's direction (call once per run)."""
+    st.html(_BIDI_FIELDS_CSS)

@@ -28,11 +28,34 @@ def search_doc(app_db):
     return doc
 
 
+def _text_edge(page, box) -> str:
+    """Which edge of the field its text is drawn against: measured by drawing the value in a span with the field's
+    font, direction and alignment rules, as Chromium resolves them for the field."""
+    return box.evaluate(
+        """e => {
+            const s = getComputedStyle(e), probe = document.createElement('div');
+            Object.assign(probe.style, {position: 'fixed', top: '0', left: '0', width: e.clientWidth + 'px',
+              font: s.font, unicodeBidi: s.unicodeBidi, textAlign: s.textAlign, direction: s.direction});
+            const span = document.createElement('span'); span.textContent = e.value; probe.appendChild(span);
+            document.body.appendChild(probe);
+            const p = probe.getBoundingClientRect(), r = span.getBoundingClientRect();
+            probe.remove();
+            return (p.right - r.right) < (r.left - p.left) ? 'right' : 'left';
+        }"""
+    )
+
+
 def test_search_without_harakat_click_opens_the_hit(page, base_url, app_db, search_doc):
     open_app(page, base_url, doc=search_doc.id)  # the session's project becomes the search project
     page.get_by_role("link", name="Search").click()
     wait_ready(page)
     box = page.locator('input[aria-label="Search"]')
+    box.fill("قال")
+    # Arabic typed in a field runs from its right edge; a Latin word in the same field from its left
+    assert box.evaluate("e => getComputedStyle(e).unicodeBidi") == "plaintext"
+    assert _text_edge(page, box) == "right"
+    box.fill("minister")
+    assert _text_edge(page, box) == "left"
     box.fill("قال")
     box.press("Enter")
     wait_ready(page)
