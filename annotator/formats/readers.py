@@ -399,8 +399,8 @@ def _ls_results(
     return order, links, task_choices
 
 
-def read_labelstudio(name: str, text: str, include_predictions: bool = True) -> Iterator[Item]:
-    """Label Studio's JSON export (tasks with ``annotations`` and ``predictions``) or JSON_MIN (rows with spans)."""
+def _load_labelstudio_tasks(name: str, text: str) -> list:
+    """The JSON of a Label Studio export as a non-empty list of tasks; a broken file raises FileRejected."""
     try:
         tasks = json.loads(text)
     except RecursionError:
@@ -415,6 +415,53 @@ def read_labelstudio(name: str, text: str, include_predictions: bool = True) -> 
         raise FileRejected(f"{name}: expected a list of Label Studio tasks.")
     if not tasks:
         raise FileRejected(f"{name} holds no tasks.")
+    return tasks
+
+
+def _ls_annotations(task: dict, notes: list[str]) -> tuple[list[RawSpan], list[RawLink]]:
+    """Spans and relations of a task's (not cancelled) ``annotations``, each with its annotator and layer."""
+    spans: list[RawSpan] = []
+    links: list[RawLink] = []
+    for ann in task.get("annotations") or []:
+        if not isinstance(ann, dict):
+            continue
+        if ann.get("was_cancelled"):
+            notes.append(f"annotation {ann.get('id')} was cancelled (skipped) in Label Studio")
+            continue
+        who = ann.get("nisba_annotator") or _ls_user(ann.get("completed_by"), None)
+        layer = ann.get("nisba_layer") or ("gold" if ann.get("ground_truth") else "annotator")
+        origin = {"source": "labelstudio"}
+        if ann.get("id") is not None:
+            origin["labelstudio_annotation_id"] = ann.get("id")
+        s, k, task_choices = _ls_results(ann.get("result"), who, layer, origin, notes)
+        for span in s:
+            if task_choices:
+                span.origin["task_choices"] = task_choices
+        spans += s
+        links += k
+    return spans, links
+
+
+def _ls_predictions(predictions: list, notes: list[str]) -> tuple[list[RawSpan], list[RawLink]]:
+    """Spans and relations of a task's ``predictions``, made by ``model:<model_version>``."""
+    spans: list[RawSpan] = []
+    links: list[RawLink] = []
+    for p in predictions:
+        model = p.get("model_version") or "unknown"
+        origin = {"source": PREDICTION_SOURCE, "model_version": model, "prediction_score": p.get("score")}
+        s, k, _tc = _ls_results(p.get("result"), f"model:{model}", "annotator", origin, notes)
+        spans += s
+        links += k
+    return spans, links
+
+
+def read_labelstudio(name: str, text: str, include_predictions: bool = True) -> Iterator[Item]:
+    """Label Studio's JSON export (tasks with ``annotations`` and ``predictions``) or JSON_MIN (rows with spans).
+
+    ``include_predictions`` False leaves the tasks' ``predictions`` out. Yields one record per task and a
+    :class:`Problem` for each task that cannot be read; raises FileRejected for a broken file.
+    """
+    tasks = _load_labelstudio_tasks(name, text)
     if all(isinstance(t, dict) and "data" not in t and "annotations" not in t and "text" in t for t in tasks):
         yield from _labelstudio_min_rows(name, enumerate(tasks, start=1), None, csv_cells=False)
         return
@@ -435,38 +482,15 @@ def read_labelstudio(name: str, text: str, include_predictions: bool = True) -> 
             yield dup
             continue
         notes: list[str] = []
-        spans: list[RawSpan] = []
-        links: list[RawLink] = []
-        metadata = {k: v for k, v in data.items() if k not in (key, "title", "nisba_document_id", "text_sha256")}
-        if task_id is not None:
-            metadata["labelstudio_task_id"] = task_id
-        for ann in task.get("annotations") or []:
-            if not isinstance(ann, dict):
-                continue
-            if ann.get("was_cancelled"):
-                notes.append(f"annotation {ann.get('id')} was cancelled (skipped) in Label Studio")
-                continue
-            who = ann.get("nisba_annotator") or _ls_user(ann.get("completed_by"), None)
-            layer = ann.get("nisba_layer") or ("gold" if ann.get("ground_truth") else "annotator")
-            origin = {"source": "labelstudio"}
-            if ann.get("id") is not None:
-                origin["labelstudio_annotation_id"] = ann.get("id")
-            s, k, task_choices = _ls_results(ann.get("result"), who, layer, origin, notes)
-            for span in s:
-                if task_choices:
-                    span.origin["task_choices"] = task_choices
-            spans += s
-            links += k
+        spans, links = _ls_annotations(task, notes)
         predictions = task.get("predictions") or []
         if predictions and include_predictions:
             if all(isinstance(p, dict) for p in predictions):
-                for p in predictions:
-                    model = p.get("model_version") or "unknown"
-                    origin = {"source": PREDICTION_SOURCE, "model_version": model, "prediction_score": p.get("score")}
-                    s, k, _tc = _ls_results(p.get("result"), f"model:{model}", "annotator", origin, notes)
-                    spans += s
-                    links += k
+                s, k = _ls_predictions(predictions, notes)
+                spans += s
+                links += k
             elif not warned_predictions:
+                # an export made without the snapshot lists prediction ids only: say so once per file
                 warned_predictions = True
                 yield Problem(
                     name,
@@ -475,11 +499,24 @@ def read_labelstudio(name: str, text: str, include_predictions: bool = True) -> 
                 )
         if task.get("drafts"):
             notes.append("drafts are not imported")
-        title = data.get("title") or data.get("doc_id") or (f"task {task_id}" if task_id is not None else _short_title(body))
-        yield RawRecord(
-            file=name, line=n, text=body, title=str(title), external_id=task_id, metadata=metadata, spans=spans,
-            links=links, offset_unit="auto", prefer_unit="codepoint", notes=notes,
-        )  # fmt: skip
+        yield _ls_task_record(name, n, task, key, body, spans, links, notes)
+
+
+def _ls_task_record(
+    name: str, n: int, task: dict, key: str, body: str, spans: list[RawSpan], links: list[RawLink], notes: list[str]
+) -> RawRecord:
+    """The record of one task: its text, a title, the other ``data`` fields as metadata, and its spans and links."""
+    data = task["data"]
+    task_id = task.get("id")
+    # the fields Nisba's own export adds to ``data`` come back as the document itself, not as metadata
+    metadata = {k: v for k, v in data.items() if k not in (key, "title", "nisba_document_id", "text_sha256")}
+    if task_id is not None:
+        metadata["labelstudio_task_id"] = task_id
+    title = data.get("title") or data.get("doc_id") or (f"task {task_id}" if task_id is not None else _short_title(body))
+    return RawRecord(
+        file=name, line=n, text=body, title=str(title), external_id=task_id, metadata=metadata, spans=spans,
+        links=links, offset_unit="auto", prefer_unit="codepoint", notes=notes,
+    )  # fmt: skip
 
 
 def _labelstudio_min_rows(name: str, rows, header, *, csv_cells: bool) -> Iterator[Item]:
