@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import streamlit as st
 
@@ -70,11 +71,10 @@ def layers_html(
     ``focus`` (start, end) tints the characters of the row under review and marks them ``data-focus`` (the page
     scrolls the article to the first of them).
     """
-    names = names or {}
-    colour = {lab.name: lab.colour for lab in labels}
     mark = {a: annotator_mark(i) for i, a in enumerate(annotator_ids)}
     shown = [s for s in spans if s.annotator_id in mark]
     bands, band_of = band_layout(shown, annotator_ids)
+    paint = _Paint({lab.name: lab.colour for lab in labels}, mark, names or {}, band_of, len(bands))
     order = reading_order([*shown, *gold])
     by_id = {s.id: s for s in order}
     gold_ids = {s.id for s in gold}
@@ -86,37 +86,52 @@ def layers_html(
         if not ids and not focused:
             out.append(chunk)
             continue
-        colours: list[str | None] = [None] * len(bands)
-        here: list[Span] = []  # outermost first
-        gold_here: Span | None = None
-        for sid in ids:
-            s = by_id[sid]
-            if sid in gold_ids:
-                gold_here = s
-            else:
-                colours[band_of[sid]] = colour.get(s.label, "#999")
-                here.append(s)
+        here = [by_id[sid] for sid in ids if sid not in gold_ids]  # outermost first
+        gold_here = next((by_id[sid] for sid in reversed(ids) if sid in gold_ids), None)
+        out.append(paint.segment(chunk, start, here, gold_here, focused))
+    return _review_frame("".join(out), len(bands), focus)
+
+
+@dataclass(frozen=True)
+class _Paint:
+    """How :func:`layers_html` draws one stretch of text: label colours, annotator marks and names, band indexes."""
+
+    colour: dict[str, str]
+    mark: dict[int, str]
+    names: dict[int, str]
+    band_of: dict[int, int]
+    band_count: int
+
+    def segment(self, chunk: str, start: int, here: list[Span], gold_here: Span | None, focused: bool) -> str:
+        """``chunk`` (escaped) in a span whose bands, shading, tint and tooltip show who tagged it how."""
+        colours: list[str | None] = [None] * self.band_count
+        for s in here:
+            colours[self.band_of[s.id]] = self.colour.get(s.label, "#999")
         style = []
         if here:
             style.append("box-shadow:" + _bands(colours))
         if gold_here is not None:
-            style.append(f"background-color:{colour.get(gold_here.label, '#ccc')}66")
+            style.append(f"background-color:{self.colour.get(gold_here.label, '#ccc')}66")
         if focused:
             # a tint, not an outline, so the bands under the focused row stay visible
             style.append(f"background-image:linear-gradient({FOCUS_TINT},{FOCUS_TINT});border-radius:.15rem")
-        here.sort(key=lambda s: band_of[s.id])  # in band order: whose, then outer to inner
-        tip = " · ".join(f"{mark[s.annotator_id]} {names.get(s.annotator_id, s.annotator_id)}: {s.label}" for s in here)
+        here = sorted(here, key=lambda s: self.band_of[s.id])  # in band order: whose, then outer to inner
+        tip = " · ".join(f"{self.mark[s.annotator_id]} {self.names.get(s.annotator_id, s.annotator_id)}: {s.label}" for s in here)
         if gold_here is not None:
             tip = (tip + " · " if tip else "") + f"gold: {gold_here.label}"
         attrs = f'data-start="{start}" data-bands="{len(here)}"' + (' data-focus="1"' if focused else "")
-        out.append(f'<span {attrs} title="{html.escape(tip, quote=True)}" style="{";".join(style)}">{chunk}</span>')
-    lines = BAND_PX * (len(bands) + 1)
+        return f'<span {attrs} title="{html.escape(tip, quote=True)}" style="{";".join(style)}">{chunk}</span>'
+
+
+def _review_frame(body: str, band_count: int, focus: tuple[int, int] | None) -> str:
+    """The right-to-left, scrolling box around the article, its lines spaced for ``band_count`` bands."""
+    lines = BAND_PX * (band_count + 1)
     focus_at = f"{focus[0]}-{focus[1]}" if focus else ""
     return (
         f'<div dir="rtl" lang="ar" data-nisba="review-article" data-focus-at="{focus_at}" style="direction:rtl;unicode-bidi:isolate;text-align:right;'
         "white-space:pre-wrap;font-family:'Noto Naskh Arabic','Amiri',serif;font-size:1.25rem;"
         f"line-height:calc(2.2em + {lines}px);padding:.6rem 1rem;border:1px solid #ddd;border-radius:.5rem;"
-        f'max-height:45vh;overflow-y:auto">{"".join(out)}</div>'
+        f'max-height:45vh;overflow-y:auto">{body}</div>'
     )
 
 
