@@ -56,7 +56,7 @@ def copy_database(source_location: str, target_location: str, *, force: bool = F
         source.close()
         raise
     try:
-        report = _copy(source, target, force=force, started=started)
+        report = copy_stores(source, target, force=force, started=started)
     except BaseException:
         target.close()
         if created is not None:  # the file did not exist before: leave nothing behind
@@ -82,11 +82,14 @@ def _same(a: str, b: str) -> bool:
     return Path(sqlite_path(a)).resolve() == Path(sqlite_path(b)).resolve()
 
 
-def _copy(source: Store, target: Store, *, force: bool, started: float) -> CopyReport:
+def copy_stores(source: Store, target: Store, *, force: bool = False, started: float | None = None) -> CopyReport:
+    """Copy between two open stores (what :func:`copy_database` does once it has opened them; ``started``: a
+    :func:`time.perf_counter` reading the reported seconds count from)."""
+    started = time.perf_counter() if started is None else started
     steps, target_steps = source.schema_steps(), target.schema_steps()
     if steps != target_steps:
         raise CopyRefused(
-            f"The source has schema steps {_steps(steps, target_steps)} and the target {_steps(target_steps, steps)}:"
+            f"The source and the target are at different schema steps ({_step_gap(steps, target_steps)}):"
             " open both with this Nisba first (each is upgraded when opened), then copy."
         )
     for store in (source, target):
@@ -145,7 +148,14 @@ def _refuse_nonempty(target: Store, tables: list[str]) -> None:
         )
 
 
-def _steps(names: list[str], other: list[str]) -> str:
-    """The steps of ``names`` that ``other`` lacks (or how many steps, when none is missing)."""
-    extra = [n for n in names if n not in other]
-    return f"({', '.join(extra)} not on the other)" if extra else f"({len(names)} steps)"
+def _step_gap(source: list[str], target: list[str]) -> str:
+    """Which steps each side lacks (or, with the same steps, that their order differs)."""
+    gaps = [
+        f"the {side} lacks {', '.join(missing)}"
+        for side, missing in (
+            ("target", [n for n in source if n not in target]),
+            ("source", [n for n in target if n not in source]),
+        )
+        if missing
+    ]
+    return "; ".join(gaps) or "applied in another order"

@@ -15,6 +15,7 @@ from annotator import keys
 from annotator.annotations import add_span
 from annotator.audit_log import verify_database
 from annotator.cli import main
+from annotator.database_copy import CopyRefused, copy_stores
 from annotator.demo import ensure_demo
 from annotator.exporting import export_zip
 from annotator.review import add_comment, decide
@@ -213,6 +214,16 @@ def test_a_bad_url_or_a_missing_source_is_one_line_without_the_password(tmp_path
     assert not Path("missing.db").exists() and not Path("other.db").exists()
     code, out, err = copy(capsys, "team.db", f"sqlite:///{tmp_path / 'team.db'}")
     assert code == 1 and "the same database" in err
+
+
+def test_a_target_of_other_schema_steps_is_refused_with_one_line(tmp_path, pg_url, keys_apart):
+    source = filled_source(tmp_path / "team.db")
+    target = Store(pg_url, migrate_schema=False)  # a database nobody has opened (and so upgraded) yet
+    with pytest.raises(CopyRefused) as refused:
+        copy_stores(source, target)
+    assert "m001_core" in str(refused.value) and "open both with this Nisba first" in str(refused.value)
+    assert target.schema_steps() == [] and "\n" not in str(refused.value)
+    target.close()
 
 
 def test_every_table_is_copied_or_rebuilt(store):
