@@ -3,7 +3,7 @@
 import streamlit as st
 
 from annotator.demo import is_demo
-from annotator.ui.session import current_user, get_store, logout_form
+from annotator.ui.session import current_user, get_store, logout_form, storage_errors_shown
 from annotator.ui.widgets import bidi_text_fields, md_literal
 
 st.set_page_config(page_title="Nisba — نِسبة", page_icon="🖋️", layout="wide")
@@ -41,6 +41,7 @@ if not st.session_state.get("nisba_landed"):
 st.sidebar.caption(f"Signed in as **{md_literal(user.name)}** ({user.role})")  # names may hold * _ $
 with st.sidebar:
     logout_form()
-if is_demo(store):
-    st.warning("**Demo data** — public demo accounts and passwords (see the README); do not use for real work.", icon="🧪")
-nav.run()
+with storage_errors_shown():  # the database lost in the middle of a run: one line, not a traceback
+    if is_demo(store):
+        st.warning("**Demo data** — public demo accounts and passwords (see the README); do not use for real work.", icon="🧪")
+    nav.run()

@@ -20,9 +20,12 @@ COMMAND_MODULES = [
 ]
 
 
+DB_HELP = "SQLite file or postgresql://user:password@host:port/database URL (default: $NISBA_DB or data/nisba.db)"
+
+
 def add_db_argument(parser: argparse.ArgumentParser) -> None:
-    """``--db PATH``, defaulting to ``$NISBA_DB`` or data/nisba.db."""
-    parser.add_argument("--db", default=None, help="SQLite file (default: $NISBA_DB or data/nisba.db)")
+    """``--db PATH`` (or a ``postgresql://`` URL), defaulting to ``$NISBA_DB`` or data/nisba.db."""
+    parser.add_argument("--db", default=None, help=DB_HELP)
 
 
 def open_store(args):
@@ -45,7 +48,7 @@ def cmd_init(args) -> int:
     from annotator.demo import ensure_demo
 
     store = open_store(args)
-    print(f"Database ready: {store.path}")
+    print(f"Database ready: {store.display_name}")
     if args.demo:
         print("Demo project created." if ensure_demo(store) else "Demo project already present.")
     return 0

@@ -86,6 +86,8 @@ def cmd_suggest_train(args) -> int:
 
 
 def register(sub) -> None:
+    from annotator.cli import add_db_argument
+
     suggest = sub.add_parser("suggest", help="suggested attributions (rule engine)")
     suggest_sub = suggest.add_subparsers(dest="suggest_command", required=True)
     p = suggest_sub.add_parser(
@@ -100,6 +102,6 @@ def register(sub) -> None:
     p = suggest_sub.add_parser(
         "train", help="train the project's learned engine (CRF) on its gold layer, as the first active admin"
     )
-    p.add_argument("--db", default=None, help="SQLite file (default: $NISBA_DB or data/nisba.db)")
+    add_db_argument(p)
     p.add_argument("--project", required=True, help="project name")
     p.set_defaults(func=cmd_suggest_train)

@@ -141,7 +141,8 @@ def websocket(app, *, cookie=None):
 
 @pytest.fixture
 def gate(demo, monkeypatch):
-    monkeypatch.delenv("NISBA_SECRET_FILE", raising=False)
+    if demo.backend_name == "sqlite":  # the secret beside the file; on PostgreSQL the fixture's own in tmp_path
+        monkeypatch.delenv("NISBA_SECRET_FILE", raising=False)
     return LoginGate(demo.path)
 
 
@@ -357,3 +358,23 @@ def test_after_a_failed_login_the_cursor_waits_in_the_password_field(app):
     again = login(app, username="amal", password="wrong-one").body.decode()
     assert again.index("autofocus") > again.index('id="password"')
     assert again.count("autofocus") == 1
+
+
+def test_a_database_that_cannot_be_reached_is_a_503_page_naming_it_and_no_websocket(tmp_path, monkeypatch):
+    """No traceback, no 500, no SQLite file in its place: every route and the app's own paths say which database
+    and why (never its password), and the next request tries the database again."""
+    monkeypatch.chdir(tmp_path)
+    gate = LoginGate("postgresql://nisba:s3cret@127.0.0.1:9/team")
+    app = make_app(gate)
+    for method, path, form in (("GET", "/login", None), ("POST", "/login", {"username": "amal", "password": "x"}),
+                               ("GET", "/setup", None), ("POST", "/logout", {}), ("GET", "/annotate", None)):  # fmt: skip
+        cookie = f"{auth.COOKIE_NAME}=v1.2.9999999999.0.{'0' * 64}"  # well formed: only the database can judge it
+        reply = http(app, method, path, headers={"origin": ORIGIN, "accept": "text/html", "cookie": cookie}, form=form)
+        body = reply.body.decode()
+        assert reply.status == 503, (method, path)
+        assert "Cannot connect to PostgreSQL database &#x27;team&#x27; on 127.0.0.1:9 as nisba: Connection refused" in body
+        assert "s3cret" not in body and "Traceback" not in body and APP_DATA not in reply.body
+        assert reply.header("cache-control") == "no-store"
+    sent = websocket(app, cookie=f"{auth.COOKIE_NAME}=v1.2.9999999999.0.{'0' * 64}")
+    assert [(m["type"], m["code"]) for m in sent] == [("websocket.close", 1013)]  # 1013: try again later
+    assert not list(tmp_path.rglob("*.db")) and gate._store is None

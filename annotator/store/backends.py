@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import sqlite3
 import threading
 import time
@@ -28,6 +29,9 @@ from annotator.store.dialect import PostgreSQL, SQLite
 BUSY_TIMEOUT_MS = 10_000
 # pg_advisory_xact_lock key for "a write transaction": any constant unlikely to collide with another application
 WRITE_LOCK_KEY = 0x4E69_7362_6100  # "Nisba"
+# How long a statement waits for a pooled connection when all NISBA_PG_POOL_MAX are busy: as long as a save waits
+# for the write lock; longer means the server is overloaded, and the page should say so.
+POOL_WAIT_S = BUSY_TIMEOUT_MS // 1000
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
@@ -43,11 +47,15 @@ def sqlite_path(location: str) -> str:
 
 
 def describe_url(url: str) -> str:
-    """``database 'nisba' on host:port as user``: a PostgreSQL URL for messages, never with its password."""
+    """``database 'nisba' on host:port as user``: a PostgreSQL URL for messages, never with its password (a URL too
+    malformed to parse, e.g. a port that is no number, is still described rather than raising)."""
     parts = urlsplit(url)
     db = unquote(parts.path.lstrip("/")) or "(default)"
     host = parts.hostname or "localhost (socket)"
-    port = parts.port or 5432
+    try:
+        port = parts.port or 5432
+    except ValueError:  # "host:abc": say what was written; psycopg's own message says why it is wrong
+        port = parts.netloc.rpartition(":")[2]
     user = f" as {unquote(parts.username)}" if parts.username else ""
     return f"database {db!r} on {host}:{port}{user}"
 
@@ -237,12 +245,26 @@ class SQLiteBackend:
 # ---- PostgreSQL ---------------------------------------------------------------------------------------------
 
 
+# libpq's prefixes before the reason itself: 'connection failed: connection to server at "h" (addr), port 5432
+# failed: FATAL:  password authentication failed for user "x"' says, for people, 'password authentication failed …'
+_LIBPQ_PREFIX = re.compile(
+    r'^(connection (failed|is bad): )?(connection to server at "[^"]*"( \([^)]*\))?, port \d+ failed: )?(FATAL: +)?'
+)
+
+
+def connection_problem(exc: Exception) -> str:
+    """Why a connection failed, in one line without libpq's prefixes (the first line that says something)."""
+    for line in str(exc).splitlines():
+        reason = _LIBPQ_PREFIX.sub("", line.strip()).strip().rstrip(".")
+        if reason:
+            return reason
+    return type(exc).__name__
+
+
 def _connect_error(url: str, exc: Exception) -> StorageError:
     """One clear line for a connection that failed: which database, why, what to do."""
-    reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-    reason = reason.removeprefix("FATAL:").strip()
     return StorageError(
-        f"Cannot connect to PostgreSQL {describe_url(url)}: {reason}. "
+        f"Cannot connect to PostgreSQL {describe_url(url)}: {connection_problem(exc)}. "
         "Check the URL in NISBA_DB or --db (user, password, host, port, database name) and that the server is running."
     )
 
@@ -269,33 +291,87 @@ class PostgresBackend:
             raise _connect_error(url, exc) from None
         max_size = int(os.environ.get("NISBA_PG_POOL_MAX", "20"))
         self._pool = ConnectionPool(
-            url, min_size=1, max_size=max_size, kwargs={"autocommit": True}, open=False, name="nisba", timeout=30
+            url, min_size=1, max_size=max_size, kwargs={"autocommit": True}, open=False, name="nisba", timeout=POOL_WAIT_S
         )
         self._pool.open(wait=True, timeout=10)
 
     # -- connections --
 
+    def _probe(self) -> StorageError | None:
+        """None when a new connection can be made now, else why not (one line). A direct connection, at most 5 s:
+        the pool, asked instead, would retry in the background and make the caller wait POOL_WAIT_S for nothing."""
+        try:
+            self._psycopg.connect(self.url, connect_timeout=5, autocommit=True).close()
+        except self._psycopg.Error as exc:
+            return _connect_error(self.url, exc)
+        return None
+
+    def _lost(self, conn, exc: Exception) -> tuple[StorageError, bool]:
+        """(the StorageError for a statement that failed on ``conn``, whether a read may be tried once more).
+
+        A connection the server closed (a restart, ``idle_session_timeout``, a proxy, ``pg_terminate_backend``) is
+        dropped by the pool when given back. When the server takes new connections, the idle ones beside it were
+        most likely closed too, so the pool checks them all now (about 0.1 ms each) rather than hand each out to
+        fail once more; when it does not, the error says why (the database was dropped, the server is down)."""
+        from psycopg_pool import PoolTimeout
+
+        where = describe_url(self.url)
+        if conn is not None and conn.closed:
+            if refused := self._probe():
+                return refused, False
+            self._pool.check()
+            return StorageError(f"The connection to the {where} was lost: {connection_problem(exc)}."), True
+        if isinstance(exc, PoolTimeout):
+            return self._probe() or StorageError(
+                f"No connection to the {where} came free within {POOL_WAIT_S} s: every one of this server's"
+                f" {self._pool.max_size} (NISBA_PG_POOL_MAX) is busy. Try again."
+            ), False
+        return StorageError(f"The {where} refused the statement: {connection_problem(exc)}."), False
+
     @contextmanager
     def _conn(self):
         conn = getattr(self._local, "conn", None)
         if conn is not None:
-            yield conn
+            yield conn  # errors reach transaction(), which rolls back and raises StorageError
             return
+        conn = None
         try:
             with self._pool.connection() as conn:
                 yield conn
         except self._psycopg.OperationalError as exc:
-            raise StorageError(f"The database did not answer ({describe_url(self.url)}): {exc}".strip()) from exc
+            raise self._lost(conn, exc)[0] from exc
+
+    def _run(self, sql: str, work):
+        """``work(conn)`` on this thread's transaction connection, else on a pooled one. Outside a transaction a read
+        (``SELECT``) that met a connection the server had closed runs once more after :meth:`_lost` swept the pool,
+        so the first page after a database restart reads normally; a write is never repeated (it may have run)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            return work(conn)
+        retry = sql.lstrip()[:6].upper() == "SELECT"
+        while True:
+            conn = None
+            try:
+                with self._pool.connection() as conn:
+                    return work(conn)
+            except self._psycopg.OperationalError as exc:
+                error, may_retry = self._lost(conn, exc)
+                if not (retry and may_retry):
+                    raise error from exc
+                retry = False
 
     @property
     def in_transaction(self) -> bool:
         return getattr(self._local, "conn", None) is not None
 
     def execute(self, sql: str, params: Iterable = ()) -> _Result:
-        with self._conn() as conn:
-            cur = conn.execute(PostgreSQL.translate(sql), list(params) or None)
-            rows = cur.fetchall() if cur.description else []
-            return _Result(rows, cur.rowcount, cur.description)
+        params = list(params)
+
+        def work(conn):
+            cur = conn.execute(PostgreSQL.translate(sql), params or None)
+            return _Result(cur.fetchall() if cur.description else [], cur.rowcount, cur.description)
+
+        return self._run(sql, work)
 
     def executemany(self, sql: str, rows: Iterable) -> None:
         rows = list(rows)
@@ -306,9 +382,10 @@ class PostgresBackend:
     def rows(self, sql: str, params: Iterable = ()) -> list[dict]:
         from psycopg.rows import dict_row
 
-        with self._conn() as conn:
-            cur = conn.cursor(row_factory=dict_row)
-            return cur.execute(PostgreSQL.translate(sql), list(params) or None).fetchall()
+        params = list(params)
+        return self._run(
+            sql, lambda conn: conn.cursor(row_factory=dict_row).execute(PostgreSQL.translate(sql), params or None).fetchall()
+        )
 
     def stream(self, sql: str, params: Iterable = ()) -> Iterator[tuple]:
         """Rows one at a time. Inside a transaction through a server-side cursor (the caller may run other
@@ -339,8 +416,11 @@ class PostgresBackend:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """A write transaction: one pooled connection, the write lock first (waiting at most BUSY_TIMEOUT_MS)."""
+        """A write transaction: one pooled connection, the write lock first (waiting at most BUSY_TIMEOUT_MS). A lost
+        connection (the server restarted, or ended this backend) rolls everything back: StorageError, nothing
+        written, and the pool replaces the connection, so the next save goes through (tests/test_pg_failures.py)."""
         pg = self._psycopg
+        conn = None
         try:
             with self._pool.connection() as conn:
                 self._local.conn = conn
@@ -358,7 +438,10 @@ class PostgresBackend:
                 f"The database is busy (another save held it for {BUSY_TIMEOUT_MS // 1000} s); try again."
             ) from exc
         except pg.OperationalError as exc:
-            raise StorageError(f"The change was not saved: the database connection failed ({exc})".strip()) from exc
+            reason = str(self._lost(conn, exc)[0])  # also sweeps the pool when the connection was lost
+            raise StorageError(
+                f"The change was not saved (nothing was written): {reason[:1].lower()}{reason[1:]} Try again."
+            ) from exc
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:

@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from annotator import auth
 from annotator.demo import DEMO_PASSWORDS, demo_enabled, ensure_demo, is_demo
-from annotator.errors import AuthError, LoginThrottled, NisbaError
+from annotator.errors import AuthError, LoginThrottled, NisbaError, StorageError
 from annotator.store import Store, default_db_path
 
 # Paths an anonymous visitor may reach: the login pages and the health probe (it reveals nothing).
@@ -58,9 +58,13 @@ class LoginGate:
         with self._lock:
             if self._store is None:
                 store = Store(self._db_path or default_db_path())
-                if demo_enabled():
-                    ensure_demo(store)
-                self._secret = auth.load_or_create_secret(store.path)
+                try:
+                    if demo_enabled():
+                        ensure_demo(store)
+                    self._secret = auth.load_or_create_secret(store.path)
+                except BaseException:
+                    store.close()  # the next request tries again
+                    raise
                 self._store = store
 
     @property
@@ -103,9 +107,9 @@ class LoginGate:
 
     def routes(self) -> list[Route]:
         return [
-            Route("/login", self.login, methods=["GET", "POST"]),
-            Route("/setup", self.setup, methods=["GET", "POST"]),
-            Route("/logout", self.logout, methods=["GET", "POST"]),
+            Route("/login", storage_errors_shown(self.login), methods=["GET", "POST"]),
+            Route("/setup", storage_errors_shown(self.setup), methods=["GET", "POST"]),
+            Route("/logout", storage_errors_shown(self.logout), methods=["GET", "POST"]),
         ]
 
     def middleware(self) -> Middleware:
@@ -202,7 +206,13 @@ class GateMiddleware:
         if scope["type"] not in ("http", "websocket") or scope["path"] in OPEN_PATHS:
             return await self.app(scope, receive, send)
         cookie = _header(scope, b"cookie")
-        session = await run_in_threadpool(self.gate.session_of, cookie)
+        try:
+            session = await run_in_threadpool(self.gate.session_of, cookie)
+        except StorageError as exc:  # the database cannot be opened or reached: nobody can be let in, say why
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1013, "reason": "database unavailable"})
+                return
+            return await unavailable(exc)(scope, receive, send)
         if session is None:
             if scope["type"] == "websocket":
                 # Closing before accepting makes the server answer the upgrade with 403: no session, no data.
@@ -228,6 +238,26 @@ class GateMiddleware:
         if has_cookie:  # an expired, forged or logged-out cookie: drop it
             self.gate.clear_cookie(response, scope.get("scheme") == "https")
         await response(scope, receive, send)
+
+
+def storage_errors_shown(handler):
+    """Wrap a route so a database that cannot be opened or reached gives :func:`unavailable`, not a 500."""
+
+    async def wrapped(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except StorageError as exc:
+            return unavailable(exc)
+
+    return wrapped
+
+
+def unavailable(exc: StorageError) -> HTMLResponse:
+    """The page shown while the database cannot be used: the store's one-line reason (which database, why, what to
+    do; never a password), status 503 so a proxy or a monitor sees it too. Nothing is kept: the next request tries
+    the database again."""
+    body = f'{error(str(exc))}<p class="sub">Nothing was saved. Reload this page once the database is back.</p>'
+    return page(body, title="Database unavailable", status=503)
 
 
 def _with_cookie(send, gate: LoginGate, token: str, secure: bool):

@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import streamlit as st
 
 from annotator import auth
 from annotator.demo import demo_enabled, ensure_demo
-from annotator.errors import AuthError
+from annotator.errors import AuthError, StorageError
 from annotator.models import User
 from annotator.store import Store, default_db_path
+from annotator.ui.widgets import md_literal
 
 
 @st.cache_resource(show_spinner=False)
 def _store(path: str) -> Store:
     store = Store(path)
-    if demo_enabled():
-        ensure_demo(store)
+    try:
+        if demo_enabled():
+            ensure_demo(store)
+    except BaseException:
+        store.close()  # not cached: the next run opens it again, and no pool is left behind
+        raise
     # Move what is loaded by now (Streamlit, pandas, the app's modules) out of the collector's reach: later
     # full collections then scan only what runs create (measured in the delta-protocol spike: 299 -> 160 ms
     # of CPU per tag from this alone).
@@ -32,8 +39,29 @@ def _secret(path: str) -> bytes:
 
 
 def get_store() -> Store:
-    """The Store for ``$NISBA_DB`` (or data/nisba.db), migrated and holding the demo project."""
-    return _store(default_db_path())
+    """The Store for ``$NISBA_DB`` (or data/nisba.db), migrated and holding the demo project. A database that cannot
+    be opened (a wrong URL, an unreachable server, wrong credentials, a newer schema) stops the page with the
+    store's one-line reason; nothing is cached then, so the next run tries again."""
+    try:
+        return _store(default_db_path())
+    except StorageError as exc:
+        _stop_unavailable(exc)
+
+
+@contextmanager
+def storage_errors_shown() -> Iterator[None]:
+    """Run a page: a :class:`StorageError` it did not show itself (the database went away in the middle of a run)
+    stops it with the one-line reason instead of a traceback. Saves show their own ("Not saved: …")."""
+    try:
+        yield
+    except StorageError as exc:
+        _stop_unavailable(exc)
+
+
+def _stop_unavailable(exc: StorageError) -> None:
+    st.error(f"**The database cannot be used just now.** {md_literal(str(exc))}", icon="⚠️")
+    st.caption("Nothing more was saved. Reload the page once the database is back.")
+    st.stop()
 
 
 def current_user(store: Store) -> User:
@@ -49,6 +77,13 @@ def current_user(store: Store) -> User:
     headers (a websocket handshake cannot come without a Host header). A browser cannot set that key either:
     no widget uses it.
     """
+    try:
+        return _verified_user(store)
+    except StorageError as exc:  # the database went away since the store was opened
+        _stop_unavailable(exc)
+
+
+def _verified_user(store: Store) -> User:
     token = st.context.cookies.get(auth.COOKIE_NAME)
     if isinstance(token, str) and token:  # under AppTest the cookie jar is a stand-in object
         try:
