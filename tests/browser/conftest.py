@@ -79,10 +79,11 @@ SERVER_PIDS: dict[str, int] = {}  # base URL -> process id of its server (benchm
 
 
 @contextmanager
-def running_app(db_path: Path, log_path: Path) -> Iterator[str]:
-    """Run ``streamlit run serve.py`` (app.py behind the login gate) on a free port against ``db_path``; yields the base URL."""
+def running_app(db_path: Path | str, log_path: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run ``streamlit run serve.py`` (app.py behind the login gate) on a free port against ``db_path`` (a SQLite file
+    or a PostgreSQL URL), with ``env`` added to the environment; yields the base URL."""
     port = _free_port()
-    env = {**os.environ, "NISBA_DB": str(db_path), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    env = {**os.environ, "NISBA_DB": str(db_path), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", **(env or {})}
     cmd = [str(ROOT / ".venv/bin/streamlit"), "run", "serve.py", "--server.port", str(port), "--server.headless", "true"]
     if not Path(cmd[0]).exists():
         cmd[0:1] = [sys.executable, "-m", "streamlit"]
