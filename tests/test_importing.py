@@ -24,6 +24,7 @@ from annotator.importing import (
     preview_import,
 )
 from annotator.projects import create_project
+from annotator.store.backends import COPY_MIN_ROWS
 from annotator.text import canonicalize
 
 PEER = Path(__file__).parent / "fixtures" / "peer-exports"
@@ -722,3 +723,45 @@ def test_doccano_export_matches_doccanos_own_file(demo, admin, project):
             assert drawn(line) == drawn(expected)  # cue drawn CUE → content, as in doccano's file
             compared += 1
     assert compared >= 26
+
+
+def _linked_line(i: int, repeat: bool) -> dict:
+    """A doccano line: a CLAIM attributed to a SOURCE with a CUE, the attribution given twice when ``repeat``."""
+    text = f"قال المتحدث {i} إن الخطة جاهزة."
+    n = len(str(i))
+    entities = [
+        {"id": 1, "label": "CLAIM", "start_offset": 16 + n, "end_offset": len(text) - 1},
+        {"id": 2, "label": "SOURCE", "start_offset": 4, "end_offset": 12 + n},
+        {"id": 3, "label": "CUE", "start_offset": 0, "end_offset": 3},
+    ]
+    relations = [{"from_id": 1, "to_id": 2, "type": "attributed_to"}, {"from_id": 1, "to_id": 3, "type": "cue"}]
+    return {"text": text, "entities": entities, "relations": relations + relations[:1] * repeat}
+
+
+def test_bulk_links_and_statuses_skip_what_exists(demo, admin, users, project):
+    """Enough links and statuses for the bulk path that skips existing keys (COPY through a temporary table on
+    PostgreSQL): a relation given twice makes one link, links keep the rows' order, an existing status is kept."""
+    n = COPY_MIN_ROWS + 20
+    lines = [_linked_line(i, repeat=i % 2 == 0) for i in range(n)]
+    import_files(demo, admin, project.id, [ImportFile(f"{i}.txt", line["text"].encode()) for i, line in enumerate(lines)])
+    docs = demo.list_documents(project.id)
+    amal = users["amal"].id
+    with demo.write():
+        for doc in docs[:10]:
+            demo.set_status(doc.id, amal, "submitted")
+    payload = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines).encode()
+    _preview, result = import_files(demo, admin, project.id, [ImportFile("linked.jsonl", payload)], annotator="amal")
+    assert result.document_ids == [] and result.spans == 3 * n
+
+    link_ids = []
+    for doc in docs:
+        labels = {s.id: (s.label, s.text) for s in demo.list_spans(doc.id)}
+        links = demo.list_links(doc.id)
+        number = doc.text.split()[2]
+        assert [(labels[k.from_span_id], labels[k.to_span_id], k.type) for k in links] == [
+            (("CLAIM", "الخطة جاهزة"), ("SOURCE", f"المتحدث {number}"), "attributed_to"),
+            (("CLAIM", "الخطة جاهزة"), ("CUE", "قال"), "cue"),
+        ]
+        link_ids += [k.id for k in links]
+    assert link_ids == sorted(link_ids)  # in the order of the rows: document by document
+    assert [demo.get_status(doc.id, amal) for doc in docs] == ["submitted"] * 10 + ["in_progress"] * (n - 10)

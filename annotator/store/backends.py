@@ -33,6 +33,10 @@ WRITE_LOCK_KEY = 0x4E69_7362_6100  # "Nisba"
 # for the write lock; longer means the server is overloaded, and the page should say so.
 POOL_WAIT_S = BUSY_TIMEOUT_MS // 1000
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+# Below this many rows an insert that skips existing keys runs as executemany rather than COPY through a temporary
+# table (PostgresBackend.load). Measured on the throwaway cluster, document_status rows: 10 rows 2.9 ms against
+# 7.0 ms, 100 rows 10.6 against 9.0, 1,000 rows 125 against 70, 40,000 rows 5.8 s against 3.0 s.
+COPY_MIN_ROWS = 100
 
 
 def is_postgres_url(location: str) -> bool:
@@ -164,10 +168,12 @@ class SQLiteBackend:
         # a cursor of its own: the caller may run other statements while it reads
         yield from self.conn.cursor().execute(sql, list(params))
 
-    def load(self, table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
-        """Insert many rows (ids included when ``columns`` names them)."""
+    def load(self, table: str, columns: tuple[str, ...], rows: Iterable[tuple], *, skip_existing: bool = False) -> None:
+        """Insert many rows (ids included when ``columns`` names them); ``skip_existing``: a row whose unique key is
+        taken already is skipped."""
         marks = ", ".join("?" * len(columns))
-        self.conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+        skip = " ON CONFLICT DO NOTHING" if skip_existing else ""
+        self.conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}){skip}", rows)
 
     def sync_ids(self, table: str) -> None:
         """Nothing to do: SQLite's next rowid is always max(id) + 1."""
@@ -402,11 +408,30 @@ class PostgresBackend:
             else:
                 yield from conn.cursor().stream(PostgreSQL.translate(sql), list(params) or None)
 
-    def load(self, table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
-        """Bulk insert with ``COPY … FROM STDIN`` (binary-safe text rows written by psycopg)."""
-        with self._conn() as conn, conn.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+    def load(self, table: str, columns: tuple[str, ...], rows: Iterable[tuple], *, skip_existing: bool = False) -> None:
+        """Bulk insert with ``COPY … FROM STDIN`` (binary-safe text rows written by psycopg). ``skip_existing``: a
+        row whose unique key is taken already is skipped; COPY cannot skip, so the rows are copied into a temporary
+        table first and inserted from it with ``ON CONFLICT DO NOTHING``, in their order (ids follow it). A few
+        rows go through ``executemany``, which is quicker than creating a table for them."""
+        names = ", ".join(columns)
+        if not skip_existing:
+            with self._conn() as conn, conn.cursor().copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        rows = list(rows)
+        if len(rows) < COPY_MIN_ROWS:
+            marks = ", ".join(["?"] * len(columns))
+            self.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING", rows)
+            return
+        # a savepoint (or a transaction of its own outside one): a failure leaves no temporary table behind
+        with self._conn() as conn, conn.transaction():
+            conn.execute(f"CREATE TEMPORARY TABLE nisba_load AS SELECT 0::bigint AS nisba_n, {names} FROM {table} WITH NO DATA")
+            with conn.cursor().copy(f"COPY nisba_load (nisba_n, {names}) FROM STDIN") as copy:
+                for n, row in enumerate(rows):
+                    copy.write_row((n, *row))
+            conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM nisba_load ORDER BY nisba_n ON CONFLICT DO NOTHING")
+            conn.execute("DROP TABLE nisba_load")
 
     def sync_ids(self, table: str) -> None:
         """Move ``table``'s id sequence past rows inserted with explicit ids (imports, copies, undo)."""

@@ -25,6 +25,8 @@ SPAN_COLUMNS = (
     "id", "document_id", "label_id", "annotator_id", "layer", "start_offset", "end_offset", "text", "attributes", "origin",
     "created_at", "updated_at",
 )  # fmt: skip
+LINK_COLUMNS = ("from_span_id", "to_span_id", "type", "annotator_id", "created_at")  # version: its default, 1
+STATUS_COLUMNS = ("document_id", "user_id", "status", "updated_at")
 
 
 class Transfer(StoreBase):
@@ -112,18 +114,11 @@ class Transfer(StoreBase):
 
     def bulk_insert_links(self, rows: Iterable[tuple]) -> None:
         """Rows of (from_span_id, to_span_id, type, annotator_id, created_at); repeats are ignored."""
-        self._many(
-            "INSERT INTO links (from_span_id, to_span_id, type, annotator_id, created_at, version)"
-            " VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT DO NOTHING",
-            rows,
-        )
+        self._backend.load("links", LINK_COLUMNS, rows, skip_existing=True)
 
     def bulk_set_status(self, rows: Iterable[tuple]) -> None:
         """Rows of (document_id, user_id, status, updated_at); an existing status is kept."""
-        self._many(
-            "INSERT INTO document_status (document_id, user_id, status, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            rows,
-        )
+        self._backend.load("document_status", STATUS_COLUMNS, rows, skip_existing=True)
 
     def annotated_documents(self, project_id: int) -> set[AnnotatedLayer]:
         """Every (document, annotator, layer) that already has spans in the project."""
