@@ -16,11 +16,13 @@ Run: ``.venv/bin/python benchmarks/bench_search.py [--docs 5000] [--repeats 7] [
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -224,12 +226,34 @@ def bench_sources(args) -> None:
         store.close()
 
 
+@contextmanager
+def bench_location(backend: str, tmp: Path):
+    """A SQLite file in ``tmp``, or a new database on $NISBA_BENCH_PG_URL or on a throwaway cluster."""
+    if backend == "sqlite":
+        yield tmp / "bench.db"
+        return
+    sys.path.insert(0, str(ROOT / "tests"))
+    from pg_cluster import PgCluster, create_database
+
+    os.environ["NISBA_SECRET_FILE"] = str(tmp / "bench.secret")
+    admin_url = os.environ.get("NISBA_BENCH_PG_URL")
+    if admin_url:
+        yield create_database(admin_url)
+        return
+    with PgCluster() as cluster:
+        yield create_database(cluster.url)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--docs", type=int, default=5000)
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--spans", type=int, default=100_000)
     ap.add_argument("--only", choices=["search", "sources"], default=None)
+    ap.add_argument(
+        "--backend", choices=["sqlite", "postgresql"], default="sqlite",
+        help="where the search part runs: postgresql starts a throwaway cluster (or uses $NISBA_BENCH_PG_URL)",
+    )  # fmt: skip
     args = ap.parse_args()
     if args.only != "search":
         bench_sources(args)
@@ -237,8 +261,9 @@ def main() -> None:
         return
     texts = make_texts(args.docs)
     chars = sum(map(len, texts))
-    with tempfile.TemporaryDirectory() as tmp:
-        store = Store(Path(tmp) / "bench.db")
+    with tempfile.TemporaryDirectory() as tmp, bench_location(args.backend, Path(tmp)) as location:
+        store = Store(location)
+        print(f"backend: {store.display_name}")
         admin = store.get_user(store.insert_user("admin", "admin"))
         project = create_project(store, admin, "bench", default_labels=True)
         (load_s, load_cpu), (build_s, build_cpu) = load(store, project.id, texts)
@@ -251,7 +276,8 @@ def main() -> None:
         t = time.perf_counter()
         store.rebuild_search_index()
         print(f"rebuild index from scratch (rebuild_search_index): {time.perf_counter() - t:.2f} s")
-        import_cost_of_the_index(args.docs)
+        if args.backend == "sqlite":  # it drops SQLite triggers to compare
+            import_cost_of_the_index(args.docs)
         imported, index_part = import_with_index(store, admin, texts)
         print(
             f"import of the same texts (importing.import_files, index built in its transaction): {imported[0]:.2f} s"
