@@ -39,6 +39,19 @@ _SELECT_JS = (
 }"""
 )
 
+_SCROLL_JS = (
+    "(box, cp) => {"
+    + _POS_JS
+    + """
+  const [node] = nisbaPos(box, cp);
+  const r = node.parentElement.getBoundingClientRect(), rb = box.getBoundingClientRect();
+  if (r.top >= rb.top + 20 && r.bottom <= rb.bottom - 20) return false;
+  const top = box.scrollTop;
+  node.parentElement.scrollIntoView({ block: 'center' });
+  return box.scrollTop !== top;
+}"""
+)
+
 
 def graphemes(text: str) -> list[int]:
     """Grapheme-cluster starts and the end, found independently of annotator.text (regex ``\\X``)."""
@@ -61,12 +74,19 @@ def fonts_settled(page) -> None:
     page.evaluate("""async () => { await document.fonts.load('1em "Noto Naskh Arabic"'); await document.fonts.ready; }""")
 
 
+def scroll_to_offset(page, offset: int) -> bool:
+    """Scroll the article's own box so code point ``offset`` is in the middle of it, when it is not already well
+    inside the visible part (as a reader scrolls before a drag); returns whether the box moved."""
+    return article(page).evaluate(_SCROLL_JS, offset)
+
+
 def drag_rtl(page, text: str, start: int, end: int) -> None:
-    """Drag with the real mouse over ``text[start:end]`` on one line of right-to-left text: from the right
-    edge of the first cluster (the logical start in RTL) to the left edge of the last one; returns when
-    the component has read the selection."""
+    """Drag with the real mouse over ``text[start:end]`` of right-to-left text (one line, or the next lines when
+    both ends are in view): from the right edge of the first cluster (the logical start in RTL) to the left edge
+    of the last one; returns when the component has read the selection."""
     fonts_settled(page)
     article(page).scroll_into_view_if_needed()
+    scroll_to_offset(page, start)
     g = graphemes(text)
     last = g[g.index(end) - 1]
     first_rect = cluster_rect(page, text, start)

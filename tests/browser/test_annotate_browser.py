@@ -167,6 +167,30 @@ def test_link_a_quote_to_its_source(page, base_url, app_db, doc_ids):
     assert next(x for x in spans_of(app_db, doc_id) if x.id == quote.id).attributes == {"form": "direct"}
 
 
+def wait_links(db_path, doc_id: int, until, *, timeout: float = 15.0):
+    """Poll the document's links until ``until(links)`` holds (saves are asynchronous); returns them."""
+    deadline = time.monotonic() + timeout
+    while not until(links := links_of(db_path, doc_id)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return links
+
+
+def test_a_new_claim_links_to_its_cue_with_l_and_unlinks_with_its_cross(page, base_url, app_db, doc_ids):
+    doc_id = doc_ids["demo"]
+    text = doc_text(app_db, doc_id)
+    open_app(page, base_url, doc=doc_id)
+    cue = tag_by_drag(page, app_db, doc_id, text, "ووصف", "u", "CUE")
+    claim = tag_by_drag(page, app_db, doc_id, text, "آفة في الولاياتالمتحدة", "c", "CLAIM", after=cue.end_offset)
+    assert article(page).get_attribute("data-selected") == str(claim.id)  # the new span is selected: no click
+    page.keyboard.press("l")
+    highlight(page, cue.id).first.click()
+    links = wait_links(app_db, doc_id, lambda ks: any(k.from_span_id == claim.id for k in ks))
+    [link] = [k for k in links if k.from_span_id == claim.id]
+    assert (link.to_span_id, link.type) == (cue.id, "cue")
+    page.locator(f'[data-nisba="panel"] [data-nisba="unlink"][data-link-id="{link.id}"]').click()
+    assert link.id not in {k.id for k in wait_links(app_db, doc_id, lambda ks: link.id not in {k.id for k in ks})}
+
+
 def test_delete_then_undo_with_ctrl_z(page, base_url, app_db, doc_ids):
     doc_id = doc_ids["demo"]
     text = doc_text(app_db, doc_id)
