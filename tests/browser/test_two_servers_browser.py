@@ -7,12 +7,15 @@ any later request or websocket). Every step is checked in the database as well."
 from __future__ import annotations
 
 import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from pg_cluster import create_database, drop_database
 
 from annotator import auth
-from annotator.demo import DEMO_ARTICLE, ensure_demo
+from annotator.audit import verify_chain
+from annotator.demo import DEMO_ARTICLE, DEMO_PROJECT
 from annotator.projects import add_document, add_member, create_project
 from annotator.store import Store
 
@@ -27,27 +30,36 @@ WORD = "ماركو روبيو"
 
 @pytest.fixture(scope="module")
 def two_servers(pg_server, tmp_path_factory):
-    """(server A's URL, server B's URL, the database URL, a document, user ids by name): a new PostgreSQL database
-    with the demo and a project of its own (amal, badr, rana members), served by two processes."""
+    """(server A's URL, server B's URL, the database URL, a document, user ids by name): two processes started on a
+    new, empty PostgreSQL database, which make the demo between them on their first requests (at the same time);
+    then a project of its own (amal, badr, rana members) with the demo article."""
     tmp = tmp_path_factory.mktemp("two-servers")
     url = create_database(pg_server)
     env = {"NISBA_SECRET_FILE": str(tmp / "nisba.secret")}  # the audit key sits beside it: one chain, one key
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("NISBA_SECRET_FILE", env["NISBA_SECRET_FILE"])  # this process writes audit events too
-        store = Store(url)
-        ensure_demo(store)
-        admin = store.user_by_username("admin")
-        project = create_project(store, admin, "Two servers")
-        users = {name: store.user_by_username(name).id for name in ("amal", "badr", "rana")}
-        for uid in users.values():
-            add_member(store, admin, project.id, uid)
-        doc = add_document(store, admin, project.id, "two servers", DEMO_ARTICLE.read_text(encoding="utf-8"))
-        store.close()
-        try:
-            with running_app(url, tmp / "a.log", env) as a, running_app(url, tmp / "b.log", env) as b:
-                yield a, b, url, doc, users
-        finally:
-            drop_database(pg_server, url)
+    try:
+        with running_app(url, tmp / "a.log", env) as a, running_app(url, tmp / "b.log", env) as b:
+            with ThreadPoolExecutor(2) as pool:  # both open the store and make the demo at once
+                pages = list(pool.map(lambda base: urllib.request.urlopen(base + "/login", timeout=60).read(), (a, b)))
+            assert all(b'data-nisba="demo-hint"' in page for page in pages)
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setenv("NISBA_SECRET_FILE", env["NISBA_SECRET_FILE"])  # this process writes audit events too
+                store = Store(url, migrate_schema=False)
+                assert [p.name for p in store.list_projects()] == [DEMO_PROJECT]  # one demo, not two
+                admin = store.user_by_username("admin")
+                project = create_project(store, admin, "Two servers")
+                users = {name: store.user_by_username(name).id for name in ("amal", "badr", "rana")}
+                for uid in users.values():
+                    add_member(store, admin, project.id, uid)
+                doc = add_document(store, admin, project.id, "two servers", DEMO_ARTICLE.read_text(encoding="utf-8"))
+                try:
+                    yield a, b, url, doc, users
+                    # what both servers and this process wrote is one audit chain, valid under the shared key
+                    report = verify_chain(store.iter_events(), store.audit_key())
+                    assert report.ok, report
+                finally:
+                    store.close()
+    finally:
+        drop_database(pg_server, url)
     for log in ("a.log", "b.log"):  # neither server met an error it did not show as a page
         assert "Traceback" not in (tmp / log).read_text(), (tmp / log).read_text()
 
