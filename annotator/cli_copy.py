@@ -8,7 +8,7 @@ LOCATIONS = "a SQLite file (path or sqlite:///path) or a postgresql://user:passw
 def cmd_copy(args) -> int:
     from annotator.database_copy import copy_database
 
-    report = copy_database(args.source, args.target, force=args.force)
+    report = copy_database(args.source, args.target, force=args.force, target_secret=args.target_secret)
     print(f"Copied {report.source} → {report.target} in {report.seconds:.2f} s")
     if report.emptied:
         print(f"  (--force: emptied the target's {', '.join(report.emptied)} first)")
@@ -40,5 +40,11 @@ def register(sub) -> None:
         "--force",
         action="store_true",
         help="replace a non-empty target's rows (in the same transaction), setting a different audit key of it aside",
+    )
+    p.add_argument(
+        "--target-secret",
+        default=None,
+        metavar="FILE",
+        help="the NISBA_SECRET_FILE the target's app servers will use: the audit key goes beside it (FILE.audit)",
     )
     p.set_defaults(func=cmd_copy)

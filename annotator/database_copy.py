@@ -37,14 +37,17 @@ class CopyReport:
     seconds: float
 
 
-def copy_database(source_location: str, target_location: str, *, force: bool = False) -> CopyReport:
+def copy_database(
+    source_location: str, target_location: str, *, force: bool = False, target_secret: str | None = None
+) -> CopyReport:
     """Copy the database at ``source_location`` into the one at ``target_location`` (file paths, ``sqlite:///``
     paths or ``postgresql://`` URLs; both are opened, and so migrated, first).
 
     Refuses (:class:`CopyRefused`, nothing written) a target holding any row, unless ``force``, which empties it in
     the same transaction and sets a different audit key of the target aside; a source and target of different schema
     steps; a source whose audit chain does not verify. The source's audit key is copied to where the target's is
-    looked for (:func:`annotator.keys.plan_audit_key_handover`)."""
+    looked for (:func:`annotator.keys.plan_audit_key_handover`), or beside ``target_secret``: the session secret the
+    target's app servers will use (their ``NISBA_SECRET_FILE``)."""
     _check_locations(source_location, target_location)
     created = None if is_postgres_url(target_location) else Path(sqlite_path(target_location))
     created = created if created is not None and not created.exists() else None
@@ -56,7 +59,7 @@ def copy_database(source_location: str, target_location: str, *, force: bool = F
         source.close()
         raise
     try:
-        report = copy_stores(source, target, force=force, started=started)
+        report = copy_stores(source, target, force=force, started=started, target_secret=target_secret)
     except BaseException:
         target.close()
         if created is not None:  # the file did not exist before: leave nothing behind
@@ -82,7 +85,9 @@ def _same(a: str, b: str) -> bool:
     return Path(sqlite_path(a)).resolve() == Path(sqlite_path(b)).resolve()
 
 
-def copy_stores(source: Store, target: Store, *, force: bool = False, started: float | None = None) -> CopyReport:
+def copy_stores(
+    source: Store, target: Store, *, force: bool = False, started: float | None = None, target_secret: str | None = None
+) -> CopyReport:
     """Copy between two open stores (what :func:`copy_database` does once it has opened them; ``started``: a
     :func:`time.perf_counter` reading the reported seconds count from)."""
     started = time.perf_counter() if started is None else started
@@ -97,7 +102,7 @@ def copy_stores(source: Store, target: Store, *, force: bool = False, started: f
             raise CopyRefused(f"{store.display_name} has tables this copy does not know: {', '.join(unknown)}.")
     if not force:
         _refuse_nonempty(target, target.nonempty_tables())  # before the key: the clearer reason comes first
-    handover = keys.plan_audit_key_handover(source.path, target.path, replace=force)
+    handover = keys.plan_audit_key_handover(source.path, target.path, replace=force, target_secret=target_secret)
     key = keys.source_audit_key(handover)
     with source.write():
         chain = audit.verify_chain(source.iter_events(), key)
@@ -109,7 +114,7 @@ def copy_stores(source: Store, target: Store, *, force: bool = False, started: f
         counts, head = source.row_counts(), source.audit_head()
         emptied = _load(source, target, counts, head, key, force=force)
     keys.apply_audit_key_handover(handover)
-    final = audit.verify_chain(target.iter_events(), target.audit_key())
+    final = audit.verify_chain(target.iter_events(), keys.target_audit_key(handover))
     if not final.ok or final.head != chain.head:
         raise NisbaError(
             f"The copy is committed but its chain does not verify with the target's audit key ({final.reason});"

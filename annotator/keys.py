@@ -102,10 +102,15 @@ class AuditKeyHandover:
         }[self.action]
 
 
-def plan_audit_key_handover(source_db: str | os.PathLike, target_db: str | os.PathLike, *, replace: bool) -> AuditKeyHandover:
+def plan_audit_key_handover(
+    source_db: str | os.PathLike, target_db: str | os.PathLike, *, replace: bool, target_secret: str | os.PathLike | None = None
+) -> AuditKeyHandover:
     """Decide what copying ``source_db`` into ``target_db`` does with the audit key (nothing is written here).
-    Raises :class:`AuthError` when the target already has a different key and ``replace`` is false."""
-    source, target = audit_key_path(source_db), audit_key_path(target_db)
+    ``target_secret``: the session secret the target's app servers will use (their ``NISBA_SECRET_FILE``), when not
+    where this process would look. Raises :class:`AuthError` when the target already has a different key and
+    ``replace`` is false."""
+    source = audit_key_path(source_db)
+    target = Path(f"{target_secret}.audit") if target_secret else audit_key_path(target_db)
     if source.resolve() == target.resolve():
         return AuditKeyHandover(source, target, "shared")
     if not target.exists():
@@ -124,6 +129,11 @@ def plan_audit_key_handover(source_db: str | os.PathLike, target_db: str | os.Pa
 def source_audit_key(handover: AuditKeyHandover) -> bytes | None:
     """The key the copied chain must verify with on the target (None when the source has none)."""
     return _read_key(handover.source) if handover.source.exists() else None
+
+
+def target_audit_key(handover: AuditKeyHandover) -> bytes | None:
+    """The key the target's app servers will find once the handover is applied (None when there is none)."""
+    return _read_key(handover.target) if handover.target.exists() else None
 
 
 def apply_audit_key_handover(handover: AuditKeyHandover) -> None:

@@ -188,6 +188,20 @@ def test_an_empty_target_with_a_different_key_is_refused_unless_forced(tmp_path,
     assert verify_database(Store("new.db")).ok
 
 
+def test_the_key_goes_beside_the_secret_the_target_servers_will_use(tmp_path, pg_url, keys_apart, capsys, monkeypatch):
+    filled_source(tmp_path / "team.db").close()
+    secret = tmp_path / "etc" / "session.secret"
+    code, out, err = copy(capsys, "team.db", pg_url, "--target-secret", str(secret))
+    assert code == 0, err
+    assert f"to {secret}.audit" in out
+    assert Path(f"{secret}.audit").read_bytes() == keys.audit_key_path("team.db").read_bytes()
+    assert not keys.audit_key_path(pg_url).exists()  # nothing where this process alone would have looked
+    monkeypatch.setenv("NISBA_SECRET_FILE", str(secret))  # as the target's app servers run
+    target = Store(pg_url)
+    assert verify_database(target).ok
+    target.close()
+
+
 def test_a_row_the_target_refuses_rolls_the_whole_copy_back_in_one_line(tmp_path, pg_url, keys_apart, capsys):
     source = filled_source(tmp_path / "team.db")
     tamper(source, "UPDATE spans SET label_id = 9999 WHERE id = (SELECT max(id) FROM spans)")  # foreign keys off
