@@ -27,9 +27,9 @@ def _crf_model(args):
     store = Store(args.db, migrate_schema=False)
     project = store.project_by_name(args.project)
     if project is None:
-        raise NisbaError(f"No project named {args.project!r} in {args.db}.")
+        raise NisbaError(f"No project named {args.project!r} in {store.display_name}.")
     if not store.has_table("suggestion_models"):
-        raise NisbaError(f"{args.db} predates learned suggestions: no model (open it with the app once to migrate).")
+        raise NisbaError(f"{store.display_name} predates learned suggestions: no model (open it with the app once to migrate).")
     row = store.latest_suggestion_model(project.id, "crf")
     if row is None:
         raise NisbaError(f"No learned model has been trained in {args.project!r}: the rules serve alone.")

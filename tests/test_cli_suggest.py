@@ -100,3 +100,20 @@ def test_probe_set_reaches_the_targets_and_the_demo_article_is_close(capsys):
                 assert float(r["f1"]) >= 0.9, (name, r)
             elif floor and (r["label"], r["match"]) in floor:
                 assert float(r["f1"]) >= floor[(r["label"], r["match"])], (name, r)
+
+
+def test_a_project_missing_from_a_postgresql_database_is_named_without_the_password(capsys, pg_url, tmp_path, monkeypatch):
+    from urllib.parse import urlsplit
+
+    from annotator.store import Store
+
+    monkeypatch.setenv("NISBA_SECRET_FILE", str(tmp_path / "nisba.secret"))
+    Store(pg_url).close()
+    parts = urlsplit(pg_url)
+    url = parts._replace(netloc=f"postgres:s3cret@{parts.hostname}:{parts.port}").geturl()  # trust: any password
+    code, out, err = run(capsys, "suggest", "evaluate", "--gold", str(DEV), "--engine", "crf", "--db", url, "--project", "x")
+    assert code == 1 and out == ""
+    assert (
+        err
+        == f"error: No project named 'x' in PostgreSQL database '{parts.path[1:]}' on {parts.hostname}:{parts.port} as postgres.\n"
+    )
