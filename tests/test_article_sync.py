@@ -149,3 +149,23 @@ def test_reads_only_what_the_events_name_and_ignores_other_documents(demo, users
     assert _plan(events, demo_doc.id) == ({span.id}, True)
     assert sync.refresh(demo, amal) is True and list(sync.spans) == [span.id]
     assert _plan([(1, "import", "project", 1, None)], demo_doc.id) is None  # an import: compare everything
+
+
+def test_a_change_saved_through_another_server_reaches_the_next_refresh(demo, users, demo_doc):
+    """Two app servers are two processes with a store each (on PostgreSQL, a pool each): the sync of a page on one
+    server reads what a page on the other saved, since it asks the database for the events after its last look."""
+    from annotator.store import Store
+
+    amal = users["amal"]
+    other_server = Store(demo.path, migrate_schema=False)
+    try:
+        sync = ArticleSync(demo, amal, demo_doc)
+        sync.refresh(demo, amal)
+        assert not sync.refresh(demo, amal)
+        span = add_span(other_server, amal, demo_doc.id, "SOURCE", 5, 9)
+        assert sync.refresh(demo, amal)
+        assert sync.spans[span.id]["s"] == 5 and sync.spans[span.id]["l"] == "SOURCE"
+        delete_span(other_server, amal, span.id)
+        assert sync.refresh(demo, amal) and span.id not in sync.spans
+    finally:
+        other_server.close()
