@@ -95,6 +95,11 @@ def test_accept_all_cues_and_the_toggle_hides_suggestions(page, base_url, app_db
     }
     assert {(g.start, g.end) for g in cues} <= mine
     assert page.locator('[data-nisba="article"] mark.sugg[data-label="CUE"]').count() == 0
+    # the focus moved on to a suggestion of another label, whose "Accept all" is now the next click
+    if open_suggestions(app_db, "amal", doc_id):
+        button = page.locator('[data-nisba="panel"] [data-nisba="accept-all"]')
+        button.wait_for()
+        assert "CUE" not in button.inner_text()
     # the toggle: hidden, and Tab no longer walks them; shown again after a reload too (kept in the browser)
     page.locator('[data-nisba="toggle-suggestions"]').click()
     assert page.locator('[data-nisba="article"] mark.sugg').count() == 0

@@ -545,6 +545,8 @@ function acceptAll(S, label) {
   for (const k of p.hideAll) { S.hidden.add(k); const g = S.suggs.get('g:' + k); if (g) indexItem(S, g, false); }
   S.focus = null;
   flushDraw(S);
+  // on to the next suggestion, as Enter and x do: the next label's "Accept all" is one click away
+  if (openSuggestions(S).length) focusSuggestion(S, 1);
 }
 
 function renderPanel(S) {
