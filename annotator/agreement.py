@@ -325,6 +325,9 @@ def _alpha(matrix: np.ndarray) -> float:
         return float("nan")
 
 
+_ALPHA_COLUMNS = ["level", "document_id", "label", "alpha", "tokens", "annotators"]
+
+
 def token_alpha(data: ProjectData, *, per_document_labels: bool = False) -> pd.DataFrame:
     """Krippendorff's alpha (nominal) over tokens. ``label`` = ``(all)``: each token's tag is the label of
     the innermost span over it, or none (one tag per token, as in BIO or PolNeAR's token-wise alpha), for
@@ -334,6 +337,26 @@ def token_alpha(data: ProjectData, *, per_document_labels: bool = False) -> pd.D
     coders = sorted({a for ids in data.annotators.values() for a in ids})
     row_of = {a: i for i, a in enumerate(coders)}
     bits = {label: i for i, label in enumerate(data.labels)}
+    blocks = _token_blocks(data, row_of, bits)
+    rows = []
+    if blocks:
+        whole_masks = np.concatenate([m for _d, _i, m in blocks], axis=1)
+        rows.append(_alpha_row("project", None, ALL, _project_inner(data, blocks, row_of, whole_masks.shape)))
+        rows += [_alpha_row("project", None, label, _label_bit(whole_masks, bit)) for label, bit in bits.items()]
+        for doc, inner, masks in blocks:
+            rows.append(_alpha_row("document", doc, ALL, inner))
+            if per_document_labels:
+                masks = masks[~np.isnan(masks).all(axis=1)]  # only the document's own annotators
+                rows += [_alpha_row("document", doc, label, _label_bit(masks, bit)) for label, bit in bits.items()]
+    frame = pd.DataFrame(rows, columns=_ALPHA_COLUMNS)
+    frame["document_id"] = frame["document_id"].astype("Int64")
+    return frame
+
+
+def _token_blocks(data: ProjectData, row_of: dict[int, int], bits: dict[str, int]) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """Per document with two or more annotators: (document id, innermost-label matrix with a row per annotator
+    of that document in ``data.annotators`` order, label bit-mask matrix with a row per project coder and NaN
+    for the coders who did not annotate it)."""
     by_doc: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
     for s in data.spans:
         if s.label in bits:
@@ -346,47 +369,41 @@ def token_alpha(data: ProjectData, *, per_document_labels: bool = False) -> pd.D
         bounds = token_bounds(data.texts[doc])
         n_tokens = len(bounds[0])
         inner = np.full((len(ids), n_tokens), np.nan)
-        masks = np.full((len(coders), n_tokens), np.nan)
+        masks = np.full((len(row_of), n_tokens), np.nan)
         for i, a in enumerate(ids):
             inner[i], masks[row_of[a]] = token_tags(data.texts[doc], by_doc.get((doc, a), []), bounds)
         blocks.append((doc, inner, masks))
-    rows = []
+    return blocks
 
-    def add(level: str, doc, label: str, matrix: np.ndarray) -> None:
-        present = ~np.isnan(matrix)
-        rows.append(
-            {
-                "level": level, "document_id": doc, "label": label, "alpha": _alpha(matrix),
-                "tokens": int(matrix.shape[1]), "annotators": int(present.any(axis=1).sum()),
-            }
-        )  # fmt: skip
 
-    def per_label(matrix: np.ndarray, bit: int) -> np.ndarray:
-        out = np.full(matrix.shape, np.nan)
-        present = ~np.isnan(matrix)
-        out[present] = (matrix[present].astype(np.int64) >> bit) & 1
-        return out
+def _project_inner(
+    data: ProjectData, blocks: list[tuple[int, np.ndarray, np.ndarray]], row_of: dict[int, int], shape: tuple[int, int]
+) -> np.ndarray:
+    """The documents' innermost-label matrices side by side, a row per project coder (NaN where one did not code)."""
+    whole = np.full(shape, np.nan)
+    col = 0
+    for doc, inner, _m in blocks:
+        for i, a in enumerate(data.annotators[doc]):
+            whole[row_of[a], col : col + inner.shape[1]] = inner[i]
+        col += inner.shape[1]
+    return whole
 
-    if blocks:
-        whole_masks = np.concatenate([m for _d, _i, m in blocks], axis=1)
-        whole_inner = np.full(whole_masks.shape, np.nan)
-        col = 0
-        for doc, inner, _m in blocks:
-            for i, a in enumerate(data.annotators[doc]):
-                whole_inner[row_of[a], col : col + inner.shape[1]] = inner[i]
-            col += inner.shape[1]
-        add("project", None, ALL, whole_inner)
-        for label, bit in bits.items():
-            add("project", None, label, per_label(whole_masks, bit))
-        for doc, inner, masks in blocks:
-            add("document", doc, ALL, inner)
-            if per_document_labels:
-                masks = masks[~np.isnan(masks).all(axis=1)]
-                for label, bit in bits.items():
-                    add("document", doc, label, per_label(masks, bit))
-    frame = pd.DataFrame(rows, columns=["level", "document_id", "label", "alpha", "tokens", "annotators"])
-    frame["document_id"] = frame["document_id"].astype("Int64")
-    return frame
+
+def _label_bit(matrix: np.ndarray, bit: int) -> np.ndarray:
+    """A label's binary tags (1 inside a span of it, else 0; NaN kept) from a bit-mask matrix."""
+    out = np.full(matrix.shape, np.nan)
+    present = ~np.isnan(matrix)
+    out[present] = (matrix[present].astype(np.int64) >> bit) & 1
+    return out
+
+
+def _alpha_row(level: str, doc: int | None, label: str, matrix: np.ndarray) -> dict:
+    """One row of the alpha table: the alpha of ``matrix``, its tokens, and how many annotators coded any."""
+    present = ~np.isnan(matrix)
+    return {
+        "level": level, "document_id": doc, "label": label, "alpha": _alpha(matrix),
+        "tokens": int(matrix.shape[1]), "annotators": int(present.any(axis=1).sum()),
+    }  # fmt: skip
 
 
 # ---- Cohen's kappa on attributes ----------------------------------------------------------------------
