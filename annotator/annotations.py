@@ -240,7 +240,6 @@ def list_links(store: Store, actor: User, document_id: int, span_ids: set[int]) 
     return links
 
 
-UNDOABLE = {("create", "span"), ("update", "span"), ("delete", "span"), ("create", "link"), ("delete", "link")}
 # Suggestion actions (annotator/suggestions.py), each one Ctrl+Z: accepting one or all of a label (the span and link
 # events they made are listed in the event), and dismissing one.
 SUGGESTION_ACTIONS = {("accept", "suggestion"), ("accept_all", "suggestion"), ("dismiss", "suggestion")}
@@ -254,16 +253,7 @@ def undo_last(store: Store, actor: User, document_id: int) -> str | None:
     """
     with store.write():
         user, _doc = access.require_document(store, actor, document_id)
-        undone: set[int] = set()
-        target = None
-        for ev in store.last_user_events(user.id, document_id):
-            if ev["action"] == "undo":
-                undone.add(ev["after"]["undid"])
-                continue
-            if ev["id"] in undone or ((ev["action"], ev["entity"]) not in UNDOABLE | SUGGESTION_ACTIONS):
-                continue
-            target = ev
-            break
+        target = _last_undoable(store, user.id, document_id)
         if target is None:
             return None
         action, entity, eid = target["action"], target["entity"], target["entity_id"]
@@ -273,40 +263,75 @@ def undo_last(store: Store, actor: User, document_id: int) -> str | None:
         if batch:  # one Tag all made this span: undo every span it made, in every document
             return _undo_batch(store, user, batch)
         try:
-            if (action, entity) == ("create", "span"):
-                before, what = _remove_created_span(store, user, eid)
-            elif (action, entity) == ("delete", "span"):
-                row = target["before"]["span"]
-                store.restore_span(row)
-                for k in target["before"]["links"]:
-                    # a link whose other end is gone since cannot come back; any other failure is a real error
-                    if store.span_exists(k["from_span_id"]) and store.span_exists(k["to_span_id"]):
-                        store.insert_link(k["from_span_id"], k["to_span_id"], k["type"], k["annotator_id"], link_id=k["id"])
-                before = None
-                what = f"deleted span «{row['text']}» restored"
-            elif (action, entity) == ("update", "span"):
-                old = target["before"]
-                span = store.get_span(eid)
-                before = asdict(span)
-                store.update_span(
-                    eid, span.version, label_id=old["label_id"], attributes=old["attributes"],
-                    start_offset=old["start_offset"], end_offset=old["end_offset"], text=old["text"],
-                )  # fmt: skip
-                what = f"change to «{span.text}» reverted"
-            elif (action, entity) == ("create", "link"):
-                before = asdict(store.get_link(eid))
-                store.delete_link(eid)
-                what = "link removed"
-            else:  # delete link
-                k = target["before"]
-                store.insert_link(k["from_span_id"], k["to_span_id"], k["type"], k["annotator_id"], link_id=k["id"])
-                before = None
-                what = "link restored"
+            before, what = _REVERSE[(action, entity)](store, user, target)
         except NotFound:
             # already gone (e.g. a colleague or a later action removed it): mark as undone and move on
             before, what = None, "nothing left to undo for that action"
         store.record_event(user.id, "undo", entity, eid, document_id=document_id, before=before, after={"undid": target["id"]})
     return what
+
+
+def _last_undoable(store: Store, user_id: int, document_id: int) -> dict | None:
+    """The user's latest event on the document that Ctrl+Z can reverse and no ``undo`` has reversed yet."""
+    undone: set[int] = set()
+    for ev in store.last_user_events(user_id, document_id):
+        if ev["action"] == "undo":
+            undone.add(ev["after"]["undid"])
+            continue
+        if ev["id"] not in undone and (ev["action"], ev["entity"]) in UNDOABLE | SUGGESTION_ACTIONS:
+            return ev
+    return None
+
+
+# Each reverses one audited action inside the caller's transaction and returns (the undo event's ``before``,
+# what was done in words); NotFound when what it would touch is gone.
+
+
+def _undo_span_creation(store: Store, user: User, target: dict) -> tuple[dict, str]:
+    return _remove_created_span(store, user, target["entity_id"])
+
+
+def _undo_span_deletion(store: Store, _user: User, target: dict) -> tuple[None, str]:
+    row = target["before"]["span"]
+    store.restore_span(row)
+    for k in target["before"]["links"]:
+        # a link whose other end is gone since cannot come back; any other failure is a real error
+        if store.span_exists(k["from_span_id"]) and store.span_exists(k["to_span_id"]):
+            store.insert_link(k["from_span_id"], k["to_span_id"], k["type"], k["annotator_id"], link_id=k["id"])
+    return None, f"deleted span «{row['text']}» restored"
+
+
+def _undo_span_update(store: Store, _user: User, target: dict) -> tuple[dict, str]:
+    old = target["before"]
+    span = store.get_span(target["entity_id"])
+    before = asdict(span)
+    store.update_span(
+        span.id, span.version, label_id=old["label_id"], attributes=old["attributes"],
+        start_offset=old["start_offset"], end_offset=old["end_offset"], text=old["text"],
+    )  # fmt: skip
+    return before, f"change to «{span.text}» reverted"
+
+
+def _undo_link_creation(store: Store, _user: User, target: dict) -> tuple[dict, str]:
+    before = asdict(store.get_link(target["entity_id"]))
+    store.delete_link(target["entity_id"])
+    return before, "link removed"
+
+
+def _undo_link_deletion(store: Store, _user: User, target: dict) -> tuple[None, str]:
+    k = target["before"]
+    store.insert_link(k["from_span_id"], k["to_span_id"], k["type"], k["annotator_id"], link_id=k["id"])
+    return None, "link restored"
+
+
+_REVERSE = {
+    ("create", "span"): _undo_span_creation,
+    ("delete", "span"): _undo_span_deletion,
+    ("update", "span"): _undo_span_update,
+    ("create", "link"): _undo_link_creation,
+    ("delete", "link"): _undo_link_deletion,
+}
+UNDOABLE = frozenset(_REVERSE)
 
 
 def _remove_created_span(store: Store, user: User, span_id: int) -> tuple[dict, str]:
