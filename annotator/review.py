@@ -179,49 +179,19 @@ def compare_spans(spans: list[Span], links: list[Link], annotator_ids: list[int]
     disagreement when their outgoing links point at different spans. Rows come in reading order.
     """
     spans = sorted(spans, key=lambda s: (s.start_offset, -s.end_offset, s.id))
-    keys = {s.id: span_key(s) for s in spans}
     groups: dict[SpanKey, dict[int, Span]] = defaultdict(dict)
     for s in spans:
         groups[span_key(s)].setdefault(s.annotator_id, s)
-    by_offsets: dict[tuple[int, int], list[Span]] = defaultdict(list)
-    by_label: dict[str, list[Span]] = defaultdict(list)
-    for s in spans:
-        by_offsets[(s.start_offset, s.end_offset)].append(s)
-        by_label[s.label].append(s)
-    starts = {lab: [s.start_offset for s in group] for lab, group in by_label.items()}
-    longest = {lab: max(s.end_offset - s.start_offset for s in group) for lab, group in by_label.items()}
-    targets: dict[int, frozenset] = defaultdict(frozenset)
-    outgoing: dict[int, set] = defaultdict(set)
-    for k in links:
-        if k.from_span_id in keys and k.to_span_id in keys:
-            outgoing[k.from_span_id].add((k.type, keys[k.to_span_id]))
-    targets.update({sid: frozenset(v) for sid, v in outgoing.items()})
-
+    near = _NearbySpans(spans)
+    targets = _link_targets(spans, links)
     rows = []
     for key in sorted(groups, key=lambda k: (k[0], -k[1], k[2])):
         members = groups[key]
-        start, end, label = key
         issues: list[str] = []
         others: list[Span] = []
         missing = {a for a in annotator_ids if a not in members}
         if missing:
-            relabelled = [s for s in by_offsets[(start, end)] if s.annotator_id in missing and s.label != label]
-            # candidates for other boundaries: same label, starting before this span ends and not so early
-            # that they could not reach it (bounded by the label's longest span)
-            lo = bisect.bisect_left(starts[label], start - longest[label])
-            hi = bisect.bisect_left(starts[label], end)
-            moved = [
-                s
-                for s in by_label[label][lo:hi]
-                if s.annotator_id in missing and s.end_offset > start and (s.start_offset, s.end_offset) != (start, end)
-            ]
-            if relabelled:
-                issues.append(LABEL)
-            if moved:
-                issues.append(BOUNDARIES)
-            if not relabelled and not moved:
-                issues.append(ONLY_SOME)
-            others = relabelled + moved
+            issues, others = near.why_missing(key, missing)
         if len(members) > 1:
             if len({json.dumps(s.attributes, sort_keys=True) for s in members.values()}) > 1:
                 issues.append(ATTRIBUTES)
@@ -230,6 +200,57 @@ def compare_spans(spans: list[Span], links: list[Link], annotator_ids: list[int]
         first = next(iter(members.values()))
         rows.append(AlignedSpan(key, first.text, dict(sorted(members.items())), tuple(issues), tuple(others)))
     return rows
+
+
+def _link_targets(spans: list[Span], links: list[Link]) -> dict[int, frozenset]:
+    """Each span's outgoing links as a set of (type, target's span key), so two annotators' links compare by
+    content, not by id; empty for a span without links."""
+    keys = {s.id: span_key(s) for s in spans}
+    outgoing: dict[int, set] = defaultdict(set)
+    for k in links:
+        if k.from_span_id in keys and k.to_span_id in keys:
+            outgoing[k.from_span_id].add((k.type, keys[k.to_span_id]))
+    targets: dict[int, frozenset] = defaultdict(frozenset)
+    targets.update({sid: frozenset(v) for sid, v in outgoing.items()})
+    return targets
+
+
+class _NearbySpans:
+    """The spans of a document indexed by offsets and by label (each label's in start order), to find what the
+    annotators missing from a row made instead."""
+
+    def __init__(self, spans: list[Span]):
+        """``spans`` in reading order (start, then longest first)."""
+        self.by_offsets: dict[tuple[int, int], list[Span]] = defaultdict(list)
+        self.by_label: dict[str, list[Span]] = defaultdict(list)
+        for s in spans:
+            self.by_offsets[(s.start_offset, s.end_offset)].append(s)
+            self.by_label[s.label].append(s)
+        self.starts = {lab: [s.start_offset for s in group] for lab, group in self.by_label.items()}
+        self.longest = {lab: max(s.end_offset - s.start_offset for s in group) for lab, group in self.by_label.items()}
+
+    def why_missing(self, key: SpanKey, missing: set[int]) -> tuple[list[str], list[Span]]:
+        """The issues of a row the ``missing`` annotators lack (LABEL, BOUNDARIES or ONLY_SOME), and their spans
+        that explain it (same text with another label, then overlapping ones with the same label)."""
+        start, end, label = key
+        relabelled = [s for s in self.by_offsets[(start, end)] if s.annotator_id in missing and s.label != label]
+        # candidates for other boundaries: same label, starting before this span ends and not so early
+        # that they could not reach it (bounded by the label's longest span)
+        lo = bisect.bisect_left(self.starts[label], start - self.longest[label])
+        hi = bisect.bisect_left(self.starts[label], end)
+        moved = [
+            s
+            for s in self.by_label[label][lo:hi]
+            if s.annotator_id in missing and s.end_offset > start and (s.start_offset, s.end_offset) != (start, end)
+        ]
+        issues = []
+        if relabelled:
+            issues.append(LABEL)
+        if moved:
+            issues.append(BOUNDARIES)
+        if not relabelled and not moved:
+            issues.append(ONLY_SOME)
+        return issues, relabelled + moved
 
 
 def compare_links(spans: list[Span], links: list[Link], annotator_ids: list[int]) -> list[AlignedLink]:
