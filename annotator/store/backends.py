@@ -271,7 +271,8 @@ def _connect_error(url: str, exc: Exception) -> StorageError:
     """One clear line for a connection that failed: which database, why, what to do."""
     return StorageError(
         f"Cannot connect to PostgreSQL {describe_url(url)}: {connection_problem(exc)}. "
-        "Check the URL in NISBA_DB or --db (user, password, host, port, database name) and that the server is running."
+        "Check the database URL you gave (NISBA_DB, --db, copy's --from/--to: user, password, host, port, database"
+        " name) and that the server is running."
     )
 
 
