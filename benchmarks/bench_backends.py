@@ -27,7 +27,6 @@ import json
 import multiprocessing as mp
 import os
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
@@ -263,6 +262,10 @@ def bench_saves(location: str, writers: int, spans_each: int) -> dict:
 # ---- output -------------------------------------------------------------------------------------------------
 
 
+def load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(len(values) * q))]
@@ -315,6 +318,7 @@ def main() -> None:
     ap.add_argument("--writers", type=int, default=20)
     ap.add_argument("--spans-each", type=int, default=100, help="saves per writer under load")
     ap.add_argument("--single", type=int, default=300, help="saves of the lone writer")
+    ap.add_argument("--parts", default="import,saves", help="what to measure: import (with export), saves, or both")
     args = ap.parse_args()
     corpus = make_corpus(args.docs, args.spans_per_doc)
     n_spans = sum(len(d["label"]) for d in corpus)
@@ -324,16 +328,20 @@ def main() -> None:
         with psycopg.connect(admin_url) as conn:
             version = conn.execute("SHOW server_version").fetchone()[0]
         print(f"PostgreSQL {version}: {where}; SQLite {sqlite3.sqlite_version} (WAL, synchronous=NORMAL) in {tmp}")
+        print(f"machine: {os.cpu_count()} cores, load average {load()} at the start (other work slows both backends alike)")
         try:
-            imp = bench_import(places, corpus, args.repeat)
-            report_import(imp, len(corpus), n_spans)
-            saves = {
-                "1 writer": {b: bench_saves(places.new(b), 1, args.single) for b in BACKENDS},
-                f"{args.writers} concurrent writer processes": {
-                    b: bench_saves(places.new(b), args.writers, args.spans_each) for b in BACKENDS
-                },
-            }
-            report_saves(saves)
+            if "import" in args.parts:
+                report_import(bench_import(places, corpus, args.repeat), len(corpus), n_spans)
+                print(f"  (load average {load()})")
+            if "saves" in args.parts:
+                saves = {
+                    "1 writer": {b: bench_saves(places.new(b), 1, args.single) for b in BACKENDS},
+                    f"{args.writers} concurrent writer processes": {
+                        b: bench_saves(places.new(b), args.writers, args.spans_each) for b in BACKENDS
+                    },
+                }
+                report_saves(saves)
+                print(f"  (load average {load()})")
         finally:
             places.drop_all()
 
