@@ -9,6 +9,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from annotator.models import Project, User
+    from annotator.store import Store
 
 COMMAND_MODULES = [
     "annotator.cli",
@@ -36,6 +41,45 @@ def open_store(args):
     return Store(args.db or default_db_path())
 
 
+def add_command(sub, name: str, func, *, db: bool = True, **parser_options) -> argparse.ArgumentParser:
+    """The subcommand ``name`` of ``sub`` (an ``add_subparsers`` result), handled by ``func(args) -> int``, with
+    ``--db`` first unless ``db`` is False; ``parser_options`` (``help``, ``description``) go to ``add_parser``."""
+    parser = sub.add_parser(name, **parser_options)
+    if db:
+        add_db_argument(parser)
+    parser.set_defaults(func=func)
+    return parser
+
+
+def add_project_argument(parser: argparse.ArgumentParser) -> None:
+    """``--project NAME``, required: the project a command acts in."""
+    parser.add_argument("--project", required=True, help="project name")
+
+
+def first_admin(store: Store) -> User:
+    """The database's first active admin, whom the commands that act in a project (import, export, spans,
+    search, suggest train) act as, audited under that user."""
+    from annotator.errors import NisbaError
+
+    admin = store.first_active_admin()
+    if admin is None:
+        raise NisbaError("The database has no active admin; create one first (python -m annotator users add --role admin).")
+    return admin
+
+
+def open_project(args) -> tuple[Store, User, Project]:
+    """The store named by ``--db``, its first active admin, and the project named by ``--project`` (NotFound
+    when there is none)."""
+    from annotator.errors import NotFound
+
+    store = open_store(args)
+    admin = first_admin(store)
+    project = store.project_by_name(args.project)
+    if project is None:
+        raise NotFound(f"There is no project named {args.project!r}.")
+    return store, admin, project
+
+
 def visual(text: str) -> str:
     """Shape and reorder Arabic for terminals without bidi support (display only, never stored)."""
     import arabic_reshaper
@@ -58,7 +102,6 @@ def cmd_spans(args) -> int:
     """The span export (Export → CSV) of one project or one document on stdout, run as the first active admin."""
     import io
 
-    from annotator.cli_transfer import first_admin
     from annotator.errors import NisbaError
     from annotator.exporting import ExportFilters, export_stream
 
@@ -80,21 +123,17 @@ def cmd_spans(args) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("init", help="create or migrate a database (optionally with the demo project)")
-    add_db_argument(p)
+    p = add_command(sub, "init", cmd_init, help="create or migrate a database (optionally with the demo project)")
     p.add_argument("--demo", action="store_true", help="add the demo project, article and accounts")
-    p.set_defaults(func=cmd_init)
-    p = sub.add_parser(
-        "spans",
+    p = add_command(
+        sub, "spans", cmd_spans,
         help="print the span export (CSV) on stdout: offsets are code points into the stored text",
         description="Print the span export of Export → CSV (every cell a spreadsheet would run is neutralised). "
         "Runs as the first active admin and is audited as an export.",
-    )
-    add_db_argument(p)
+    )  # fmt: skip
     p.add_argument("--project", default=None, help="project name (needed when the database has several)")
     p.add_argument("--document", type=int, default=None, help="only this document id")
     p.add_argument("--visual", action="store_true", help="reshape Arabic for terminals without bidi (display only)")
-    p.set_defaults(func=cmd_spans)
 
 
 def build_parser() -> argparse.ArgumentParser:

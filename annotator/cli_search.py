@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from annotator.cli import add_db_argument, open_store
+from annotator.cli import add_command, add_project_argument, open_project
 
 HEADER = ["document_id", "title", "start_offset", "end_offset", "text", "context"]
 
@@ -12,16 +12,10 @@ HEADER = ["document_id", "title", "start_offset", "end_offset", "text", "context
 def cmd_search(args) -> int:
     """Print every hit of the query in the project as CSV through the app's one CSV writer."""
     # imported here: `python -m annotator --help` must not pay for the search and export modules
-    from annotator.cli_transfer import first_admin
-    from annotator.errors import NotFound
     from annotator.exporting import write_csv
     from annotator.search import find_hits
 
-    store = open_store(args)
-    admin = first_admin(store)
-    project = store.project_by_name(args.project)
-    if project is None:
-        raise NotFound(f"There is no project named {args.project!r}.")
+    store, admin, project = open_project(args)
     hits = find_hits(
         store, admin, project.id, " ".join(args.query), substring=args.substring, label=args.label, source=args.source
     )
@@ -30,17 +24,15 @@ def cmd_search(args) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser(
-        "search",
+    p = add_command(
+        sub, "search", cmd_search,
         help="search a project as Arabic is written (harakat, tatweel, alef forms ignored); hits as CSV",
         description="Print every hit as CSV (document_id,title,start_offset,end_offset,text,context); offsets are "
         "code points into the stored text. Words must all occur; put a phrase in double quotes ('\"قال الوزير\"'). "
         "Runs as the first active admin.",
-    )
-    add_db_argument(p)
-    p.add_argument("--project", required=True, help="project name")
+    )  # fmt: skip
+    add_project_argument(p)
     p.add_argument("--label", default=None, help="only inside spans of this label (e.g. QUOTE)")
     p.add_argument("--source", default=None, help="only inside spans attributed to a SOURCE matching this")
     p.add_argument("--substring", action="store_true", help="match parts of words («الوزارة» finds «بالوزارة»)")
     p.add_argument("query", nargs="+", help="words and quoted phrases")
-    p.set_defaults(func=cmd_search)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sys
 
+from annotator.cli import add_command, add_project_argument, open_project
+
 ENGINES = ("rules", "crf", "both")
 
 
@@ -65,17 +67,9 @@ def cmd_suggest_evaluate(args) -> int:
 
 
 def cmd_suggest_train(args) -> int:
-    from annotator.cli import open_store
-    from annotator.cli_transfer import first_admin
     from annotator.suggestion_models import train_project_model
 
-    store = open_store(args)
-    admin = first_admin(store)
-    project = store.project_by_name(args.project)
-    if project is None:
-        from annotator.errors import NisbaError
-
-        raise NisbaError(f"No project named {args.project!r}.")
+    store, admin, project = open_project(args)
     status = train_project_model(store, admin, project.id)
     print(
         f"Trained {status['version']} on {status['training_documents']} document(s), {status['training_spans']} span(s), in {status['seconds']} s."
@@ -86,22 +80,19 @@ def cmd_suggest_train(args) -> int:
 
 
 def register(sub) -> None:
-    from annotator.cli import add_db_argument
-
     suggest = sub.add_parser("suggest", help="suggested attributions (rule engine)")
     suggest_sub = suggest.add_subparsers(dest="suggest_command", required=True)
-    p = suggest_sub.add_parser(
-        "evaluate", help="precision, recall and F1 of the suggestions against a gold JSONL file (writes nothing)"
-    )
+    p = add_command(
+        suggest_sub, "evaluate", cmd_suggest_evaluate, db=False,
+        help="precision, recall and F1 of the suggestions against a gold JSONL file (writes nothing)",
+    )  # fmt: skip
     p.add_argument("--gold", required=True, help="JSONL: one paragraph a line with text, spans and links")
     p.add_argument("--engine", choices=ENGINES, default="rules", help="which engine to score (default: rules)")
     p.add_argument("--csv", action="store_true", help="rows engine,label,match,precision,recall,f1,gold,predicted")
     p.add_argument("--db", default=None, help="for --engine crf/both: the database holding the project's model (read only)")
     p.add_argument("--project", default=None, help="for --engine crf/both: the project whose model to score")
-    p.set_defaults(func=cmd_suggest_evaluate)
-    p = suggest_sub.add_parser(
-        "train", help="train the project's learned engine (CRF) on its gold layer, as the first active admin"
-    )
-    add_db_argument(p)
-    p.add_argument("--project", required=True, help="project name")
-    p.set_defaults(func=cmd_suggest_train)
+    p = add_command(
+        suggest_sub, "train", cmd_suggest_train,
+        help="train the project's learned engine (CRF) on its gold layer, as the first active admin",
+    )  # fmt: skip
+    add_project_argument(p)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from annotator.cli import add_db_argument, open_store
+from annotator.cli import add_command, open_store
 from annotator.errors import InvalidAccount
 from annotator.models import ROLES
 
@@ -132,50 +132,33 @@ def register(sub) -> None:
     users = sub.add_parser("users", help="manage accounts (passwords are read from standard input)")
     users_sub = users.add_subparsers(dest="users_command", required=True)
 
-    p = users_sub.add_parser("add", help="create an account; the password is read from standard input")
-    add_db_argument(p)
+    p = add_command(users_sub, "add", cmd_users_add, help="create an account; the password is read from standard input")
     _username(p)
     p.add_argument("--role", required=True, choices=ROLES)
     p.add_argument("--display-name", default="", help="name shown in the app (may be Arabic)")
-    p.set_defaults(func=cmd_users_add)
-
-    p = users_sub.add_parser("list", help="list accounts")
-    add_db_argument(p)
-    p.set_defaults(func=cmd_users_list)
-
-    p = users_sub.add_parser("deactivate", help="deactivate an account and end its sessions")
-    add_db_argument(p)
-    _username(p)
-    p.set_defaults(func=cmd_users_deactivate)
-
-    p = users_sub.add_parser("reactivate", help="let a deactivated account log in again")
-    add_db_argument(p)
-    _username(p)
-    p.set_defaults(func=cmd_users_reactivate)
-
-    p = users_sub.add_parser("reset-password", help="set a new password (read from standard input)")
-    add_db_argument(p)
-    _username(p)
-    p.set_defaults(func=cmd_users_reset_password)
-
-    p = users_sub.add_parser("set-role", help="change an account's role")
-    add_db_argument(p)
+    add_command(users_sub, "list", cmd_users_list, help="list accounts")
+    for name, func, what in (
+        ("deactivate", cmd_users_deactivate, "deactivate an account and end its sessions"),
+        ("reactivate", cmd_users_reactivate, "let a deactivated account log in again"),
+        ("reset-password", cmd_users_reset_password, "set a new password (read from standard input)"),
+    ):
+        _username(add_command(users_sub, name, func, help=what))
+    p = add_command(users_sub, "set-role", cmd_users_set_role, help="change an account's role")
     _username(p)
     p.add_argument("--role", required=True, choices=ROLES)
-    p.set_defaults(func=cmd_users_set_role)
 
     audit = sub.add_parser("audit", help="the tamper-evident audit log")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
-    p = audit_sub.add_parser("verify", help="check the hash chain; prints the head hash (keep it outside the database)")
-    add_db_argument(p)
+    p = add_command(
+        audit_sub, "verify", cmd_audit_verify,
+        help="check the hash chain; prints the head hash (keep it outside the database)",
+    )  # fmt: skip
     p.add_argument(
         "--expect-head", default=None, metavar="HASH",
         help="a head hash printed earlier and kept elsewhere: fail unless it is in the chain (catches events removed "
         "from the end, and a replaced log)",
     )  # fmt: skip
-    p.set_defaults(func=cmd_audit_verify)
-    p = audit_sub.add_parser(
-        "replay", help="rebuild spans, links, review decisions and gold from the events and compare them with the tables"
-    )
-    add_db_argument(p)
-    p.set_defaults(func=cmd_audit_replay)
+    add_command(
+        audit_sub, "replay", cmd_audit_replay,
+        help="rebuild spans, links, review decisions and gold from the events and compare them with the tables",
+    )  # fmt: skip

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from annotator.cli import add_db_argument, open_store
+from annotator.cli import add_command, add_project_argument, first_admin, open_project, open_store
 from annotator.errors import NisbaError
 from annotator.formats import EXPORT_FORMATS, IMPORT_FORMATS, MAX_FILE_BYTES
 
@@ -18,27 +19,38 @@ if TYPE_CHECKING:
 ACTS_AS = "Runs as the first active admin of the database (imports and exports are admin actions, audited under that user)."
 
 
-def first_admin(store: Store) -> User:
-    """The database's first active admin, whom the import, export and spans commands act as."""
-    admin = store.first_active_admin()
-    if admin is None:
-        raise NisbaError("The database has no active admin; create one first (python -m annotator users add --role admin).")
-    return admin
-
-
 def cmd_import(args) -> int:
     from pathlib import Path
 
     from annotator.import_stream import can_stream
     from annotator.importing import ImportRejected, commit_import
-    from annotator.projects import create_project
 
     store = open_store(args)
     admin = first_admin(store)
     paths = [Path(p) for p in args.files]
     if can_stream(paths, args.format, args.encoding) and all(p.is_file() for p in paths):
-        return _import_streamed(store, admin, paths, args)
+
+        def stream(project):
+            return _stream(store, admin, project.id, paths, args)
+
+        return _import_into_project(store, admin, args, stream, " (streamed)")
     files, unreadable = _read_paths(args.files)
+
+    def preview_and_commit(project):
+        preview, rejected = _preview(store, admin, project.id, files, unreadable, args)
+        if unreadable and not args.skip_rejected:
+            raise ImportRejected(f"{len(unreadable)} file(s) could not be read; nothing was imported.", [])
+        return preview, commit_import(store, admin, preview, skip_rejected=args.skip_rejected), rejected
+
+    return _import_into_project(store, admin, args, preview_and_commit)
+
+
+def _import_into_project(store: Store, admin: User, args, run, how: str = "") -> int:
+    """``run(project) -> (preview, result, rejected count)`` into the project named by ``--project``, created if
+    missing, then the summary; exit status 1 when anything was rejected or the import refused."""
+    from annotator.importing import ImportRejected
+    from annotator.projects import create_project
+
     created = False
     try:
         # one transaction around the project and the import: a refused import into a new project name leaves
@@ -47,10 +59,7 @@ def cmd_import(args) -> int:
             project = store.project_by_name(args.project)
             if project is None:
                 project, created = create_project(store, admin, args.project), True
-            preview, rejected = _preview(store, admin, project.id, files, unreadable, args)
-            if unreadable and not args.skip_rejected:
-                raise ImportRejected(f"{len(unreadable)} file(s) could not be read; nothing was imported.", [])
-            result = commit_import(store, admin, preview, skip_rejected=args.skip_rejected)
+            preview, result, rejected = run(project)
     except ImportRejected as exc:
         new = f" and project {args.project!r} was not created" if created else ""
         print(f"error: {exc.args[0].split(';')[0]}{new}", file=sys.stderr)
@@ -59,47 +68,34 @@ def cmd_import(args) -> int:
         print(f"Created project {project.name!r}.")
     labels = ", ".join(f"{k} {v}" for k, v in sorted(preview.spans_per_label.items())) or "none"
     print(
-        f"Imported into {project.name!r}: {len(result.document_ids)} document(s), {result.spans} span(s) ({labels}), "
-        f"{result.links} link(s); {_already_here(preview)}, {len(rejected)} rejected."
+        f"Imported into {project.name!r}{how}: {len(result.document_ids)} document(s), {result.spans} span(s) ({labels}), "
+        f"{result.links} link(s); {_already_here(preview)}, {rejected} rejected."
     )
     return 1 if rejected else 0
 
 
-def _import_streamed(store: Store, admin: User, paths, args) -> int:
-    """JSONL files, read line by line (annotator.import_stream): memory stays flat however large they are."""
+def _stream(store: Store, admin: User, project_id: int, paths, args):
+    """JSONL files, read line by line (annotator.import_stream): memory stays flat however large they are.
+    Returns the preview, the result and how many rows were rejected, having printed what it found."""
     from annotator.import_stream import import_jsonl_stream
     from annotator.importing import ImportRejected
-    from annotator.projects import create_project
 
-    created = False
     try:
-        with store.write():  # as above: a refused import leaves no new project behind
-            project = store.project_by_name(args.project)
-            if project is None:
-                project, created = create_project(store, admin, args.project), True
-            preview, result = import_jsonl_stream(
-                store, admin, project.id, paths, annotator=args.annotator, map_annotators=_mapping(args.map_annotator),
-                skip_duplicates=not args.keep_duplicates, skip_rejected=args.skip_rejected,
-            )  # fmt: skip
+        preview, result = import_jsonl_stream(
+            store, admin, project_id, paths, annotator=args.annotator, map_annotators=_mapping(args.map_annotator),
+            skip_duplicates=not args.keep_duplicates, skip_rejected=args.skip_rejected,
+        )  # fmt: skip
     except ImportRejected as exc:
+        # nothing was printed yet: the refusal's rows are the only word of what was wrong
         for p in exc.problems:
             print(f"rejected: {p}", file=sys.stderr)
-        new = f" and project {args.project!r} was not created" if created else ""
-        print(f"error: {exc.args[0].split(';')[0]}{new}", file=sys.stderr)
-        return 1
-    _report(preview)
-    if created:
-        print(f"Created project {project.name!r}.")
-    labels = ", ".join(f"{k} {v}" for k, v in sorted(preview.spans_per_label.items())) or "none"
-    print(
-        f"Imported into {project.name!r} (streamed): {len(result.document_ids)} document(s), {result.spans} span(s) "
-        f"({labels}), {result.links} link(s); {_already_here(preview)}, {len(preview.rejected)} rejected."
-    )
-    return 1 if preview.rejected else 0
+        raise
+    return preview, result, _report(preview)
 
 
-def _report(preview) -> None:
-    """What an import found: files, the annotator mapping, warnings, duplicates and (on stderr) rejections."""
+def _report(preview, unreadable: Sequence[str] = ()) -> int:
+    """Print what an import found: files, the annotator mapping, warnings, repeated texts and (on stderr) every
+    file that could not be read and every rejected row. Returns how many were rejected."""
     for f in preview.files:
         print(f"{f['name']}: {f['format']}, {f['records']} record(s)")
     for m in preview.accounts.values():
@@ -107,8 +103,10 @@ def _report(preview) -> None:
     for w in preview.warnings:
         print(f"warning: {w}")
     _print_repeats(preview)
-    for p in preview.rejected:
-        print(f"rejected: {p}", file=sys.stderr)
+    rejected = [*unreadable, *(f"{p}" for p in preview.rejected)]
+    for line in rejected:
+        print(f"rejected: {line}", file=sys.stderr)
+    return len(rejected)
 
 
 def _already_here(preview) -> str:
@@ -159,25 +157,15 @@ def _read_paths(paths: list[str]) -> tuple[list[ImportFile], list[str]]:
 
 
 def _preview(store: Store, admin: User, project_id: int, files, unreadable: list[str], args):
-    """Preview the import and print what it found: files, the annotator mapping, warnings, duplicates and (on
-    stderr) every rejected file or row. Returns the preview and the rejected lines."""
+    """Preview the import and print what it found (:func:`_report`). Returns the preview and how many files and
+    rows were rejected."""
     from annotator.importing import preview_import
 
     preview = preview_import(
         store, admin, project_id, files, fmt=args.format, annotator=args.annotator, encoding=args.encoding,
         skip_duplicates=not args.keep_duplicates, map_annotators=_mapping(args.map_annotator),
     )  # fmt: skip
-    for f in preview.files:
-        print(f"{f['name']}: {f['format']}, {f['records']} record(s)")
-    for m in preview.accounts.values():
-        print(f"annotator {m.source!r} -> account {m.account!r} ({m.reason})")
-    for w in preview.warnings:
-        print(f"warning: {w}")
-    _print_repeats(preview)
-    rejected = [f"rejected: {line}" for line in unreadable] + [f"rejected: {p}" for p in preview.rejected]
-    for line in rejected:
-        print(line, file=sys.stderr)
-    return preview, rejected
+    return preview, _report(preview, unreadable)
 
 
 def _mapping(pairs: list[str] | None) -> dict[str, str]:
@@ -194,11 +182,7 @@ def _mapping(pairs: list[str] | None) -> dict[str, str]:
 def cmd_export(args) -> int:
     from annotator.exporting import ExportFilters, export_to_path
 
-    store = open_store(args)
-    admin = first_admin(store)
-    project = store.project_by_name(args.project)
-    if project is None:
-        raise NisbaError(f"There is no project {args.project!r}.")
+    store, admin, project = open_project(args)
     filters = ExportFilters(
         annotators=args.annotator or None, gold=args.gold, labels=args.label or None, document_ids=args.document or None,
         review_status=args.review_status, date_from=args.date_from, date_to=args.date_to,
@@ -214,15 +198,14 @@ def cmd_export(args) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser(
-        "import",
+    p = add_command(
+        sub, "import", cmd_import,
         help="import documents and annotations (txt, csv, jsonl, Label Studio JSON)",
         description=f"Import files into a project (created if missing). {ACTS_AS} Everything lands in one transaction; "
         f"when any row or file is rejected nothing is written (unless --skip-rejected) and the exit status is 1. "
         f"Limit: {MAX_FILE_BYTES // (1024 * 1024)} MB per import, 10 MB per text.",
-    )
-    add_db_argument(p)
-    p.add_argument("--project", required=True, help="project name")
+    )  # fmt: skip
+    add_project_argument(p)
     p.add_argument("--annotator", default=None, help="username the spans belong to, for files that do not say")
     p.add_argument(
         "--map-annotator", action="append", default=None, metavar="SOURCE=ACCOUNT",
@@ -237,17 +220,15 @@ def register(sub) -> None:
     p.add_argument("--skip-rejected", action="store_true", help="import the accepted rows even when others are rejected")
     p.add_argument("--keep-duplicates", action="store_true", help="add texts already in the project again")
     p.add_argument("files", nargs="+", metavar="FILE", help="files to import (.txt, .csv, .tsv, .jsonl, .json, .zip)")
-    p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser(
-        "export",
+    p = add_command(
+        sub, "export", cmd_export,
         help="export spans (csv, xlsx, triples, jsonl, labelstudio, conll) or the audit log",
         description=f"Export a project. {ACTS_AS} --out ending in .zip writes a zip with metadata.json; otherwise one-file "
         "formats write the file plus <out>.metadata.json and jsonl/conll/audit write a directory. Offsets are Unicode "
         "code points, except jsonl's (UTF-16 units by default, as doccano counts them).",
-    )
-    add_db_argument(p)
-    p.add_argument("--project", required=True, help="project name")
+    )  # fmt: skip
+    add_project_argument(p)
     p.add_argument(
         "--format", required=True, choices=EXPORT_FORMATS, help="xlsx: the spans as an Excel workbook (sheet right to left)"
     )
@@ -271,4 +252,3 @@ def register(sub) -> None:
     p.add_argument("--from", dest="date_from", default=None, help="spans updated at or after this ISO date")
     p.add_argument("--to", dest="date_to", default=None, help="spans updated before this ISO date")
     p.add_argument("--out", required=True, help="output path (.zip for a zip)")
-    p.set_defaults(func=cmd_export)
