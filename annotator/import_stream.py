@@ -35,6 +35,7 @@ from annotator.importing import (
     _Reject,
     _Rows,
     _span_and_link_rows,
+    begin_preview,
     checked_record,
     note_repeat,
     prepare_record,
@@ -109,13 +110,7 @@ def import_jsonl_stream(
     """Import JSONL files streamed from disk (admins only): the checks, mapping and transaction of
     :func:`annotator.importing.import_files`, with memory that does not grow with the files. The preview it
     returns holds the problems, the mapping and the counts, but no documents."""
-    access.require_admin(store, actor)
-    store.get_project(project_id)
-    chosen = dict(map_annotators or {})
-    if annotator is not None:
-        annotator = auth.check_username(annotator)
-        chosen.setdefault(annotator, annotator)
-    preview = ImportPreview(project_id=project_id, skip_duplicates=skip_duplicates)
+    preview, annotator, chosen = begin_preview(store, actor, project_id, annotator, map_annotators, skip_duplicates)
     refused = _check_pass(store, preview, paths, annotator)
     preview.accounts = auth.plan_import_accounts(store, preview.tools, chosen)
     if preview.rejected and not skip_rejected:

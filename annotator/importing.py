@@ -708,6 +708,26 @@ def _normalise_link(kinds: dict[str, str], src: PreparedSpan, dst: PreparedSpan,
 
 
 @_cycle_gc_paused
+def begin_preview(
+    store: Store,
+    actor: User | None,
+    project_id: int,
+    annotator: str | None,
+    map_annotators: dict[str, str] | None,
+    skip_duplicates: bool,
+) -> tuple[ImportPreview, str | None, dict[str, str]]:
+    """The start every import shares (read whole or streamed): admins only, into an existing project. Returns an
+    empty preview, ``annotator`` as a checked user name, and the admin's mapping of annotator names to accounts,
+    where ``annotator`` maps to its own account unless the admin mapped it elsewhere."""
+    access.require_admin(store, actor)
+    store.get_project(project_id)
+    chosen = dict(map_annotators or {})
+    if annotator is not None:
+        annotator = auth.check_username(annotator)
+        chosen.setdefault(annotator, annotator)
+    return ImportPreview(project_id=project_id, skip_duplicates=skip_duplicates), annotator, chosen
+
+
 def preview_import(
     store: Store,
     actor: User | None,
@@ -733,13 +753,7 @@ def preview_import(
     project (same ``text_sha256``) are not added again; their spans join the existing document when that
     annotator has none there yet.
     """
-    access.require_admin(store, actor)
-    store.get_project(project_id)
-    chosen = dict(map_annotators or {})
-    if annotator is not None:
-        annotator = auth.check_username(annotator)
-        chosen.setdefault(annotator, annotator)
-    preview = ImportPreview(project_id=project_id, skip_duplicates=skip_duplicates)
+    preview, annotator, chosen = begin_preview(store, actor, project_id, annotator, map_annotators, skip_duplicates)
     parsed, preview.rejected = read_files(
         files, fmt=fmt, encoding=encoding, csv_options=csv_options, annotator=annotator,
         include_predictions=include_predictions, size_limit=size_limit,
