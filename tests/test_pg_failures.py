@@ -95,7 +95,7 @@ def refusal(url: str) -> str:
     with pytest.raises(StorageError) as refused:
         Store(url)
     message = str(refused.value)
-    assert "\n" not in message and "s3cret" not in message and "NISBA_DB or --db" in message
+    assert "\n" not in message and "s3cret" not in message and "(NISBA_DB, --db" in message
     return message
 
 
