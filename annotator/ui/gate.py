@@ -107,9 +107,9 @@ class LoginGate:
 
     def routes(self) -> list[Route]:
         return [
-            Route("/login", storage_errors_shown(self.login), methods=["GET", "POST"]),
-            Route("/setup", storage_errors_shown(self.setup), methods=["GET", "POST"]),
-            Route("/logout", storage_errors_shown(self.logout), methods=["GET", "POST"]),
+            Route("/login", unavailable_on_storage_error(self.login), methods=["GET", "POST"]),
+            Route("/setup", unavailable_on_storage_error(self.setup), methods=["GET", "POST"]),
+            Route("/logout", unavailable_on_storage_error(self.logout), methods=["GET", "POST"]),
         ]
 
     def middleware(self) -> Middleware:
@@ -240,7 +240,7 @@ class GateMiddleware:
         await response(scope, receive, send)
 
 
-def storage_errors_shown(handler):
+def unavailable_on_storage_error(handler):
     """Wrap a route so a database that cannot be opened or reached gives :func:`unavailable`, not a 500."""
 
     async def wrapped(request: Request) -> Response:
