@@ -59,6 +59,43 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None
     raise RuntimeError("streamlit did not become healthy in time")
 
 
+@contextmanager
+def server_store(db_path: Path | str) -> Iterator[Store]:
+    """The running server's database (a file or a PostgreSQL URL), opened without migrating it (the server did),
+    closed on leaving: tests check what was saved here, and add what they need before opening a page."""
+    store = Store(db_path, migrate_schema=False)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def poll(db_path: Path | str, check, what: str, timeout: float = 20.0, page=None):
+    """Poll the database until ``check(store)`` returns something truthy (the app saves asynchronously) and
+    return it. With ``page``, wait through Playwright so its event loop keeps running meanwhile."""
+    with server_store(db_path) as store:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = check(store)
+            if found:
+                return found
+            if page is not None:
+                page.wait_for_timeout(100)
+            else:
+                time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def own_project(store: Store, purpose: str, members: tuple[str, ...], title: str, text: str):
+    """A new project (named for ``purpose``, made unique) with ``members`` and one document; returns the
+    document. A test's own project, so no other test's spans or documents count in it."""
+    admin = store.user_by_username("admin")
+    project = create_project(store, admin, f"{purpose} {time.time_ns()}")
+    for name in members:
+        add_member(store, admin, project.id, store.user_by_username(name).id)
+    return add_document(store, admin, project.id, title, text)
+
+
 def prepare_db(path: Path, tricky: dict[str, dict]) -> dict[str, int]:
     """The demo database plus a project holding some tricky texts (amal is a member); returns doc ids by name."""
     store = Store(path)
@@ -149,14 +186,24 @@ def browser():
         b.close()
 
 
+def new_context(browser):
+    """A browser context (own cookies and storage) sized for the wide layout, in Arabic."""
+    return browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ar")
+
+
+def new_page(browser):
+    """A page in a context of its own (:func:`new_context`): another user at the same time."""
+    page = new_context(browser).new_page()
+    page.set_default_timeout(15_000)
+    return page
+
+
 @pytest.fixture
 def page(browser):
-    """A fresh browser context (own cookies and storage) per test, sized for the wide layout."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ar")
-    pg = context.new_page()
-    pg.set_default_timeout(15_000)
+    """A fresh page in a context of its own per test (see :func:`new_page`)."""
+    pg = new_page(browser)
     yield pg
-    context.close()
+    pg.context.close()
 
 
 def wait_ready(page) -> None:
@@ -182,6 +229,18 @@ def log_in(page, base_url: str, user: str, password: str | None = None) -> None:
     if page.url.split("?")[0].endswith("/login"):  # the form came back with an error
         raise AssertionError(f"login as {user} failed: {page.inner_text('main')}")
     _LOGGED_IN[id(context)] = user
+
+
+def log_in_over_http(page, base_url: str, user: str) -> None:
+    """Log in by posting the /login form, without opening any app page first (the session cookie lands in the
+    page's context)."""
+    response = page.context.request.post(
+        base_url + "/login",
+        form={"username": user, "password": DEMO_PASSWORDS[user]},
+        headers={"Origin": base_url},
+        max_redirects=0,
+    )
+    assert response.status == 303
 
 
 def open_app(page, base_url: str, user: str = "amal", *, doc: int | None = None) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from annotator.annotations import add_span
-from annotator.demo import DEMO_PASSWORDS, ensure_demo
+from annotator.demo import ensure_demo
 from annotator.store import Store
 
-from .conftest import running_app, wait_ready
+from .conftest import log_in_over_http, running_app, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -32,13 +32,7 @@ def test_heatmap_draws_without_a_vega_warning(page, two_layers_server):
     base_url = two_layers_server
     messages = []
     page.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
-    response = page.context.request.post(
-        base_url + "/login",
-        form={"username": "rana", "password": DEMO_PASSWORDS["rana"]},
-        headers={"Origin": base_url},
-        max_redirects=0,
-    )
-    assert response.status == 303
+    log_in_over_http(page, base_url, "rana")
     page.goto(base_url + "/agreement")
     wait_ready(page)
     chart = page.locator('[data-testid="stVegaLiteChart"]').first

@@ -10,10 +10,8 @@ import time
 
 import pytest
 
-from annotator.store import Store
-
 from .article_dom import article, drag_rtl, highlight, select_offsets
-from .conftest import open_app, wait_ready
+from .conftest import open_app, poll, server_store, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -21,41 +19,29 @@ pytestmark = pytest.mark.browser
 def wait_for_span(db_path, doc_id: int, label: str, text: str, *, timeout: float = 15.0, exclude=frozenset()):
     """Poll the database until a span with this label and text exists (saves are asynchronous); spans whose
     ids are in ``exclude`` (made before) do not count."""
-    store = Store(db_path, migrate_schema=False)
-    try:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for s in store.list_spans(doc_id):
-                if s.label == label and s.text == text and s.id not in exclude:
-                    return s
-            time.sleep(0.1)
-    finally:
-        store.close()
-    raise AssertionError(f"no {label} «{text}» saved in document {doc_id}")
+    return poll(
+        db_path,
+        lambda store: next(
+            (s for s in store.list_spans(doc_id) if s.label == label and s.text == text and s.id not in exclude), None
+        ),
+        f"{label} «{text}» saved in document {doc_id}",
+        timeout,
+    )
 
 
 def spans_of(db_path, doc_id: int):
-    store = Store(db_path, migrate_schema=False)
-    try:
+    with server_store(db_path) as store:
         return store.list_spans(doc_id)
-    finally:
-        store.close()
 
 
 def links_of(db_path, doc_id: int):
-    store = Store(db_path, migrate_schema=False)
-    try:
+    with server_store(db_path) as store:
         return store.list_links(doc_id)
-    finally:
-        store.close()
 
 
 def doc_text(db_path, doc_id: int) -> str:
-    store = Store(db_path, migrate_schema=False)
-    try:
+    with server_store(db_path) as store:
         return store.get_document(doc_id).text
-    finally:
-        store.close()
 
 
 def tag_by_drag(page, db_path, doc_id: int, text: str, word: str, key: str, label: str, *, after: int = 0):

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from annotator.store import Store
 from annotator.text import Boundaries
 
 from .article_dom import article, cluster_rect, fonts_settled, highlight, select_offsets
-from .conftest import open_app
+from .conftest import new_context, open_app, server_store
 from .test_annotate_browser import doc_text, spans_of, wait_for_span
 
 pytestmark = pytest.mark.browser
@@ -46,7 +45,7 @@ def test_a_key_pressed_right_after_mouse_up_saves_the_dragged_words(page, base_u
 def test_two_tabs_of_one_user_stay_consistent(browser, base_url, app_db, doc_ids):
     doc_id = doc_ids["harakat-tatweel"]
     text = doc_text(app_db, doc_id)
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ar")
+    context = new_context(browser)
     try:
         one, two = context.new_page(), context.new_page()
         open_app(one, base_url, doc=doc_id)
@@ -88,16 +87,13 @@ def test_a_browser_that_missed_a_change_gets_the_whole_state(page, base_url, app
     box = article(page).element_handle()
     # make the browser believe it is behind (as when Streamlit replaced a delta before sending it)
     page.evaluate(f"(box) => {{ const S = ({_STATE})(box); S.rev = -5; }}", box)
-    store = Store(app_db, migrate_schema=False)
-    try:
+    with server_store(app_db) as store:
         amal = store.user_by_username("amal")
         from annotator.annotations import add_span
 
         i = text.index("المنشور") if "المنشور" in text else text.index(text.split()[1])
         word_end = i + len(text[i:].split()[0])
         other = add_span(store, amal, doc_id, "QUOTE", i, word_end)  # written elsewhere
-    finally:
-        store.close()
     page.keyboard.press("Control+z")  # any action; the reply is a delta the browser cannot apply -> full state
     highlight(page, other.id).first.wait_for(state="detached")  # the undo removed it, drawn from the full state
     settled(page)
@@ -119,12 +115,9 @@ def test_long_document_highlights_equal_the_database_after_20_tags_and_10_delete
         select_offsets(page, s, e)
         page.keyboard.press("cqsu"[n % 4])
     settled(page)
-    store = Store(app_db, migrate_schema=False)
-    try:
+    with server_store(app_db) as store:
         amal = store.user_by_username("amal")
         mine = [sp for sp in store.list_spans(doc_id) if sp.annotator_id == amal.id]
-    finally:
-        store.close()
     made = [sp for sp in mine if sp.id not in before]
     assert sorted((sp.start_offset, sp.end_offset) for sp in made) == sorted(picks)
     for sp in made[:10]:
@@ -171,7 +164,7 @@ def test_an_action_sent_again_after_a_reconnect_is_answered_not_applied_twice(br
     text = doc_text(app_db, doc_id)
     word = max(text.split(), key=len)
     start = text.index(word)
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ar")
+    context = new_context(browser)
     try:
         first, second = context.new_page(), context.new_page()
         open_app(first, base_url, doc=doc_id)

@@ -10,9 +10,8 @@ import pandas as pd
 import pytest
 
 from annotator.annotations import add_span
-from annotator.store import Store
 
-from .conftest import log_in, wait_ready
+from .conftest import log_in, server_store, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -20,12 +19,10 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def tagged(app_db, doc_ids):
     """One QUOTE on the demo article, so the spans table has a row to read back."""
-    store = Store(app_db, migrate_schema=False)
-    doc = store.get_document(doc_ids["demo"])
-    start = doc.text.index("ماركو روبيو")
-    span = add_span(store, store.user_by_username("badr"), doc.id, "SOURCE", start, start + len("ماركو روبيو"))
-    store.close()
-    return span
+    with server_store(app_db) as store:
+        doc = store.get_document(doc_ids["demo"])
+        start = doc.text.index("ماركو روبيو")
+        return add_span(store, store.user_by_username("badr"), doc.id, "SOURCE", start, start + len("ماركو روبيو"))
 
 
 def download(page, label: str) -> bytes:

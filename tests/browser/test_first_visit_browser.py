@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from annotator.demo import DEMO_PASSWORDS, ensure_demo
+from annotator.demo import ensure_demo
 from annotator.store import Store
 
-from .conftest import running_app, wait_ready
+from .conftest import log_in_over_http, running_app, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -29,13 +29,7 @@ def fresh_server(tmp_path):
 
 def test_first_visit_to_a_page_address_runs_the_app_navigation(page, fresh_server):
     # log in over HTTP only: no app page is opened before the one under test
-    response = page.context.request.post(
-        fresh_server + "/login",
-        form={"username": "rana", "password": DEMO_PASSWORDS["rana"]},
-        headers={"Origin": fresh_server},
-        max_redirects=0,
-    )
-    assert response.status == 303
+    log_in_over_http(page, fresh_server, "rana")
     page.goto(fresh_server + "/agreement")
     wait_ready(page)
     nav = page.locator('[data-testid="stSidebarNav"]').inner_text()

@@ -4,59 +4,39 @@ span into gold, and annotator A sees the decision on their screen. Every step is
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from annotator.demo import DEMO_ARTICLE
-from annotator.projects import add_document, add_member, create_project
-from annotator.store import Store
 
 from .article_dom import drag_rtl, highlight
-from .conftest import APP_READY, log_in, open_app, wait_ready
+from .conftest import APP_READY, log_in, new_page, open_app, own_project, poll, server_store, wait_ready
 
 pytestmark = pytest.mark.browser
 GOLD_READY = '[data-nisba="article"][data-ready="1"]'
 
 
-def poll(db_path, check, what: str, timeout: float = 20.0, page=None):
-    """Poll the database until ``check(store)`` returns something truthy (the app saves asynchronously).
-    With ``page``, wait through Playwright so its event loop keeps running meanwhile."""
-    store = Store(db_path, migrate_schema=False)
-    try:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = check(store)
-            if found:
-                return found
-            if page is not None:
-                page.wait_for_timeout(100)
-            else:
-                time.sleep(0.1)
-    finally:
-        store.close()
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.fixture
 def review_doc(app_db):
     """A project of its own (amal, badr and rana members) with the demo article, so no other test's spans count."""
-    store = Store(app_db, migrate_schema=False)
-    admin = store.user_by_username("admin")
-    project = create_project(store, admin, f"Review flow {time.time_ns()}")
-    for name in ("amal", "badr", "rana"):
-        add_member(store, admin, project.id, store.user_by_username(name).id)
-    doc = add_document(store, admin, project.id, "review flow", DEMO_ARTICLE.read_text(encoding="utf-8"))
-    users = {name: store.user_by_username(name).id for name in ("amal", "badr", "rana")}
-    store.close()
+    with server_store(app_db) as store:
+        doc = own_project(store, "Review flow", ("amal", "badr", "rana"), "review flow", DEMO_ARTICLE.read_text(encoding="utf-8"))
+        users = {name: store.user_by_username(name).id for name in ("amal", "badr", "rana")}
     return doc, users
 
 
-def new_page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ar")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    return page
+def decide_by_key(page, db_path, key: str, span, decision: str) -> None:
+    """Once the review page has finished running, press the reviewer's ``key`` with the focus on the page (not in
+    a field) and wait until ``span`` has that ``decision`` in the database."""
+    page.wait_for_selector(APP_READY)
+    page.wait_for_selector(GOLD_READY)
+    page.locator("h1").first.click()
+    page.keyboard.press(key)
+    poll(
+        db_path,
+        lambda s: (r := s.get_review("span", span.id)) and r.decision == decision,
+        f"the {span.label} to be {decision}",
+        page=page,
+    )
 
 
 def test_annotate_in_two_browsers_review_adopt_and_annotator_sees_it(browser, base_url, app_db, review_doc):
@@ -96,28 +76,11 @@ def test_annotate_in_two_browsers_review_adopt_and_annotator_sees_it(browser, ba
         assert "ماركو روبيو" in layers.inner_text()
         # keyboard: the first disagreement is amal's CUE: Y accepts it and moves on to badr's CLAIM: D rejects it.
         # The gold editor on the same page (its own hotkeys are page-wide) lets these keys through.
-        page_r.wait_for_selector(GOLD_READY)
-        page_r.locator("h1").first.click()
-        page_r.keyboard.press("y")
-        poll(
-            app_db,
-            lambda s: (r := s.get_review("span", cue.id)) and r.decision == "accepted",
-            "the CUE to be accepted",
-            page=page_r,
-        )
+        decide_by_key(page_r, app_db, "y", cue, "accepted")
         # the rerun after the decision has drawn the next disagreement (only then do keys act on it)
         page_r.get_by_text("Accepted 1 span(s).").wait_for()
         page_r.get_by_text("CLAIM · «وزير الخارجية»").wait_for()
-        page_r.wait_for_selector(APP_READY)
-        page_r.wait_for_selector(GOLD_READY)
-        page_r.locator("h1").first.click()
-        page_r.keyboard.press("d")
-        poll(
-            app_db,
-            lambda s: (r := s.get_review("span", claim.id)) and r.decision == "rejected",
-            "the CLAIM to be rejected",
-            page=page_r,
-        )
+        decide_by_key(page_r, app_db, "d", claim, "rejected")
         page_r.get_by_text("Rejected 1 span(s).").wait_for()
         page_r.wait_for_selector(APP_READY)
         page_r.get_by_role("button", name="Adopt all agreed").click()

@@ -4,17 +4,14 @@ next to the buttons, the article scrolled to its marked text — however far dow
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from annotator.annotations import add_span
 from annotator.demo import DEMO_ARTICLE
-from annotator.projects import add_document, add_member, create_project
-from annotator.store import Store
 
-from .conftest import APP_READY, log_in, wait_ready
+from .conftest import APP_READY, log_in, own_project, server_store, wait_ready
 
 pytestmark = pytest.mark.browser
 SPANS = 24
@@ -23,20 +20,17 @@ SPANS = 24
 @pytest.fixture
 def many_disagreements(app_db):
     """A project of its own whose article carries SPANS words that only amal tagged, spread over the whole text."""
-    store = Store(app_db, migrate_schema=False)
-    admin = store.user_by_username("admin")
-    project = create_project(store, admin, f"Review navigation {time.time_ns()}")
-    for name in ("amal", "badr", "rana"):
-        add_member(store, admin, project.id, store.user_by_username(name).id)
-    doc = add_document(store, admin, project.id, "navigation", DEMO_ARTICLE.read_text(encoding="utf-8"))
-    amal, badr = store.user_by_username("amal"), store.user_by_username("badr")
-    words = [m for m in re.finditer(r"\w{3,}", doc.text)]
-    step = len(words) // SPANS
-    for m in words[::step][:SPANS]:
-        add_span(store, amal, doc.id, "CUE", m.start(), m.end())
-    first = words[0]
-    add_span(store, badr, doc.id, "CUE", first.start(), first.end())  # badr has a layer too: two to compare
-    store.close()
+    with server_store(app_db) as store:
+        doc = own_project(
+            store, "Review navigation", ("amal", "badr", "rana"), "navigation", DEMO_ARTICLE.read_text(encoding="utf-8")
+        )
+        amal, badr = store.user_by_username("amal"), store.user_by_username("badr")
+        words = [m for m in re.finditer(r"\w{3,}", doc.text)]
+        step = len(words) // SPANS
+        for m in words[::step][:SPANS]:
+            add_span(store, amal, doc.id, "CUE", m.start(), m.end())
+        first = words[0]
+        add_span(store, badr, doc.id, "CUE", first.start(), first.end())  # badr has a layer too: two to compare
     return doc
 
 

@@ -3,14 +3,9 @@ page opens on that document with the hit selected."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
-from annotator.projects import add_document, add_member, create_project
-from annotator.store import Store
-
-from .conftest import open_app, wait_ready
+from .conftest import open_app, own_project, poll, server_store, wait_ready
 
 pytestmark = pytest.mark.browser
 TEXT = "قَالَ الوزير إن الخطة جاهزة، ثم غادر."
@@ -19,13 +14,8 @@ TEXT = "قَالَ الوزير إن الخطة جاهزة، ثم غادر."
 @pytest.fixture
 def search_doc(app_db):
     """A project of its own (amal a member) with one vocalised sentence, so no other test's documents match."""
-    store = Store(app_db, migrate_schema=False)
-    admin = store.user_by_username("admin")
-    project = create_project(store, admin, f"Search flow {time.time_ns()}")
-    add_member(store, admin, project.id, store.user_by_username("amal").id)
-    doc = add_document(store, admin, project.id, "بحث", TEXT)
-    store.close()
-    return doc
+    with server_store(app_db) as store:
+        return own_project(store, "Search flow", ("amal",), "بحث", TEXT)
 
 
 def _text_edge(page, box) -> str:
@@ -73,13 +63,5 @@ def test_search_without_harakat_click_opens_the_hit(page, base_url, app_db, sear
     # the hit [0, 5) is selected on arrival (the lead's annotation component)
     page.wait_for_selector('[data-nisba="status"]:has-text("0–5")', timeout=15_000)
     page.keyboard.press("u")
-    store = Store(app_db, migrate_schema=False)
-    try:
-        deadline = time.monotonic() + 15
-        spans = []
-        while time.monotonic() < deadline and not spans:
-            spans = store.list_spans(search_doc.id)
-            page.wait_for_timeout(100)
-        assert [(s.label, s.start_offset, s.end_offset, s.text) for s in spans] == [("CUE", 0, 5, "قَالَ")]
-    finally:
-        store.close()
+    spans = poll(app_db, lambda s: s.list_spans(search_doc.id), "the CUE on the hit", timeout=15, page=page)
+    assert [(s.label, s.start_offset, s.end_offset, s.text) for s in spans] == [("CUE", 0, 5, "قَالَ")]

@@ -8,10 +8,8 @@ import time
 import pytest
 
 from annotator.annotations import add_link, add_span
-from annotator.projects import add_document, add_member, create_project
-from annotator.store import Store
 
-from .conftest import log_in, wait_ready
+from .conftest import log_in, own_project, server_store, wait_ready
 
 pytestmark = pytest.mark.browser
 TEXT = "قال وزير الخارجية ماركو روبيو إن الاتفاق قريب، وأكد روبيو أن المحادثات مستمرة."
@@ -20,18 +18,14 @@ TEXT = "قال وزير الخارجية ماركو روبيو إن الاتفا
 @pytest.fixture
 def sources_doc(app_db):
     """A project of its own (rana reviews it) where amal tagged two sources with a claim each."""
-    store = Store(app_db, migrate_schema=False)
-    admin, amal, rana = (store.user_by_username(n) for n in ("admin", "amal", "rana"))
-    project = create_project(store, admin, f"Sources flow {time.time_ns()}")
-    for user in (amal, rana):
-        add_member(store, admin, project.id, user.id)
-    doc = add_document(store, admin, project.id, "من قال", TEXT)
-    for source, content in (("وزير الخارجية ماركو روبيو", "الاتفاق قريب"), ("روبيو", "المحادثات مستمرة")):
-        i, j = TEXT.index(source), TEXT.index(content)
-        s = add_span(store, amal, doc.id, "SOURCE", i, i + len(source))
-        c = add_span(store, amal, doc.id, "CLAIM", j, j + len(content))
-        add_link(store, amal, c.id, s.id)
-    store.close()
+    with server_store(app_db) as store:
+        doc = own_project(store, "Sources flow", ("amal", "rana"), "من قال", TEXT)
+        amal = store.user_by_username("amal")
+        for source, content in (("وزير الخارجية ماركو روبيو", "الاتفاق قريب"), ("روبيو", "المحادثات مستمرة")):
+            i, j = TEXT.index(source), TEXT.index(content)
+            s = add_span(store, amal, doc.id, "SOURCE", i, i + len(source))
+            c = add_span(store, amal, doc.id, "CLAIM", j, j + len(content))
+            add_link(store, amal, c.id, s.id)
     return doc
 
 

@@ -5,30 +5,23 @@ from __future__ import annotations
 
 import pytest
 
-from annotator.store import Store
 from annotator.suggestions import list_suggestions
 
 from .article_dom import article
-from .conftest import open_app
+from .conftest import open_app, server_store
 from .test_annotate_browser import doc_text, spans_of
 
 pytestmark = pytest.mark.browser
 
 
 def open_suggestions(db_path, username: str, doc_id: int):
-    store = Store(db_path, migrate_schema=False)
-    try:
+    with server_store(db_path) as store:
         return list_suggestions(store, store.user_by_username(username), doc_id)
-    finally:
-        store.close()
 
 
 def user_id(db_path, username: str) -> int:
-    store = Store(db_path, migrate_schema=False)
-    try:
+    with server_store(db_path) as store:
         return store.user_by_username(username).id
-    finally:
-        store.close()
 
 
 def settled(page) -> None:
