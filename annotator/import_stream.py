@@ -155,6 +155,7 @@ def _write_pass(
         if len(rows.spans) >= BATCH_SPANS:
             _flush(store, rows, totals)
     _flush(store, rows, totals)
+    totals["links"] = store.count_links_from(first_link)  # stored, not sent: a repeated relation is skipped
     summary = {**preview.summary(), "documents": len(rows.new_doc_ids), "spans": totals["spans"], "links": totals["links"]}
     if rows.new_doc_ids:
         summary["document_ids"] = [rows.new_doc_ids[0], rows.new_doc_ids[-1]]
@@ -166,7 +167,6 @@ def _write_pass(
 def _flush(store: Store, rows: _Rows, totals: dict) -> None:
     """Insert the rows held so far and let them go (the transaction stays open)."""
     totals["spans"] += len(rows.spans)
-    totals["links"] += len(rows.links)
     _insert(store, rows, None, CACHE_MIB)
     rows.documents.clear()
     rows.spans.clear()

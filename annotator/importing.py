@@ -977,14 +977,15 @@ def commit_import(
         # 3. the bulk inserts, and one audit event with the id ranges written and a digest of their rows per
         #    document (`audit replay` checks them later)
         _insert(store, rows, progress)
-        summary = {**preview.summary(), "documents": len(rows.new_doc_ids), "spans": len(rows.spans), "links": len(rows.links)}
+        links = store.count_links_from(first_link)  # stored, not sent: a repeated relation is skipped
+        summary = {**preview.summary(), "documents": len(rows.new_doc_ids), "spans": len(rows.spans), "links": links}
         if rows.new_doc_ids:
             summary["document_ids"] = [rows.new_doc_ids[0], rows.new_doc_ids[-1]]
         after = {**summary, "rows": import_record(store, first_span, first_link)}
         store.record_event(user.id, "import", "project", pid, after=after)
     if progress:
         progress(1.0)
-    return ImportResult(document_ids=rows.new_doc_ids, spans=len(rows.spans), links=len(rows.links), summary=summary)
+    return ImportResult(document_ids=rows.new_doc_ids, spans=len(rows.spans), links=links, summary=summary)
 
 
 def _labels_and_accounts(

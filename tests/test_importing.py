@@ -752,6 +752,7 @@ def test_bulk_links_and_statuses_skip_what_exists(demo, admin, users, project):
     payload = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines).encode()
     _preview, result = import_files(demo, admin, project.id, [ImportFile("linked.jsonl", payload)], annotator="amal")
     assert result.document_ids == [] and result.spans == 3 * n
+    assert result.links == 2 * n == result.summary["links"]  # what was stored: the repeated relations not counted
 
     link_ids = []
     for doc in docs:

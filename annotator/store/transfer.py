@@ -116,6 +116,11 @@ class Transfer(StoreBase):
         """Rows of (from_span_id, to_span_id, type, annotator_id, created_at); repeats are ignored."""
         self._backend.load("links", LINK_COLUMNS, rows, skip_existing=True)
 
+    def count_links_from(self, first_id: int) -> int:
+        """How many links have an id of ``first_id`` or more: what an import that started its links there stored
+        (a repeated relation it skipped is not there to count)."""
+        return self._x("SELECT count(*) FROM links WHERE id >= ?", (first_id,)).fetchone()[0]
+
     def bulk_set_status(self, rows: Iterable[tuple]) -> None:
         """Rows of (document_id, user_id, status, updated_at); an existing status is kept."""
         self._backend.load("document_status", STATUS_COLUMNS, rows, skip_existing=True)
