@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from app_pages import run_page
 from streamlit.testing.v1 import AppTest
 
 from annotator.annotations import add_link, add_span
@@ -29,9 +30,7 @@ def db_env(app_db):
 
 
 def _page(store, username="amal"):
-    at = AppTest.from_file("../pages/annotate.py", default_timeout=30)
-    at.session_state["nisba_user_id"] = store.user_by_username(username).id
-    return at.run()
+    return run_page(store, "annotate.py", username)
 
 
 def _payload(at) -> dict:

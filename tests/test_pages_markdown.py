@@ -11,12 +11,12 @@ import re
 import sqlite3
 
 import pytest
+from app_pages import run_page
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 from annotator import review
 from annotator.annotations import add_span
-from annotator.store import Store
 
 PAYLOADS = ["![i](http://127.0.0.1:9/x.png)", "[x](http://127.0.0.1:9/)", "$x$", ":red[x]", "<img src=x onerror=alert(1)>"]
 # a label name cannot hold spaces, quotes or <>, so the label gets the payloads that fit those rules
@@ -77,22 +77,16 @@ def hostile(app_db):
     return store
 
 
-def page(store: Store, file: str, username: str) -> AppTest:
-    at = AppTest.from_file(f"../pages/{file}", default_timeout=60)
-    at.session_state["nisba_user_id"] = store.users[username].id
-    return at.run()
-
-
 @pytest.mark.parametrize("username", ["admin", "rana", "amal"])
 def test_settings_page_escapes_labels_for_every_role(hostile, username):
-    at = page(hostile, "settings.py", username)
+    at = run_page(hostile, "settings.py", username)
     assert not at.exception, at.exception
     assert any("i" in e.label and "127" in e.label for e in at.expander)  # the label is listed, as text
     assert_inert(at)
 
 
 def test_settings_page_error_quoting_a_label_is_escaped(hostile):
-    at = page(hostile, "settings.py", "admin")
+    at = run_page(hostile, "settings.py", "admin")
     lab = next(lab for lab in hostile.list_labels(1) if lab.name == LABEL_NAME)
     claim = next(lab for lab in hostile.list_labels(1) if lab.name == "CLAIM")
     at.text_input(key=f"settings_label_{claim.id}_name").set_value(LABEL_NAME)  # taken: the error quotes it
@@ -105,14 +99,14 @@ def test_settings_page_error_quoting_a_label_is_escaped(hostile):
 
 @pytest.mark.parametrize("username", ["admin", "rana"])
 def test_review_page_escapes_labels_names_and_comments(hostile, username):
-    at = page(hostile, "review.py", username)
+    at = run_page(hostile, "review.py", username)
     assert not at.exception, at.exception
     assert any("onerror" in m.value for m in at.markdown)  # the comment is shown, as text
     assert_inert(at)
 
 
 def test_review_conflict_message_escapes_the_reviewers_name(hostile):
-    at = page(hostile, "review.py", "rana")
+    at = run_page(hostile, "review.py", "rana")
     # admin (display name: the payloads) decides the row first; rana's Accept is refused naming admin
     row_spans = [hostile.span_id]
     review.decide(hostile, hostile.users["admin"], "span", row_spans[0], "rejected", 0)
@@ -122,7 +116,7 @@ def test_review_conflict_message_escapes_the_reviewers_name(hostile):
 
 
 def test_import_preview_escapes_new_labels_before_confirming(hostile):
-    at = page(hostile, "import_data.py", "admin")
+    at = run_page(hostile, "import_data.py", "admin")
     record = {"text": "قال الوزير إن الاتفاق قريب.", "label": [[0, 3, "[x](http://127.0.0.1:9/)"]]}
     at.file_uploader(key="import_files").set_value(("omar.jsonl", json.dumps(record, ensure_ascii=False).encode(), "x"))
     at.run()

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from app_pages import run_page
 
 from annotator import review
 from annotator.annotations import add_span
-from annotator.store import Store
 from annotator.ui.article_component import COMPONENT_NAMES, apply_action
 
 
@@ -32,14 +31,8 @@ def db(app_db):
     return store
 
 
-def page(store: Store, file: str, username: str) -> AppTest:
-    at = AppTest.from_file(f"../pages/{file}", default_timeout=30)
-    at.session_state["nisba_user_id"] = store.users[username].id
-    return at.run()
-
-
 def test_reviewer_sees_layers_and_the_aligned_table(db):
-    at = page(db, "review.py", "rana")
+    at = run_page(db, "review.py", "rana")
     assert not at.exception, at.exception
     table = at.dataframe(key="review_table").value
     assert table["label"].tolist() == ["SOURCE", "CLAIM"]  # reading order: ماركو روبيو comes first
@@ -49,7 +42,7 @@ def test_reviewer_sees_layers_and_the_aligned_table(db):
 
 
 def test_keyboard_buttons_accept_and_adopt(db):
-    at = page(db, "review.py", "rana")
+    at = run_page(db, "review.py", "rana")
     # the first disagreement is the SOURCE only amal made: accept it (Y), then it is decided
     assert at.button(key="review_accept").proto.shortcut.lower() == "y"
     at.button(key="review_accept").click().run()
@@ -62,7 +55,7 @@ def test_keyboard_buttons_accept_and_adopt(db):
 
 
 def test_a_colleague_deciding_first_is_reported_and_nothing_is_overwritten(db):
-    at = page(db, "review.py", "rana")
+    at = run_page(db, "review.py", "rana")
     # admin rejects the SOURCE after rana's screen was drawn
     review.decide(db, db.users["admin"], "span", db.spans["source_a"].id, "rejected", 0)
     at.button(key="review_accept").click().run()
@@ -71,7 +64,7 @@ def test_a_colleague_deciding_first_is_reported_and_nothing_is_overwritten(db):
 
 
 def test_comment_reaches_the_thread(db):
-    at = page(db, "review.py", "rana")
+    at = run_page(db, "review.py", "rana")
     at.text_input(key="review_comment_0").set_value("من المصدر هنا؟")
     at.button(key="review_comment_add").click().run()
     assert not at.exception
@@ -80,14 +73,14 @@ def test_comment_reaches_the_thread(db):
 
 
 def test_annotator_gets_no_review_screen(db):
-    at = page(db, "review.py", "amal")
+    at = run_page(db, "review.py", "amal")
     assert not at.exception
     assert "for reviewers and admins" in at.info[0].value
     assert not at.get("html")
 
 
 def test_agreement_page_shows_tables_and_download(db):
-    at = page(db, "agreement.py", "rana")
+    at = run_page(db, "agreement.py", "rana")
     assert not at.exception, at.exception
     f1 = at.dataframe[0].value  # the first tab: span F1
     whole = f1[(f1["level"] == "project") & (f1["label"] == "(all)")].iloc[0]
@@ -96,7 +89,7 @@ def test_agreement_page_shows_tables_and_download(db):
 
 
 def test_annotator_gets_no_agreement_figures(db):
-    at = page(db, "agreement.py", "amal")
+    at = run_page(db, "agreement.py", "amal")
     assert not at.exception
     assert "for reviewers and admins" in at.info[0].value
     assert not at.dataframe
@@ -104,7 +97,7 @@ def test_annotator_gets_no_agreement_figures(db):
 
 def test_gold_layer_is_edited_with_the_annotation_component(db):
     review.adopt_into_gold(db, db.users["rana"], db.spans["claim_a"].id)
-    at = page(db, "review.py", "rana")
+    at = run_page(db, "review.py", "rana")
     (gold,) = [c for c in at.get("bidi_component") if c.proto.component_name in COMPONENT_NAMES]
     payload = json.loads(gold.proto.bytes.decode("utf-8"))["full"]  # the article component's full state
     assert payload["doc_id"] == db.doc.id
@@ -124,19 +117,19 @@ def test_gold_layer_is_edited_with_the_annotation_component(db):
 
 def test_annotator_reads_the_reviewers_comment_on_the_annotation_screen(db):
     review.add_comment(db, db.users["rana"], "span", db.spans["source_a"].id, "هل روبيو هو المصدر؟")
-    at = page(db, "annotate.py", "amal")
+    at = run_page(db, "annotate.py", "amal")
     assert not at.exception
     assert any("هل روبيو هو المصدر؟" in m.value and "SOURCE «ماركو روبيو»" in m.value for m in at.markdown)
     review.decide(db, db.users["rana"], "span", db.spans["source_a"].id, "rejected", 0)
     at.run()
     assert any("✗ rejected SOURCE «ماركو روبيو»" in m.value for m in at.markdown)
     # badr's screen shows nothing of it: the comment is on amal's span
-    at = page(db, "annotate.py", "badr")
+    at = run_page(db, "annotate.py", "badr")
     assert not any("هل روبيو" in m.value for m in at.markdown)
 
 
 def test_agreement_page_follows_new_spans(db):
-    at = page(db, "agreement.py", "rana")
+    at = run_page(db, "agreement.py", "rana")
     s = db.doc.text.index("ماركو روبيو")
     add_span(db, db.users["badr"], db.doc.id, "SOURCE", s, s + 11)
     at.run()
@@ -153,7 +146,7 @@ def test_agreement_page_counts_suggestions_per_engine_and_label(db):
     cues = [s for s in suggestions.list_suggestions(db, amal, doc.id) if s.label == "CUE"]
     suggestions.accept_suggestion(db, amal, doc.id, cues[0].key)
     suggestions.dismiss_suggestion(db, amal, doc.id, cues[1].key)
-    at = page(db, "agreement.py", "rana")
+    at = run_page(db, "agreement.py", "rana")
     assert not at.exception
     table = at.dataframe[-1].value
     assert table.to_dict("records") == [dict(engine="rules", label="CUE", accepted=1, changed=0, dismissed=1)]
@@ -163,7 +156,7 @@ def test_review_tables_keep_label_and_arabic_apart_and_size_their_columns(db):
     from annotator.annotations import add_link
 
     add_link(db, db.users["amal"], db.spans["claim_a"].id, db.spans["source_a"].id, "attributed_to")
-    at = page(db, "review.py", "rana")
+    at = run_page(db, "review.py", "rana")
     assert not at.exception, at.exception
     links = at.dataframe(key="review_links").value
     # the target's label and its text in two columns: one cell "SOURCE: ماركو روبيو" read "SOURCE :ماركو روبيو"
@@ -177,7 +170,7 @@ def test_review_tables_keep_label_and_arabic_apart_and_size_their_columns(db):
 
 
 def test_guidelines_are_one_click_away_on_the_review_page(db):
-    at = page(db, "review.py", "rana")
+    at = run_page(db, "review.py", "rana")
     assert not any('data-nisba="guidelines"' in h.proto.body for h in at.get("html"))
     at.button(key="review_guidelines").click().run()
     assert not at.exception, at.exception

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from app_pages import run_page
 
 from annotator.annotations import add_span
 from annotator.projects import add_document
@@ -18,11 +18,7 @@ def db(app_db):
 
 
 def _page(store, username="amal", query=None, **state):
-    at = AppTest.from_file("../pages/search.py", default_timeout=30)
-    at.session_state["nisba_user_id"] = store.users[username].id
-    for k, v in state.items():
-        at.session_state[k] = v
-    at.run()
+    at = run_page(store, "search.py", username, **state)
     if query is not None:
         at.text_input(key="search_query").set_value(query).run()
     return at

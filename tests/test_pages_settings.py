@@ -1,7 +1,7 @@
 """AppTest: the project settings page edits the label scheme through the core."""
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from app_pages import run_page
 
 from annotator import annotations as A
 from annotator.ui.widgets import md_literal
@@ -13,9 +13,7 @@ def db_env(app_db):
 
 
 def _settings(store, username):
-    at = AppTest.from_file("../pages/settings.py", default_timeout=30)
-    at.session_state["nisba_user_id"] = store.user_by_username(username).id
-    return at.run()
+    return run_page(store, "settings.py", username)
 
 
 def test_admin_renames_a_label_and_spans_follow(db_env):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from app_pages import run_page
 
 from annotator.annotations import add_link, add_span
 from annotator.attribution_index import merge_sources
@@ -28,9 +28,7 @@ def db(app_db):
 
 
 def _page(store, username):
-    at = AppTest.from_file("../pages/sources.py", default_timeout=30)
-    at.session_state["nisba_user_id"] = store.users[username].id
-    return at.run()
+    return run_page(store, "sources.py", username)
 
 
 def test_sources_table_charts_and_downloads(db):

@@ -8,9 +8,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from app_pages import run_page
 
-from annotator.store import Store
 from annotator.ui.widgets import md_literal
 
 PEER = Path(__file__).parent / "fixtures" / "peer-exports"
@@ -21,18 +20,12 @@ def db(app_db):
     return app_db
 
 
-def page(store: Store, file: str, username: str) -> AppTest:
-    at = AppTest.from_file(f"../pages/{file}", default_timeout=60)
-    at.session_state["nisba_user_id"] = store.users[username].id
-    return at.run()
-
-
 def _project(store):
     return store.list_projects()[0]
 
 
 def test_import_page_previews_then_imports(db):
-    at = page(db, "import_data.py", "admin")
+    at = run_page(db, "import_data.py", "admin")
     assert not at.exception, at.exception
     assert any("200 MB" in c.value for c in at.caption)
     data = (PEER / "labelstudio-1.23.json").read_bytes()
@@ -52,7 +45,7 @@ def test_import_page_previews_then_imports(db):
 
 
 def test_import_page_shows_rejected_rows_and_blocks_import(db):
-    at = page(db, "import_data.py", "admin")
+    at = run_page(db, "import_data.py", "admin")
     bad = '{"text": "قال", "label": [[0, 9, "CUE"]]}\n{"text": "نص سليم."}\n'.encode()
     at.file_uploader(key="import_files").set_value(("bad.jsonl", bad, "application/json"))
     at.text_input(key="import_annotator").input("amal")
@@ -67,7 +60,7 @@ def test_import_page_shows_rejected_rows_and_blocks_import(db):
 
 
 def test_import_page_csv_column_choice(db):
-    at = page(db, "import_data.py", "admin")
+    at = run_page(db, "import_data.py", "admin")
     csv_bytes = "headline,body\nعنوان,نص المقال.\n".encode()
     at.file_uploader(key="import_files").set_value(("a.csv", csv_bytes, "text/csv"))
     at.run()
@@ -80,7 +73,7 @@ def test_import_page_csv_column_choice(db):
 
 
 def test_export_page_builds_a_zip(db):
-    at = page(db, "export_data.py", "admin")
+    at = run_page(db, "export_data.py", "admin")
     assert not at.exception, at.exception
     assert at.checkbox(key="export_excel").value is True  # "for Excel" on by default
     at.button(key="export_run").click().run()
@@ -95,7 +88,7 @@ def test_export_page_builds_a_zip(db):
 def test_export_page_jsonl_offsets_and_layout(db):
     """JSONL offers doccano's unit (UTF-16, the default) or code points, and its two layouts; the zip has a file
     per annotator and metadata.json names the unit."""
-    at = page(db, "export_data.py", "admin")
+    at = run_page(db, "export_data.py", "admin")
     at.selectbox(key="export_format").set_value("jsonl").run()
     assert at.radio(key="export_offsets").value == "utf16" and at.radio(key="export_layout").value == "entities"
     at.radio(key="export_offsets").set_value("codepoints").run()
@@ -109,7 +102,7 @@ def test_export_page_jsonl_offsets_and_layout(db):
 
 def test_pages_refuse_non_admins(db):
     for file in ("import_data.py", "export_data.py"):
-        at = page(db, file, "amal")
+        at = run_page(db, file, "amal")
         assert not at.exception
         assert "Only admins" in at.error[0].value
 
@@ -117,7 +110,7 @@ def test_pages_refuse_non_admins(db):
 def test_import_preview_shows_the_annotator_mapping_and_the_admin_changes_it(db):
     from annotator.ui.import_accounts import ACCOUNT, SOURCE
 
-    at = page(db, "import_data.py", "admin")
+    at = run_page(db, "import_data.py", "admin")
     data = (PEER / "doccano-1.8.export.zip").read_bytes()
     at.file_uploader(key="import_files").set_value(("doccano-1.8.export.zip", data, "application/zip"))
     at.run()
@@ -148,7 +141,7 @@ def test_import_preview_shows_the_annotator_mapping_and_the_admin_changes_it(db)
 def test_import_mapping_to_an_invalid_account_is_refused_on_the_page(db):
     from annotator.ui.import_accounts import ACCOUNT
 
-    at = page(db, "import_data.py", "admin")
+    at = run_page(db, "import_data.py", "admin")
     data = (PEER / "doccano-1.8.export.zip").read_bytes()
     at.file_uploader(key="import_files").set_value(("doccano-1.8.export.zip", data, "application/zip"))
     at.run()

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pyarrow.ipc
 import pytest
+from app_pages import run_page
 from streamlit.testing.v1 import AppTest
 
 from annotator import agreement, review
 from annotator.annotations import add_span
 from annotator.importing import file_from_path, import_files
-from annotator.store import Store
 from annotator.ui.widgets import md_literal
 
 PEER = Path(__file__).parent / "fixtures" / "peer-exports"
@@ -30,12 +30,6 @@ def db(app_db):
     return store
 
 
-def page(store: Store, file: str, username: str) -> AppTest:
-    at = AppTest.from_file(f"../pages/{file}", default_timeout=60)
-    at.session_state["nisba_user_id"] = store.users[username].id
-    return at.run()
-
-
 def test_status_label_reads_as_words():
     assert review.status_label("in_progress") == "in progress"
     assert review.status_label("reviewed") == "reviewed"
@@ -43,7 +37,7 @@ def test_status_label_reads_as_words():
 
 
 def test_review_page_shows_statuses_in_words(db):
-    at = page(db, "review.py", "rana")
+    at = run_page(db, "review.py", "rana")
     assert not at.exception, at.exception
     shown = " ".join(m.value for m in at.markdown)
     assert "أمل: **in progress**" in shown and "in_progress" not in shown
@@ -61,7 +55,7 @@ def test_display_table_names_annotators_not_ids(db):
 
 
 def test_agreement_page_tables_and_measure_names(db):
-    at = page(db, "agreement.py", "rana")
+    at = run_page(db, "agreement.py", "rana")
     assert not at.exception, at.exception
     assert at.radio(key="agreement_measure").format_func("exact_f1") == "exact F1"
     table = at.dataframe[0].value  # the first tab: span F1
@@ -74,7 +68,7 @@ def test_agreement_page_tables_and_measure_names(db):
 def test_import_page_says_when_nothing_is_new(db):
     admin = db.users["admin"]
     import_files(db, admin, db.list_projects()[0].id, [file_from_path(PEER / "labelstudio-1.23.json")])
-    at = page(db, "import_data.py", "admin")
+    at = run_page(db, "import_data.py", "admin")
     data = (PEER / "labelstudio-1.23.json").read_bytes()
     at.file_uploader(key="import_files").set_value(("labelstudio-1.23.json", data, "application/json")).run()
     at.button(key="import_preview_button").click().run()
@@ -84,14 +78,14 @@ def test_import_page_says_when_nothing_is_new(db):
 
 
 def test_export_page_counts_read_number_first(db):
-    at = page(db, "export_data.py", "admin")
+    at = run_page(db, "export_data.py", "admin")
     at.button(key="export_run").click().run()
     assert not at.exception, at.exception
     assert at.success[0].value.startswith("Ready: 4 spans")
 
 
 def test_adopt_all_agreed_with_nothing_agreed_explains_instead_of_success(db):
-    at = page(db, "review.py", "rana")
+    at = run_page(db, "review.py", "rana")
     at.button(key="review_adopt_agreed").click().run()  # adopts the one SOURCE both made
     assert md_literal("Adopted 1 agreed span(s) into gold.") in [s.value for s in at.success]
     at.button(key="review_adopt_agreed").click().run()  # again: it is in gold already
@@ -101,7 +95,7 @@ def test_adopt_all_agreed_with_nothing_agreed_explains_instead_of_success(db):
 
 
 def test_adopt_all_agreed_reports_what_it_adopted(db):
-    at = page(db, "review.py", "rana")
+    at = run_page(db, "review.py", "rana")
     doc = db.list_documents(db.list_projects()[0].id)[0]
     for name in ("amal", "badr"):  # a second span both made identically
         add_span(db, db.users[name], doc.id, "CLAIM", 81, 117)
@@ -110,7 +104,7 @@ def test_adopt_all_agreed_reports_what_it_adopted(db):
 
 
 def test_users_page_new_account_is_selected_for_changes(db):
-    at = page(db, "users.py", "admin")
+    at = run_page(db, "users.py", "admin")
     at.text_input(key="users_new_username").input("salma")
     at.text_input(key="users_new_display").input("سلمى")
     at.text_input(key="users_new_password").input("salma-pass-1")
@@ -123,7 +117,7 @@ def test_users_page_new_account_is_selected_for_changes(db):
 
 
 def test_audit_log_times_to_the_second(db):
-    at = page(db, "audit_log.py", "admin")
+    at = run_page(db, "audit_log.py", "admin")
     assert not at.exception, at.exception
     times = at.dataframe[0].value["at (UTC)"]
     assert all(len(t) == 19 and "T" not in t for t in times)
@@ -132,7 +126,7 @@ def test_audit_log_times_to_the_second(db):
 def test_review_progress_table_has_no_none_cells(db):
     # imported documents carry other annotators: amal and badr have no status on them
     import_files(db, db.users["admin"], db.list_projects()[0].id, [file_from_path(PEER / "labelstudio-1.23.json")])
-    at = page(db, "review.py", "rana")
+    at = run_page(db, "review.py", "rana")
     table = at.dataframe[0].value  # the project progress, one column per annotator
     assert not table.isna().any().any()
     assert table["أمل"].value_counts()["not started"] == len(table) - 1
@@ -143,7 +137,7 @@ def zip_download(at) -> list:
 
 
 def test_export_download_goes_away_when_the_choice_changes(db):
-    at = page(db, "export_data.py", "admin")
+    at = run_page(db, "export_data.py", "admin")
     at.button(key="export_run").click().run()
     assert zip_download(at)
     at.selectbox(key="export_format").set_value("jsonl").run()  # the zip on offer would still be the CSV one
@@ -154,7 +148,7 @@ def test_export_download_goes_away_when_the_choice_changes(db):
 
 
 def test_export_page_offers_the_spans_table_in_one_click(db):
-    at = page(db, "export_data.py", "admin")
+    at = run_page(db, "export_data.py", "admin")
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Download spans CSV (Excel-ready)", "Download spans workbook (.xlsx)"]  # no Prepare step first
     events = len(list(db.iter_events()))
@@ -166,13 +160,13 @@ def test_export_page_says_when_the_project_is_empty(db):
     from annotator.projects import create_project
 
     create_project(db, db.users["admin"], "Empty desk", "")
-    at = page(db, "export_data.py", "admin")
+    at = run_page(db, "export_data.py", "admin")
     at.selectbox(key="export_project").select_index(1).run()
     assert any("no documents yet" in i.value for i in at.info)
 
 
 def test_review_gold_table_empty_state_then_rows(db):
-    at = page(db, "review.py", "rana")
+    at = run_page(db, "review.py", "rana")
     assert any("No gold spans yet" in c.value for c in at.caption)
     at.button(key="review_adopt_agreed").click().run()
     assert not any("No gold spans yet" in c.value for c in at.caption)
@@ -225,7 +219,7 @@ def test_sidebar_shows_a_display_name_as_typed(db):
 
 
 def test_agreement_document_rows_name_the_document(db):
-    at = page(db, "agreement.py", "rana")
+    at = run_page(db, "agreement.py", "rana")
     at.radio(key="agreement_level").set_value("document").run()
     assert not at.exception, at.exception
     table = at.dataframe[0].value
@@ -234,7 +228,7 @@ def test_agreement_document_rows_name_the_document(db):
 
 def test_agreement_chart_axes_are_not_vertical(db):
     # vertical Arabic reads as a column of loose letters; both charts slant or keep their names level
-    at = page(db, "agreement.py", "rana")
+    at = run_page(db, "agreement.py", "rana")
     specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
     assert len(specs) == 2
 
@@ -246,7 +240,7 @@ def test_agreement_chart_axes_are_not_vertical(db):
 
 
 def test_agreement_heatmap_has_no_self_pairs_and_its_own_size(db):
-    at = page(db, "agreement.py", "rana")
+    at = run_page(db, "agreement.py", "rana")
     chart = at.get("vega_lite_chart")[0].proto
     heat = json.loads(chart.spec)
     (data,) = [pyarrow.ipc.open_stream(d.data.data).read_pandas() for d in chart.datasets]
@@ -256,7 +250,7 @@ def test_agreement_heatmap_has_no_self_pairs_and_its_own_size(db):
 
 
 def test_mark_reviewed_then_the_button_rests(db):
-    at = page(db, "review.py", "rana")
+    at = run_page(db, "review.py", "rana")
     amal = db.users["amal"].id
     assert not at.button(key=f"review_mark_{amal}").disabled
     at.button(key=f"review_mark_{amal}").click().run()
@@ -273,7 +267,7 @@ def test_review_tables_say_how_to_use_them(db):
 
     amal = db.users["amal"]
     add_link(db, amal, add_span(db, amal, doc.id, "CLAIM", 81, 117).id, spans[amal.id].id, "attributed_to")
-    at = page(db, "review.py", "rana")
+    at = run_page(db, "review.py", "rana")
     captions = [c.value for c in at.caption]
     assert any("Select a row" in c for c in captions)
     assert any("Tick links" in c for c in captions)
