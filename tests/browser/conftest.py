@@ -231,6 +231,13 @@ def log_in(page, base_url: str, user: str, password: str | None = None) -> None:
     _LOGGED_IN[id(context)] = user
 
 
+def select_first_row(page, grid) -> None:
+    """Tick the row-selection checkbox of the first row of a ``st.dataframe`` grid: the grid is drawn on a canvas,
+    so the mouse clicks where the checkbox is drawn (left of the cells, below the 35-pixel header)."""
+    rect = grid.bounding_box()
+    page.mouse.click(rect["x"] + 18, rect["y"] + 35 + 17)
+
+
 def log_in_over_http(page, base_url: str, user: str) -> None:
     """Log in by posting the /login form, without opening any app page first (the session cookie lands in the
     page's context)."""

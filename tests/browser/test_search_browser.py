@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import open_app, own_project, poll, server_store, wait_ready
+from .conftest import open_app, own_project, poll, select_first_row, server_store, wait_ready
 
 pytestmark = pytest.mark.browser
 TEXT = "قَالَ الوزير إن الخطة جاهزة، ثم غادر."
@@ -52,9 +52,7 @@ def test_search_without_harakat_click_opens_the_hit(page, base_url, app_db, sear
     page.get_by_text("1 hit in 1 document").wait_for()
     grid = page.locator('[data-testid="stDataFrame"]').first
     grid.wait_for()
-    rect = grid.bounding_box()
-    # the row-selection checkbox of the first row, left of the cells (the grid is drawn on a canvas)
-    page.mouse.click(rect["x"] + 18, rect["y"] + 35 + 17)
+    select_first_row(page, grid)
     # annotators land on the annotation page, so its address is the app's root: /?doc=ID (start and end consumed)
     page.wait_for_url(lambda url: "/search" not in url and f"doc={search_doc.id}" in url, timeout=30_000)
     wait_ready(page)

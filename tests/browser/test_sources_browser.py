@@ -9,7 +9,7 @@ import pytest
 
 from annotator.annotations import add_link, add_span
 
-from .conftest import log_in, own_project, server_store, wait_ready
+from .conftest import log_in, own_project, select_first_row, server_store, wait_ready
 
 pytestmark = pytest.mark.browser
 TEXT = "قال وزير الخارجية ماركو روبيو إن الاتفاق قريب، وأكد روبيو أن المحادثات مستمرة."
@@ -41,13 +41,11 @@ def test_sources_charts_and_click_through(page, base_url, app_db, sources_doc):
     assert charts.count() == 1  # top sources; no cue is linked, so the page says so instead of a heat map
     page.get_by_text("No cue is linked").wait_for()
     tables = page.locator('[data-testid="stDataFrame"]')
-    rect = tables.first.bounding_box()
-    page.mouse.click(rect["x"] + 18, rect["y"] + 35 + 17)  # the first source's row (the grid is a canvas)
+    select_first_row(page, tables.first)  # the first source
     page.get_by_text("Attributed to").wait_for()
     second = tables.nth(1)
     second.wait_for()
-    rect = second.bounding_box()
-    page.mouse.click(rect["x"] + 18, rect["y"] + 35 + 17)
+    select_first_row(page, second)
     page.wait_for_url(lambda url: "/sources" not in url and f"doc={sources_doc.id}" in url, timeout=30_000)
     wait_ready(page)
     page.wait_for_selector('[data-nisba="article"][data-ready="1"]', timeout=30_000)
