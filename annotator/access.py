@@ -25,6 +25,7 @@ def current(store: Store, actor: User | None) -> User:
 
 
 def require_admin(store: Store, actor: User | None) -> User:
+    """The actor, when they are an active admin; PermissionDenied otherwise."""
     user = current(store, actor)
     if user.role != "admin":
         raise PermissionDenied("Only an admin can do this.")
@@ -32,6 +33,7 @@ def require_admin(store: Store, actor: User | None) -> User:
 
 
 def require_role(store: Store, actor: User | None, *roles: str) -> User:
+    """The actor, when their role is one of ``roles``; PermissionDenied naming the roles otherwise."""
     user = current(store, actor)
     if user.role not in roles:
         raise PermissionDenied(f"This needs the role {' or '.join(roles)}; you are {user.role}.")
@@ -73,6 +75,8 @@ def require_span_write(store: Store, user: User, span: Span) -> None:
 
 
 def require_layer_write(user: User, layer: str) -> None:
+    """PermissionDenied unless ``user`` may write to ``layer``: anyone to their annotator layer, reviewers and
+    admins to gold; any other layer name is refused."""
     if layer == "gold" and user.role not in ("reviewer", "admin"):
         raise PermissionDenied("Only reviewers and admins edit the gold layer.")
     if layer not in ("annotator", "gold"):

@@ -134,6 +134,7 @@ def agreement_report(store: Store, actor: User, project_id: int) -> AgreementRep
 
 
 def compute(data: ProjectData) -> AgreementReport:
+    """Every agreement table of ``data`` (no database, no access check: :func:`agreement_report` does those)."""
     return AgreementReport(
         span_f1=span_f1(data), alpha=token_alpha(data), kappa=attribute_kappa(data), links=link_agreement(data)
     )

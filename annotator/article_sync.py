@@ -46,6 +46,7 @@ def span_wire(span: Span) -> dict:
 
 
 def link_wire(link: Link) -> dict:
+    """One link as the component draws it: id, from and to span ids, type."""
     return {"id": link.id, "from": link.from_span_id, "to": link.to_span_id, "type": link.type}
 
 
@@ -165,6 +166,7 @@ class ArticleSync:
     # ---- actions --------------------------------------------------------------------------------------
 
     def was_applied(self, cid: str) -> bool:
+        """Whether action ``cid`` was applied already (a resend after a reconnect is answered, not applied twice)."""
         return cid in self.done
 
     def record(self, cid: str, outcome: dict) -> None:

@@ -45,6 +45,7 @@ def span_content(row: dict) -> tuple:
 
 
 def link_content(row: dict) -> tuple:
+    """What a link holds, comparable between an audit event's row and the links table: ends, type, annotator."""
     return (row["from_span_id"], row["to_span_id"], row["type"], row["annotator_id"])
 
 

@@ -237,6 +237,7 @@ def create_import_accounts(store: Store, admin_id: int, mappings: list[AccountMa
 
 
 def check_role(role: str) -> str:
+    """``role`` when it is one of ROLES; InvalidAccount naming the roles otherwise."""
     if role not in ROLES:
         raise InvalidAccount(f"Unknown role {role!r} (one of {', '.join(ROLES)}).")
     return role

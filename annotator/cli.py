@@ -89,6 +89,7 @@ def visual(text: str) -> str:
 
 
 def cmd_init(args) -> int:
+    """Create or migrate the database, with the demo project when ``--demo`` is given."""
     from annotator.demo import ensure_demo
 
     store = open_store(args)
@@ -123,6 +124,7 @@ def cmd_spans(args) -> int:
 
 
 def register(sub) -> None:
+    """The ``init`` and ``spans`` subcommands."""
     p = add_command(sub, "init", cmd_init, help="create or migrate a database (optionally with the demo project)")
     p.add_argument("--demo", action="store_true", help="add the demo project, article and accounts")
     p = add_command(
@@ -137,6 +139,7 @@ def register(sub) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The whole command line: every module in COMMAND_MODULES registers its subcommands."""
     parser = argparse.ArgumentParser(prog="python -m annotator", description="Nisba: Arabic attribution annotation.")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
@@ -145,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; a NisbaError is one line on stderr and exit status 1, never a traceback."""
     from annotator.errors import NisbaError
 
     args = build_parser().parse_args(argv)

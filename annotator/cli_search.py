@@ -24,6 +24,7 @@ def cmd_search(args) -> int:
 
 
 def register(sub) -> None:
+    """The ``search`` subcommand."""
     p = add_command(
         sub, "search", cmd_search,
         help="search a project as Arabic is written (harakat, tatweel, alef forms ignored); hits as CSV",

@@ -42,6 +42,7 @@ def _crf_model(args):
 
 
 def cmd_suggest_evaluate(args) -> int:
+    """Score the chosen engine(s) against the gold file: a table, or CSV with ``--csv``. Writes nothing."""
     from annotator.exporting import write_csv
     from annotator.suggest.evaluate import COLUMNS, evaluate_crf, evaluate_rules, format_table, read_gold
 
@@ -67,6 +68,7 @@ def cmd_suggest_evaluate(args) -> int:
 
 
 def cmd_suggest_train(args) -> int:
+    """Train the project's CRF on its gold layer as the first active admin, and print its cross-validated F1."""
     from annotator.suggestion_models import train_project_model
 
     store, admin, project = open_project(args)
@@ -80,6 +82,7 @@ def cmd_suggest_train(args) -> int:
 
 
 def register(sub) -> None:
+    """The ``suggest evaluate`` and ``suggest train`` subcommands."""
     suggest = sub.add_parser("suggest", help="suggested attributions (rule engine)")
     suggest_sub = suggest.add_subparsers(dest="suggest_command", required=True)
     p = add_command(

@@ -31,6 +31,7 @@ def read_password(stdin=None, *, confirm: bool = True) -> str:
 
 
 def cmd_users_add(args) -> int:
+    """Create an account with the password read from standard input."""
     from annotator import auth
 
     store = open_store(args)
@@ -40,6 +41,7 @@ def cmd_users_add(args) -> int:
 
 
 def cmd_users_list(args) -> int:
+    """Print every account: id, user name, role, whether active, whether a password is set, display name."""
     from annotator import auth
 
     store = open_store(args)
@@ -51,6 +53,7 @@ def cmd_users_list(args) -> int:
 
 
 def cmd_users_deactivate(args) -> int:
+    """Deactivate an account; its sessions end."""
     from annotator import auth
 
     store = open_store(args)
@@ -60,6 +63,7 @@ def cmd_users_deactivate(args) -> int:
 
 
 def cmd_users_reactivate(args) -> int:
+    """Let a deactivated account log in again."""
     from annotator import auth
 
     store = open_store(args)
@@ -69,6 +73,7 @@ def cmd_users_reactivate(args) -> int:
 
 
 def cmd_users_reset_password(args) -> int:
+    """Set a new password read from standard input; the account's open sessions end."""
     from annotator import auth
 
     store = open_store(args)
@@ -79,6 +84,7 @@ def cmd_users_reset_password(args) -> int:
 
 
 def cmd_users_set_role(args) -> int:
+    """Change an account's role."""
     from annotator import auth
 
     store = open_store(args)
@@ -129,6 +135,7 @@ def _username(parser: argparse.ArgumentParser) -> None:
 
 
 def register(sub) -> None:
+    """The ``users …`` and ``audit …`` subcommands."""
     users = sub.add_parser("users", help="manage accounts (passwords are read from standard input)")
     users_sub = users.add_subparsers(dest="users_command", required=True)
 

@@ -20,6 +20,8 @@ ACTS_AS = "Runs as the first active admin of the database (imports and exports a
 
 
 def cmd_import(args) -> int:
+    """Import files into the project named by ``--project`` (created if missing), streamed when they are JSONL
+    files on disk; exit status 1 when anything was rejected."""
     from pathlib import Path
 
     from annotator.import_stream import can_stream
@@ -180,6 +182,7 @@ def _mapping(pairs: list[str] | None) -> dict[str, str]:
 
 
 def cmd_export(args) -> int:
+    """Export the project named by ``--project`` in ``--format`` to ``--out``, with the filters given."""
     from annotator.exporting import ExportFilters, export_to_path
 
     store, admin, project = open_project(args)
@@ -198,6 +201,7 @@ def cmd_export(args) -> int:
 
 
 def register(sub) -> None:
+    """The ``import`` and ``export`` subcommands."""
     p = add_command(
         sub, "import", cmd_import,
         help="import documents and annotations (txt, csv, jsonl, Label Studio JSON)",

@@ -84,6 +84,7 @@ class ExportFilters:
     date_to: str | None = None
 
     def describe(self) -> dict:
+        """The filters that are set, for the export's metadata and audit event."""
         return {k: v for k, v in asdict(self).items() if v not in (None, False)}
 
 

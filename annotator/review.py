@@ -44,6 +44,7 @@ LinkKey = tuple[str, SpanKey, SpanKey]  # (type, from span key, to span key)
 
 
 def span_key(span: Span) -> SpanKey:
+    """What makes two annotators' spans the same: (start, end, label name)."""
     return (span.start_offset, span.end_offset, span.label)
 
 
@@ -110,6 +111,7 @@ class ReviewView:
     labels: list[Label] = field(default_factory=list)
 
     def decision(self, entity: str, entity_id: int) -> Review | None:
+        """The current review decision on a span or link, or None when undecided."""
         return self.reviews.get((entity, entity_id))
 
     def seen_version(self, entity: str, entity_id: int) -> int:
@@ -118,6 +120,7 @@ class ReviewView:
         return r.version if r else 0
 
     def gold_keys(self) -> set[SpanKey]:
+        """The span keys gold holds (the aligned table marks the rows gold has)."""
         return {span_key(s) for s in self.gold}
 
     def disagreements(self) -> list[int]:

@@ -160,6 +160,7 @@ class SearchResult:
 
     @property
     def pages(self) -> int:
+        """How many pages of ``page_size`` hits there are (at least one, so an empty result has a page to show)."""
         return max(1, math.ceil(self.total / self.page_size)) if self.page_size else 1
 
 

@@ -41,6 +41,7 @@ def check_name(name: str) -> str:
 
 
 def check_size(name: str, size: int, limit: int = MAX_FILE_BYTES) -> None:
+    """FileRejected when ``size`` (bytes) is over ``limit``, naming the file and both sizes in MB."""
     if size > limit:
         raise FileRejected(f"{name} is {size / 1e6:.1f} MB, over the import limit of {limit / 1e6:.0f} MB; split it.")
 

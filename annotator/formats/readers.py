@@ -146,6 +146,7 @@ def _pick(header: list[str], wanted: str | None, candidates: tuple[str, ...], wh
 
 
 def is_labelstudio_csv(header: list[str]) -> bool:
+    """Whether a CSV header is Label Studio's CSV export (one row per annotation), read as JSON_MIN rows."""
     return "label" in header and "annotation_id" in header and "text" in header
 
 

@@ -27,6 +27,7 @@ FOCUS_TINT = "#d32f2f40"
 
 
 def annotator_mark(index: int) -> str:
+    """The mark of the ``index``-th annotator (①, ②, …; (9) and on past the eighth)."""
     return ANNOTATOR_MARKS[index] if index < len(ANNOTATOR_MARKS) else f"({index + 1})"
 
 

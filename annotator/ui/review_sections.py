@@ -28,6 +28,7 @@ def say(kind: str, message: str) -> None:
 
 
 def show_message() -> None:
+    """Show, once, the message :func:`say` left for this run."""
     if MESSAGE_KEY in st.session_state:
         kind, message = st.session_state.pop(MESSAGE_KEY)
         {"error": st.error, "info": st.info}.get(kind, st.success)(md_literal(message))
@@ -79,6 +80,7 @@ class ReviewContext:
 
     @property
     def row(self):
+        """The row under review, or None when the document has no rows."""
         return self.view.rows[self.current] if self.view.rows else None
 
     @classmethod
@@ -95,11 +97,14 @@ class ReviewContext:
         return cls(store, user, doc_id, view, steps, current)
 
     def move(self, step: int) -> None:
+        """Move to the next (``step`` > 0) or previous row among ``steps``; stay at either end."""
         later = [i for i in self.steps if (i > self.current if step > 0 else i < self.current)]
         if later:
             st.session_state["review_row"] = later[0] if step > 0 else later[-1]
 
     def decide_row(self, decision: str) -> None:
+        """Decide every span of the current row (accepted or rejected), say what happened, and move on unless a
+        colleague decided first."""
         targets = [("span", s.id, self.view.seen_version("span", s.id)) for s in self.row.spans.values()]
         done, refused = review.decide_many(self.store, self.user, targets, decision)
         say("error" if refused else "success", " ".join(refused) or f"{decision.capitalize()} {done} span(s).")
@@ -182,6 +187,8 @@ def comment_box(ctx: ReviewContext) -> None:
 
 
 def aligned_spans(ctx: ReviewContext) -> None:
+    """The table of aligned spans; picking a row makes it the row under review."""
+
     def pick_row() -> None:
         rows = st.session_state["review_table"].selection.rows
         if rows:
