@@ -299,7 +299,7 @@ class RuleEngine:
         if not self._has_possessive(m):
             return False
         form = self.t.form[m]
-        for suffix in ("هما", "هم", "ها", "ه"):
+        for suffix in W.POSSESSIVE_SUFFIXES:
             if form.endswith(suffix) and self._is_occasion(form[: -len(suffix)]):
                 return True
         return False
@@ -310,7 +310,7 @@ class RuleEngine:
         if m >= len(t) or t.kind[m] != "w":
             return False
         word = t.text[t.start[m] : t.end[m]].rstrip("\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652")
-        return len(word) > 3 and not word.startswith("ال") and word.endswith(("ه", "ها", "هم", "هما"))
+        return len(word) > 3 and not word.startswith("ال") and word.endswith(W.POSSESSIVE_SUFFIXES)
 
     def _short_parenthesis(self, m: int) -> int | None:
         """The index of the «)» closing a parenthesis of one to three words at ``m`` (an acronym or a name

@@ -80,6 +80,9 @@ SPEAKER_ACTS = _folded(
 # «وفق ما أعلنته الوزارة»، «بحسب ما أفادت به»: the source is the subject of the verb after ما.
 MA = _folded("ما لما")
 BIHI = _folded("به بها")
+# The possessive pronouns a noun ends in (تقريره، مذكرتها، بيانهم، حديثهما), longest first. Not folded: they are
+# matched on the stored word as well as on its folded form (folding leaves them as they are).
+POSSESSIVE_SUFFIXES = ("هما", "هم", "ها", "ه")
 # «لدى» ends a source before a masdar of the speaker (قال الوزير لدى وصوله), not in a title (السفير لدى الأمم المتحدة).
 LADA = _folded("لدى")
 # After «وفقا لمصادر …،» the particle «فقد» is left out like «فإن».
