@@ -44,6 +44,13 @@ def doc_text(db_path, doc_id: int) -> str:
         return store.get_document(doc_id).text
 
 
+def open_document(page, base_url: str, db_path, doc_id: int) -> str:
+    """Open document ``doc_id`` on the annotation page as amal (:func:`open_app`: drawn and ready); its text."""
+    text = doc_text(db_path, doc_id)
+    open_app(page, base_url, doc=doc_id)
+    return text
+
+
 def tag_by_drag(page, db_path, doc_id: int, text: str, word: str, key: str, label: str, *, after: int = 0):
     """Drag over the first ``word`` at or after ``after``, press ``key``, wait for the saved span and its highlight."""
     start = text.index(word, after)
@@ -56,8 +63,7 @@ def tag_by_drag(page, db_path, doc_id: int, text: str, word: str, key: str, labe
 
 def test_drag_over_arabic_words_hotkey_survives_reload(page, base_url, app_db, doc_ids):
     doc_id = doc_ids["demo"]
-    text = doc_text(app_db, doc_id)
-    open_app(page, base_url, doc=doc_id)
+    text = open_document(page, base_url, app_db, doc_id)
     word = "وبحسب الصحيفة"
     span = tag_by_drag(page, app_db, doc_id, text, word, "c", "CLAIM")
     assert (span.start_offset, span.end_offset) == (text.index(word), text.index(word) + len(word))
@@ -74,8 +80,7 @@ def test_drag_over_arabic_words_hotkey_survives_reload(page, base_url, app_db, d
 
 def test_drag_after_an_emoji_uses_code_points(page, base_url, app_db, doc_ids):
     doc_id = doc_ids["emoji"]
-    text = doc_text(app_db, doc_id)
-    open_app(page, base_url, doc=doc_id)
+    text = open_document(page, base_url, app_db, doc_id)
     span = tag_by_drag(page, app_db, doc_id, text, "المغرد", "s", "SOURCE")
     assert span.start_offset == text.index("المغرد")  # code points: 👍🏽 counts 2, not 4 UTF-16 units
     page.reload()
@@ -86,8 +91,7 @@ def test_drag_after_an_emoji_uses_code_points(page, base_url, app_db, doc_ids):
 
 def test_word_with_harakat_is_never_split(page, base_url, app_db, doc_ids):
     doc_id = doc_ids["harakat-tatweel"]
-    text = doc_text(app_db, doc_id)
-    open_app(page, base_url, doc=doc_id)
+    text = open_document(page, base_url, app_db, doc_id)
     word = "المُتَحَدِّثُ"
     span = tag_by_drag(page, app_db, doc_id, text, word, "q", "QUOTE")
     assert span.text == word
@@ -104,8 +108,7 @@ def test_word_with_harakat_is_never_split(page, base_url, app_db, doc_ids):
 
 def test_nest_a_quote_inside_a_claim_and_click_cycles_outward(page, base_url, app_db, doc_ids):
     doc_id = doc_ids["demo"]
-    text = doc_text(app_db, doc_id)
-    open_app(page, base_url, doc=doc_id)
+    text = open_document(page, base_url, app_db, doc_id)
     claim = tag_by_drag(page, app_db, doc_id, text, "التواصل بانتظام مع الحكومات المضيفة", "c", "CLAIM")
     quote = tag_by_drag(page, app_db, doc_id, text, "بانتظام", "q", "QUOTE", after=claim.start_offset)
     assert claim.start_offset < quote.start_offset and quote.end_offset < claim.end_offset
@@ -125,8 +128,7 @@ def test_nest_a_quote_inside_a_claim_and_click_cycles_outward(page, base_url, ap
 
 def test_link_a_quote_to_its_source(page, base_url, app_db, doc_ids):
     doc_id = doc_ids["demo"]
-    text = doc_text(app_db, doc_id)
-    open_app(page, base_url, doc=doc_id)
+    text = open_document(page, base_url, app_db, doc_id)
     at = text.index("وذكرت البرقية")
     source = tag_by_drag(page, app_db, doc_id, text, "البرقية", "s", "SOURCE", after=at)
     quote = tag_by_drag(page, app_db, doc_id, text, "دعم الحكومات المضيفة", "q", "QUOTE", after=at)
@@ -145,12 +147,7 @@ def test_link_a_quote_to_its_source(page, base_url, app_db, doc_ids):
     assert "البرقية" in panel.first.text_content()
     # attributes come from the label's allowed values
     page.locator('[data-nisba="panel"] select[data-nisba-attr="form"]').select_option("direct")
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and next(x for x in spans_of(app_db, doc_id) if x.id == quote.id).attributes != {
-        "form": "direct"
-    }:
-        time.sleep(0.1)
-    assert next(x for x in spans_of(app_db, doc_id) if x.id == quote.id).attributes == {"form": "direct"}
+    poll(app_db, lambda store: store.get_span(quote.id).attributes == {"form": "direct"}, "the QUOTE's form", 15)
 
 
 def wait_links(db_path, doc_id: int, until, *, timeout: float = 15.0):
@@ -163,8 +160,7 @@ def wait_links(db_path, doc_id: int, until, *, timeout: float = 15.0):
 
 def test_a_new_claim_links_to_its_cue_with_l_and_unlinks_with_its_cross(page, base_url, app_db, doc_ids):
     doc_id = doc_ids["demo"]
-    text = doc_text(app_db, doc_id)
-    open_app(page, base_url, doc=doc_id)
+    text = open_document(page, base_url, app_db, doc_id)
     cue = tag_by_drag(page, app_db, doc_id, text, "ووصف", "u", "CUE")
     claim = tag_by_drag(page, app_db, doc_id, text, "آفة في الولاياتالمتحدة", "c", "CLAIM", after=cue.end_offset)
     assert article(page).get_attribute("data-selected") == str(claim.id)  # the new span is selected: no click
@@ -179,8 +175,7 @@ def test_a_new_claim_links_to_its_cue_with_l_and_unlinks_with_its_cross(page, ba
 
 def test_delete_then_undo_with_ctrl_z(page, base_url, app_db, doc_ids):
     doc_id = doc_ids["demo"]
-    text = doc_text(app_db, doc_id)
-    open_app(page, base_url, doc=doc_id)
+    text = open_document(page, base_url, app_db, doc_id)
     cue = tag_by_drag(page, app_db, doc_id, text, "وأوضحت", "u", "CUE")
     assert article(page).get_attribute("data-selected") == str(cue.id)  # a new span is selected
     page.keyboard.press("s")  # a label key with a span selected (and no text selected) changes its label
@@ -234,8 +229,7 @@ def test_next_and_previous_document_keys(page, base_url, app_db, doc_ids):
 
 def test_clicking_a_row_of_the_span_list_selects_its_highlight(page, base_url, app_db, doc_ids):
     doc_id = doc_ids["emoji"]
-    text = doc_text(app_db, doc_id)
-    open_app(page, base_url, doc=doc_id)
+    text = open_document(page, base_url, app_db, doc_id)
     start = text.index("التغريدة")
     select_offsets(page, start, start + len("التغريدة"))
     page.keyboard.press("c")

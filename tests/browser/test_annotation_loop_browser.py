@@ -9,7 +9,7 @@ from annotator.text import Boundaries
 
 from .article_dom import article, cluster_rect, fonts_settled, highlight, select_offsets
 from .conftest import new_context, open_app, server_store
-from .test_annotate_browser import doc_text, spans_of, wait_for_span
+from .test_annotate_browser import doc_text, open_document, spans_of, wait_for_span
 
 pytestmark = pytest.mark.browser
 
@@ -25,8 +25,7 @@ def settled(page) -> None:
 
 def test_a_key_pressed_right_after_mouse_up_saves_the_dragged_words(page, base_url, app_db, doc_ids):
     doc_id = doc_ids["demo"]
-    text = doc_text(app_db, doc_id)
-    open_app(page, base_url, doc=doc_id)
+    text = open_document(page, base_url, app_db, doc_id)
     fonts_settled(page)
     word = "الخارجية"
     start = text.index(word)
@@ -82,8 +81,7 @@ def test_two_tabs_of_one_user_stay_consistent(browser, base_url, app_db, doc_ids
 
 def test_a_browser_that_missed_a_change_gets_the_whole_state(page, base_url, app_db, doc_ids):
     doc_id = doc_ids["emoji"]
-    text = doc_text(app_db, doc_id)
-    open_app(page, base_url, doc=doc_id)
+    text = open_document(page, base_url, app_db, doc_id)
     box = article(page).element_handle()
     # make the browser believe it is behind (as when Streamlit replaced a delta before sending it)
     page.evaluate(f"(box) => {{ const S = ({_STATE})(box); S.rev = -5; }}", box)
@@ -104,9 +102,7 @@ def test_a_browser_that_missed_a_change_gets_the_whole_state(page, base_url, app
 
 def test_long_document_highlights_equal_the_database_after_20_tags_and_10_deletes(page, base_url, app_db, doc_ids):
     doc_id = doc_ids["long"]
-    text = doc_text(app_db, doc_id)
-    open_app(page, base_url, doc=doc_id)
-    page.wait_for_selector('[data-nisba="article"][data-ready="1"]', timeout=30_000)
+    text = open_document(page, base_url, app_db, doc_id)
     box = article(page).element_handle()
     words = [w for w in Boundaries(text).words if w[1] - w[0] >= 3]
     picks = words[:: max(1, len(words) // 25)][:20]

@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 
 from .article_dom import article, fonts_settled, highlight, select_offsets
-from .conftest import open_app
-from .test_annotate_browser import doc_text, wait_for_span
+from .test_annotate_browser import open_document, wait_for_span
 
 pytestmark = pytest.mark.browser
 
@@ -22,8 +21,7 @@ _WORD_RECT = """([box, start]) => { const S = box.getRootNode().__nisba;
 
 def test_tagging_does_not_move_the_article(page, base_url, app_db, doc_ids):
     doc_id = doc_ids["demo"]
-    text = doc_text(app_db, doc_id)
-    open_app(page, base_url, doc=doc_id)
+    text = open_document(page, base_url, app_db, doc_id)
     fonts_settled(page)
     box = article(page).element_handle()
     probes = [text.index(" ", len(text) // 2) + 1, 3]  # a word far below, and the first word of the same line
@@ -43,8 +41,7 @@ def test_tagging_does_not_move_the_article(page, base_url, app_db, doc_ids):
 
 def test_status_line_reads_the_offsets_left_to_right(page, base_url, app_db, doc_ids):
     doc_id = doc_ids["demo"]
-    text = doc_text(app_db, doc_id)
-    open_app(page, base_url, doc=doc_id)
+    text = open_document(page, base_url, app_db, doc_id)
     word = "والقنصليات"
     start = text.index(word)
     select_offsets(page, start, start + len(word))
@@ -61,8 +58,7 @@ def test_status_line_reads_the_offsets_left_to_right(page, base_url, app_db, doc
 
 def test_an_outer_span_shows_its_start_and_end(page, base_url, app_db, doc_ids):
     doc_id = doc_ids["harakat-tatweel"]
-    text = doc_text(app_db, doc_id)
-    open_app(page, base_url, doc=doc_id)
+    text = open_document(page, base_url, app_db, doc_id)
     words = text.split()
     outer_text = " ".join(words[1:4])
     s = text.index(outer_text)
@@ -86,9 +82,7 @@ def test_an_outer_span_shows_its_start_and_end(page, base_url, app_db, doc_ids):
 
 def test_the_long_article_scrolls_in_its_own_box_and_keeps_its_place(page, base_url, app_db, doc_ids):
     doc_id = doc_ids["long"]
-    text = doc_text(app_db, doc_id)
-    open_app(page, base_url, doc=doc_id)
-    page.wait_for_selector('[data-nisba="article"][data-ready="1"]', timeout=30_000)
+    text = open_document(page, base_url, app_db, doc_id)
     box = article(page).element_handle()
     height = page.evaluate("(box) => [box.clientHeight, box.scrollHeight, window.innerHeight]", box)
     assert height[0] < height[2] and height[1] > 10 * height[0]  # fits the window; the text scrolls inside
