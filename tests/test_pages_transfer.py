@@ -24,14 +24,18 @@ def _project(store):
     return store.list_projects()[0]
 
 
+def preview_upload(at, path: Path, mime: str):
+    """Upload the file at ``path`` on the Import page and press Preview; returns the page."""
+    at.file_uploader(key="import_files").set_value((path.name, path.read_bytes(), mime))
+    at.run()
+    return at.button(key="import_preview_button").click().run()
+
+
 def test_import_page_previews_then_imports(db):
     at = run_page(db, "import_data.py", "admin")
     assert not at.exception, at.exception
     assert any("200 MB" in c.value for c in at.caption)
-    data = (PEER / "labelstudio-1.23.json").read_bytes()
-    at.file_uploader(key="import_files").set_value(("labelstudio-1.23.json", data, "application/json"))
-    at.run()
-    at.button(key="import_preview_button").click().run()
+    preview_upload(at, PEER / "labelstudio-1.23.json", "application/json")
     assert not at.exception, at.exception
     metrics = {m.label: m.value for m in at.metric}
     # the demo project already holds the Rubio article: its spans join that document instead of a copy
@@ -110,11 +114,7 @@ def test_pages_refuse_non_admins(db):
 def test_import_preview_shows_the_annotator_mapping_and_the_admin_changes_it(db):
     from annotator.ui.import_accounts import ACCOUNT, SOURCE
 
-    at = run_page(db, "import_data.py", "admin")
-    data = (PEER / "doccano-1.8.export.zip").read_bytes()
-    at.file_uploader(key="import_files").set_value(("doccano-1.8.export.zip", data, "application/zip"))
-    at.run()
-    at.button(key="import_preview_button").click().run()
+    at = preview_upload(run_page(db, "import_data.py", "admin"), PEER / "doccano-1.8.export.zip", "application/zip")
     assert not at.exception, at.exception
     table = at.data_editor(key="import_accounts").value
     mapping = dict(zip(table[SOURCE], table[ACCOUNT], strict=True))
@@ -141,11 +141,7 @@ def test_import_preview_shows_the_annotator_mapping_and_the_admin_changes_it(db)
 def test_import_mapping_to_an_invalid_account_is_refused_on_the_page(db):
     from annotator.ui.import_accounts import ACCOUNT
 
-    at = run_page(db, "import_data.py", "admin")
-    data = (PEER / "doccano-1.8.export.zip").read_bytes()
-    at.file_uploader(key="import_files").set_value(("doccano-1.8.export.zip", data, "application/zip"))
-    at.run()
-    at.button(key="import_preview_button").click().run()
+    at = preview_upload(run_page(db, "import_data.py", "admin"), PEER / "doccano-1.8.export.zip", "application/zip")
     at.session_state["import_accounts"] = {"edited_rows": {0: {ACCOUNT: "Omar@Desk"}}, "added_rows": [], "deleted_rows": []}
     at.button(key="import_apply_mapping").click().run()
     assert not at.exception, at.exception
