@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import sys
 
 import pytest
 
@@ -27,6 +28,15 @@ LABELS = ("CLAIM", "QUOTE", "SOURCE", "CUE")
 CTX = mp.get_context("forkserver")  # children forked from a fresh single-threaded server, not from pytest
 
 pytestmark = pytest.mark.slow
+PYTEST_MAIN = sys.modules["__main__"]
+
+
+@pytest.fixture(autouse=True)
+def pytest_main(monkeypatch):
+    """The children need pytest's own ``__main__``: a forkserver child imports the parent's main module again, and an
+    AppTest of app.py earlier in the session leaves app.py there (Streamlit's script runner installs the script as
+    ``__main__``), which then ran in every child and crashed it before it started."""
+    monkeypatch.setitem(sys.modules, "__main__", PYTEST_MAIN)
 
 
 def _open(location: str, secret: str | None) -> Store:

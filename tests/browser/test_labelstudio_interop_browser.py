@@ -154,6 +154,9 @@ def _drawn(tasks) -> Counter:
     return out
 
 
+# About the file formats against one real Label Studio (its accounts outlive a test): run once, on SQLite; the same
+# import and export on PostgreSQL are in tests/test_importing.py, tests/test_exporting.py and tests/test_copy.py.
+@pytest.mark.sqlite_only
 def test_round_trip_through_real_label_studio_loses_nothing(label_studio, demo, users):
     admin = users["admin"]
     first = create_project(demo, admin, "from Label Studio")
@@ -206,6 +209,7 @@ def test_round_trip_through_real_label_studio_loses_nothing(label_studio, demo, 
     assert sum(n for k, n in links.items() if k[2] == "cue") == 2
 
 
+@pytest.mark.sqlite_only
 def test_label_studio_editor_shows_the_text_right_to_left(label_studio, browser, demo, users):
     """Nisba's labelling config in Label Studio's own editor, in headless Chromium (the browser tests' session browser): the text's box computes
     ``direction: rtl`` (LS's <Text> has no direction parameter; the config's <Style> and View className do it)."""
