@@ -38,7 +38,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
 
 import psycopg  # noqa: E402
 from bench_transfer import make_corpus  # noqa: E402
-from pg_cluster import PgCluster, _parent_folder, create_database, drop_database  # noqa: E402
+from pg_cluster import _parent_folder, benchmark_server, create_database, drop_database  # noqa: E402
 
 from annotator.annotations import add_span  # noqa: E402
 from annotator.demo import ensure_demo  # noqa: E402
@@ -52,17 +52,6 @@ from annotator.text import Boundaries, text_sha256  # noqa: E402
 
 BACKENDS = ("sqlite", "postgresql")
 LABELS = ("CLAIM", "QUOTE", "SOURCE", "CUE")
-
-
-@contextmanager
-def pg_server():
-    """(admin URL, description) of the PostgreSQL server the benchmark may create databases on."""
-    url = os.environ.get("NISBA_BENCH_PG_URL")
-    if url:
-        yield url, "the server at NISBA_BENCH_PG_URL"
-        return
-    with PgCluster() as cluster:
-        yield cluster.url, f"a throwaway cluster in {cluster.folder.parent} (fsync off, synchronous_commit off)"
 
 
 class Places:
@@ -322,7 +311,7 @@ def main() -> None:
     args = ap.parse_args()
     corpus = make_corpus(args.docs, args.spans_per_doc)
     n_spans = sum(len(d["label"]) for d in corpus)
-    with pg_server() as (admin_url, where), tempfile.TemporaryDirectory(dir=_parent_folder()) as tmp:
+    with benchmark_server() as (admin_url, where), tempfile.TemporaryDirectory(dir=_parent_folder()) as tmp:
         os.environ["NISBA_SECRET_FILE"] = str(Path(tmp) / "bench.secret")  # before the fork server starts
         places = Places(Path(tmp), admin_url)
         with psycopg.connect(admin_url) as conn:

@@ -25,7 +25,6 @@ import statistics
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +32,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
 
 import psycopg  # noqa: E402
 from bench_transfer import make_corpus  # noqa: E402
-from pg_cluster import PgCluster, create_database, drop_database  # noqa: E402
+from pg_cluster import benchmark_server, create_database, drop_database  # noqa: E402
 
 from annotator.database_copy import copy_database  # noqa: E402
 from annotator.demo import ensure_demo  # noqa: E402
@@ -41,16 +40,6 @@ from annotator.importing import ImportFile, import_files  # noqa: E402
 from annotator.projects import create_project  # noqa: E402
 from annotator.store import Store  # noqa: E402
 from annotator.store.copying import COPIED_TABLES  # noqa: E402
-
-
-@contextmanager
-def server():
-    url = os.environ.get("NISBA_BENCH_PG_URL")
-    if url:
-        yield url, "the server at NISBA_BENCH_PG_URL"
-        return
-    with PgCluster() as cluster:
-        yield cluster.url, "a throwaway cluster (fsync off)"
 
 
 def build(path: Path, docs: int, spans_per_doc: int) -> tuple[dict[str, int], float]:
@@ -154,7 +143,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     os.environ.pop("NISBA_SECRET_FILE", None)  # each database keeps its own keys: the copy hands the audit key over
-    with tempfile.TemporaryDirectory() as tmp, server() as (admin, where):
+    with tempfile.TemporaryDirectory() as tmp, benchmark_server() as (admin, where):
         tmp = Path(tmp)
         os.chdir(tmp)  # a PostgreSQL database's keys go to data/ under the working directory
         print(f"PostgreSQL: {where}")

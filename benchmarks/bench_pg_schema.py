@@ -8,34 +8,22 @@ measure a real server. Prints figures; asserts nothing.
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import psycopg  # noqa: E402
-from pg_cluster import ClusterUnavailable, PgCluster, create_database, drop_database  # noqa: E402
+from pg_cluster import ClusterUnavailable, benchmark_server, create_database, drop_database  # noqa: E402
 
 from annotator.store import pg_schema  # noqa: E402
 
 RUNS = 10
 DOCUMENTS = 5_000
 TEXT = "قال الوزير إن الحكومة ستعلن القرار غدا، بحسب مصادر مطلعة. " * 35  # about 2,000 characters
-
-
-@contextmanager
-def server():
-    url = os.environ.get("NISBA_BENCH_PG_URL")
-    if url:
-        yield url, "the server at NISBA_BENCH_PG_URL"
-        return
-    with PgCluster() as cluster:
-        yield cluster.url, "a throwaway cluster (fsync off)"
 
 
 def ms(seconds: list[float]) -> str:
@@ -88,7 +76,7 @@ def trigger_cost(admin: str) -> tuple[list[float], list[float]]:
 
 def main() -> None:
     try:
-        with server() as (admin, where):
+        with benchmark_server() as (admin, where):
             version = psycopg.connect(admin).info.server_version
             print(f"PostgreSQL {version // 10000}.{version % 10000} on {where}")
             fresh, again = migrate_times(admin)

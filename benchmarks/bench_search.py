@@ -233,15 +233,11 @@ def bench_location(backend: str, tmp: Path):
         yield tmp / "bench.db"
         return
     sys.path.insert(0, str(ROOT / "tests"))
-    from pg_cluster import PgCluster, create_database
+    from pg_cluster import benchmark_server, create_database
 
     os.environ["NISBA_SECRET_FILE"] = str(tmp / "bench.secret")
-    admin_url = os.environ.get("NISBA_BENCH_PG_URL")
-    if admin_url:
+    with benchmark_server() as (admin_url, _where):
         yield create_database(admin_url)
-        return
-    with PgCluster() as cluster:
-        yield create_database(cluster.url)
 
 
 def main() -> None:

@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(ROOT / "tests")]
 
 import psycopg  # noqa: E402
-from bench_backends import BACKENDS, LABELS, Places, fresh, ms, pct, pg_server, row  # noqa: E402
-from pg_cluster import _parent_folder  # noqa: E402
+from bench_backends import BACKENDS, LABELS, Places, fresh, ms, pct, row  # noqa: E402
+from pg_cluster import _parent_folder, benchmark_server  # noqa: E402
 
 from annotator import auth  # noqa: E402
 from annotator.annotations import add_span  # noqa: E402
@@ -78,7 +78,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--tags", type=int, default=300)
     args = ap.parse_args()
-    with pg_server() as (admin_url, where), tempfile.TemporaryDirectory(dir=_parent_folder()) as tmp:
+    with benchmark_server() as (admin_url, where), tempfile.TemporaryDirectory(dir=_parent_folder()) as tmp:
         os.environ["NISBA_SECRET_FILE"] = str(Path(tmp) / "bench.secret")
         places = Places(Path(tmp), admin_url)
         with psycopg.connect(admin_url) as conn:

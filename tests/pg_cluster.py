@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -201,6 +202,18 @@ def drop_database(admin_url: str, url: str) -> None:
     name = urlsplit(url).path.lstrip("/")
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@contextmanager
+def benchmark_server():
+    """(admin URL, description) of the PostgreSQL server a benchmark creates its databases on: the one at
+    ``$NISBA_BENCH_PG_URL`` (a real server, fsync on, to compare with), else a throwaway cluster for the run."""
+    url = os.environ.get("NISBA_BENCH_PG_URL")
+    if url:
+        yield url, "the server at NISBA_BENCH_PG_URL"
+        return
+    with PgCluster() as cluster:
+        yield cluster.url, f"a throwaway cluster in {cluster.folder.parent} (fsync off, synchronous_commit off)"
 
 
 def _watchdog(bindir: str, folder: str) -> None:
