@@ -435,10 +435,12 @@ class PostgresBackend:
             conn.execute("DROP TABLE nisba_load")
 
     def sync_ids(self, table: str) -> None:
-        """Move ``table``'s id sequence past rows inserted with explicit ids (imports, copies, undo)."""
-        self.execute(
-            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
-        )
+        """Move ``table``'s id sequence past rows inserted with explicit ids (imports, copies, undo), through the
+        schema's one owner of that rule (forward only)."""
+        from annotator.store import pg_schema
+
+        with self._conn() as conn:
+            pg_schema.sync_sequences(conn, [table])
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
