@@ -386,3 +386,12 @@ def m_search_documents_only(db: Database) -> None:
         db.execute(f"DROP TRIGGER IF EXISTS search_spans_{when}")
     db.execute("DELETE FROM search_folded WHERE kind = 'span'")
     db.execute("DELETE FROM search_pending WHERE kind = 'span'")
+
+
+@migrations()
+def m_search_words_filled_by_the_store(db: Database) -> None:
+    """The FTS5 word index is filled by the store, one statement per commit, instead of a trigger per folded row
+    (issue 12). FTS5 writes its pending terms to disk at every statement savepoint, and each row inserted under a
+    trigger opens one: 5,000 folded documents became 5,000 tiny segments merged again and again (1.5 s of CPU,
+    against 0.65 s for one ``INSERT … SELECT``). Deleting a folded row still deletes its terms by trigger."""
+    db.execute("DROP TRIGGER IF EXISTS search_words_ai")

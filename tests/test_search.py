@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from raw_db import tamper
+from raw_db import raw_connection, tamper
 
 from annotator.annotations import add_link, add_span, delete_span, undo_last, update_span
 from annotator.bulk_tagging import preview_tag_all, tag_all
@@ -243,6 +243,9 @@ def _index_is_exact(store):
     want = {("doc", d.id): fold(d.text).text for p in store.list_projects() for d in store.list_documents(p.id)}
     assert rows == want  # documents only: spans are searched inside their documents
     assert store.query("SELECT count(*) AS n FROM search_pending")[0]["n"] == 0
+    if store.has_word_index:  # FTS5 compares its word index with search_folded (rank 1); malformed raises
+        with raw_connection(store) as conn:
+            conn.execute("INSERT INTO search_words (search_words, rank) VALUES ('integrity-check', 1)")
 
 
 def test_index_current_after_add_edit_delete_undo_and_import(corpus):
@@ -304,6 +307,42 @@ def test_migration_indexes_an_existing_database(corpus, tmp_path):
     again = Store(store.path)  # opening the file folds what is queued
     _index_is_exact(again)
     again.close()
+
+
+def test_a_database_whose_word_index_a_trigger_filled_migrates_and_stays_current(tmp_path):
+    """A file of the version before m_search_words_filled_by_the_store: its documents folded and indexed by the
+    trigger that step drops. Opened now, it keeps its index, and the store indexes what comes next."""
+    from sqlite_utils import Database
+
+    from annotator.schema import migrations
+    from annotator.store import Store
+
+    path = tmp_path / "old.db"
+    old = Database(path)
+    migrations.apply(old, stop_before="m_search_words_filled_by_the_store")
+    text = "قالَ الوزيرُ إنّ الوزارة"
+    with old.conn:  # what that version's store wrote: the document, then its folded row at commit
+        old.execute("INSERT INTO projects (id, name, created_at) VALUES (1, 'old', 'x')")
+        old.execute(
+            "INSERT INTO documents (id, project_id, title, text, raw_text, text_sha256, created_at)"
+            " VALUES (1, 1, 'old', ?, ?, '', 'x')",
+            [text, text],
+        )
+        old.execute("INSERT INTO search_folded (kind, ref_id, document_id, folded) VALUES ('doc', 1, 1, ?)", [fold_text(text)])
+        old.execute("DELETE FROM search_pending")
+    assert old.execute("SELECT count(*) FROM search_words_instance WHERE term = 'قال'").fetchone()[0] == 1
+    old.conn.close()
+
+    store = Store(path)
+    assert not store.query("SELECT name FROM sqlite_master WHERE name = 'search_words_ai'")
+    admin = store.get_user(store.insert_user("admin", "admin"))
+    _index_is_exact(store)
+    new = add_document(store, admin, 1, "new", "وقال الوزير قَالَ")
+    _index_is_exact(store)
+    hits = find_hits(store, admin, 1, "قال")
+    assert [(h.document_id, h.text) for h in hits] == [(1, "قالَ"), (new.id, "قَالَ")]
+    assert (search(store, admin, 1, "الوزير").total, search(store, admin, 1, "الوزير").documents) == (2, 2)
+    store.close()
 
 
 # ---- Tag all ----------------------------------------------------------------------------------------------

@@ -71,6 +71,10 @@ class SQLite:
         # the FTS table about each row (0.7 s for a word that is nowhere, against 1 ms)
         return "search_words CROSS JOIN search_folded f ON search_words.rowid = f.id", "search_words MATCH ?", [match]
 
+    # The store adds folded rows to the word index itself, in one statement per commit: those with an id above the
+    # parameter (new rows of search_folded always are; see schema.m_search_words_filled_by_the_store)
+    index_new_folded = "INSERT INTO search_words (rowid, folded) SELECT id, folded FROM search_folded WHERE id > ?"
+
     table_exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
     list_tables = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite^_%' ESCAPE '^'"
 
@@ -137,6 +141,8 @@ class PostgreSQL:
         if not tokens:
             return "search_folded f", "TRUE", []
         return "search_folded f", " AND ".join(["strpos(f.folded, ?) > 0"] * len(tokens)), tokens
+
+    index_new_folded = None
 
     table_exists = "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?"
     list_tables = (

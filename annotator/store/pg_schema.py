@@ -378,6 +378,11 @@ def m_search_documents_only(conn: psycopg.Connection) -> None:
     )
 
 
+@_step
+def m_search_words_filled_by_the_store(conn: psycopg.Connection) -> None:
+    """Nothing on PostgreSQL: SQLite's step drops the trigger that filled the FTS5 word index, which has no twin here."""
+
+
 STEP_NAMES: list[str] = [name for name, _ in _STEPS]
 
 

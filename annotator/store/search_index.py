@@ -19,14 +19,17 @@ class SearchIndex(StoreBase):
         return self._x("SELECT 1 FROM search_pending LIMIT 1").fetchone() is not None
 
     def _flush_search_queue(self) -> int:
-        """Fold what the triggers queued into ``search_folded`` (SQLite's FTS5 table follows by trigger); returns how
-        many rows were folded. Runs inside the write transaction, just before it commits."""
+        """Fold what the triggers queued into ``search_folded`` and add the new rows to SQLite's word index; returns
+        how many rows were folded. Runs inside the write transaction, just before it commits."""
         if not self._search_queued():
             return 0
         self._x(
             "DELETE FROM search_folded WHERE id IN (SELECT f.id FROM search_pending p JOIN search_folded f"
             " ON f.kind = p.kind AND f.ref_id = p.ref_id)"
         )
+        index = self.dialect.index_new_folded
+        if index:  # new rows get ids above the largest one now
+            last = self._x("SELECT coalesce(max(id), 0) FROM search_folded").fetchone()[0]
         count = 0
         # folded a batch of documents at a time: an import of 10,000 documents held all their texts at once here
         # (~40 MB of Python strings for a 42 MB file; issue 7 wants an import's memory flat). Ids first, then texts
@@ -40,6 +43,8 @@ class SearchIndex(StoreBase):
                 [(doc, doc, fold_text(text)) for doc, text in texts],
             )
             count += len(texts)
+        if index:
+            self._x(index, (last,))
         self._x("DELETE FROM search_pending")
         return count
 
