@@ -1,18 +1,22 @@
 """Streaming imports of JSONL files (issue 7): memory stays flat as the file grows, with the same checks, the
 same annotator mapping and the same one transaction as :mod:`annotator.importing`.
 
-Two passes over the files, each holding one line at a time. The first checks every record
-(:func:`annotator.importing.prepare_record`, the labels' rules) and collects only what the import needs to
-know (problems, annotator names, new labels). Nothing is written when a record is rejected (unless told to skip
-them). The second pass, inside one ``store.write()`` transaction, prepares each record again and writes it in
-batches of rows; texts already in the project, or earlier in the file, get the spans of layers they do not have
-yet, as the in-memory import does. A process killed half-way leaves nothing: SQLite rolls the transaction back.
+Two passes, each holding one record at a time. The first reads the files line by line and checks every record
+(:func:`annotator.importing.prepare_record`, the labels' rules), collecting what the import needs to know
+(problems, annotator names, new labels) and setting each accepted record down, prepared, in a spool file
+(:class:`_Spool`). Nothing is written when a record is rejected (unless told to skip them). The second pass,
+inside one ``store.write()`` transaction, reads the spool back (not the files: parsing and checking them again
+was a third of the import's time) and writes it in batches of rows; texts already in the project, or earlier in
+the file, get the spans of layers they do not have yet, as the in-memory import does. A process killed half-way
+leaves nothing: SQLite rolls the transaction back, and the spool has no name on disk.
 
 Measured with benchmarks/bench_import_memory.py: see the commit that added this module.
 """
 
 from __future__ import annotations
 
+import marshal
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
@@ -27,18 +31,17 @@ from annotator.importing import (
     ImportRejected,
     ImportResult,
     PreparedDocument,
+    PreparedSpan,
     _cycle_gc_paused,
     _fit_links,
     _insert,
     _labels_and_accounts,
     _note_new_labels,
-    _Reject,
     _Rows,
     _span_and_link_rows,
     begin_preview,
     checked_record,
     note_repeat,
-    prepare_record,
 )
 from annotator.models import User
 from annotator.store import Store, now
@@ -76,11 +79,46 @@ def _records(
             preview.files.append({"name": name, "format": "jsonl", "records": records})
 
 
-def _check_pass(store: Store, preview: ImportPreview, paths: list[Path], annotator: str | None) -> set[tuple[str, int]]:
-    """The first pass: every record checked, nothing kept but problems, names and new labels. Returns the
-    (file, line) of the records refused after :func:`prepare_record` (a label the rules refuse)."""
+class _Spool:
+    """The records the first pass accepted, prepared, for the second pass: in an anonymous temporary file (no name on
+    disk, so it goes with the process, kill -9 included), one length-prefixed ``marshal`` blob per record (the
+    fastest serialiser of plain values; the file never leaves this process). Memory holds one record at a time."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile(prefix="nisba-import-", buffering=1 << 20)
+
+    def add(self, doc: PreparedDocument) -> None:
+        """Keep ``doc`` (its ``file`` and ``line`` say where it came from)."""
+        spans = [(s.label, s.start, s.end, s.text, s.attributes, s.annotator, s.layer, s.origin, s.key) for s in doc.spans]
+        data = marshal.dumps(
+            (doc.file, doc.line, doc.title, doc.text, None if doc.raw_text is doc.text else doc.raw_text, doc.sha256,
+             doc.source, doc.metadata_json, doc.compact, doc.compact_annotator, doc.compact_layer, spans, doc.links)
+        )  # fmt: skip
+        self._file.write(len(data).to_bytes(4, "little"))
+        self._file.write(data)
+
+    def __iter__(self) -> Iterator[PreparedDocument]:
+        """The kept documents, in the order they were added (without their metadata dict: the JSON is kept)."""
+        f = self._file
+        f.seek(0)
+        while head := f.read(4):
+            (file, line, title, text, raw, sha, source, meta_json, compact, who, layer, spans, links) = marshal.loads(
+                f.read(int.from_bytes(head, "little"))
+            )
+            yield PreparedDocument(
+                file=file, line=line, title=title, text=text, raw_text=text if raw is None else raw, sha256=sha,
+                source=source, metadata={}, spans=[PreparedSpan(*s) for s in spans], links=links,
+                metadata_json=meta_json, compact=compact, compact_annotator=who, compact_layer=layer,
+            )  # fmt: skip
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _check_pass(store: Store, preview: ImportPreview, paths: list[Path], annotator: str | None, spool: _Spool) -> None:
+    """The first pass: every record checked; problems, names and new labels noted in ``preview``, and every
+    accepted record (prepared) added to ``spool``."""
     labels = {lab.name: lab for lab in store.list_labels(preview.project_id)}
-    refused: set[tuple[str, int]] = set()
     for item, tool in _records(paths, annotator, preview):
         doc = checked_record(item, annotator, f"import:jsonl:{item.file}", preview)
         if doc is None:
@@ -88,11 +126,10 @@ def _check_pass(store: Store, preview: ImportPreview, paths: list[Path], annotat
         bad = _note_new_labels(doc, labels, preview)
         if bad:
             preview.rejected.append(Problem(item.file, item.line, bad))
-            refused.add((item.file, item.line))
             continue
         for who in doc.span_annotators():
             preview.tools.setdefault(who, tool)
-    return refused
+        spool.add(doc)
 
 
 @_cycle_gc_paused
@@ -111,23 +148,25 @@ def import_jsonl_stream(
     :func:`annotator.importing.import_files`, with memory that does not grow with the files. The preview it
     returns holds the problems, the mapping and the counts, but no documents."""
     preview, annotator, chosen = begin_preview(store, actor, project_id, annotator, map_annotators, skip_duplicates)
-    refused = _check_pass(store, preview, paths, annotator)
-    preview.accounts = auth.plan_import_accounts(store, preview.tools, chosen)
-    if preview.rejected and not skip_rejected:
-        raise ImportRejected(
-            f"{len(preview.rejected)} row(s) or file(s) were rejected; nothing was imported. "
-            + "; ".join(str(p) for p in preview.rejected[:5]),
-            preview.rejected,
-        )
-    with store.write():
-        result = _write_pass(store, access.require_admin(store, actor), preview, paths, annotator, refused)
+    spool = _Spool()
+    try:
+        _check_pass(store, preview, paths, annotator, spool)
+        preview.accounts = auth.plan_import_accounts(store, preview.tools, chosen)
+        if preview.rejected and not skip_rejected:
+            raise ImportRejected(
+                f"{len(preview.rejected)} row(s) or file(s) were rejected; nothing was imported. "
+                + "; ".join(str(p) for p in preview.rejected[:5]),
+                preview.rejected,
+            )
+        with store.write():
+            result = _write_pass(store, access.require_admin(store, actor), preview, spool)
+    finally:
+        spool.close()
     return preview, result
 
 
-def _write_pass(
-    store: Store, user: User, preview: ImportPreview, paths: list[Path], annotator: str | None, refused: set
-) -> ImportResult:
-    """The second pass, inside the caller's transaction: each record prepared again and written in batches."""
+def _write_pass(store: Store, user: User, preview: ImportPreview, spool: _Spool) -> ImportResult:
+    """The second pass, inside the caller's transaction: the spooled documents written in batches."""
     pid = preview.project_id
     label_ids, user_ids = _labels_and_accounts(store, user, preview, used=set(preview.tools))
     kinds = {lab.name: lab.kind for lab in store.list_labels(pid)}
@@ -136,19 +175,13 @@ def _write_pass(
     first_span, first_link = rows.next_span, store.next_ids("links")
     place = _Placement(store, preview, rows)
     totals = {"spans": 0, "links": 0}
-    for item, _tool in _records(paths, annotator, None):
-        if isinstance(item, Problem) or (item.file, item.line) in refused:
-            continue
-        try:
-            doc, _notes = prepare_record(item, annotator, f"import:jsonl:{item.file}")
-        except _Reject:
-            continue  # reported by the first pass
-        doc.links = _fit_links(doc, kinds, preview, item)
-        did, existed = place.document(doc, item, user_ids)
+    for doc in spool:
+        doc.links = _fit_links(doc, kinds, preview, doc)
+        did, existed = place.document(doc, user_ids)
         before = len(rows.spans)
         _span_and_link_rows(rows, did, existed, doc, label_ids, user_ids, place.annotated)
         if existed:
-            note_repeat(preview, item, doc, place.where, len(rows.spans) - before)
+            note_repeat(preview, doc, doc, place.where, len(rows.spans) - before)
         for r in rows.spans[before:]:
             place.annotated.add((r[1], r[3], r[4]))
             preview.spans_per_label[label_names[r[2]]] += 1
@@ -186,7 +219,7 @@ class _Placement:
         self.annotated: set[tuple] = set(store.annotated_documents(preview.project_id))
         self.earlier: dict[str, int] = {}  # text_sha256 -> document id written by this import
 
-    def document(self, doc: PreparedDocument, item: RawRecord, user_ids: dict[str, int]) -> tuple[int, bool]:
+    def document(self, doc: PreparedDocument, user_ids: dict[str, int]) -> tuple[int, bool]:
         """(document id, whether it existed) for ``doc``; a new one gets its row."""
         sha = doc.sha256
         target = self.existing.get(sha)
@@ -212,6 +245,6 @@ class _Placement:
         )
         for who, layer in skipped:
             self.preview.warnings.append(
-                Problem(item.file, item.line, f"{who}'s {layer} spans for this text are already there; skipped")
+                Problem(doc.file, doc.line, f"{who}'s {layer} spans for this text are already there; skipped")
             )
         return target, True

@@ -830,7 +830,9 @@ def _place_all(store: Store, preview: ImportPreview, prepared: list) -> None:
         note_repeat(preview, item, doc, where, added)
 
 
-def note_repeat(preview: ImportPreview, item: RawRecord, doc: PreparedDocument, where: str, added: int) -> None:
+def note_repeat(
+    preview: ImportPreview, item: RawRecord | PreparedDocument, doc: PreparedDocument, where: str, added: int
+) -> None:
     """Say what became of a text that is already in the project or ``"earlier in this import"``: its ``added``
     spans joined that document, or (no spans at all, a doccano per-user file listing every text) it is just
     counted, or it was a duplicate with nothing new. The in-memory and the streamed import both call this."""
@@ -881,7 +883,7 @@ def _note_new_labels(doc: PreparedDocument, labels: dict, preview: ImportPreview
     return None
 
 
-def _fit_links(doc: PreparedDocument, kinds: dict[str, str], preview: ImportPreview, item: RawRecord) -> list:
+def _fit_links(doc: PreparedDocument, kinds: dict[str, str], preview: ImportPreview, item: RawRecord | PreparedDocument) -> list:
     """The document's links fitted to Nisba's rules (content → source, content → cue); the others are
     skipped with a warning."""
     fitted = []
