@@ -25,6 +25,11 @@ def canonical_json(value) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
+def canonical_attributes(stored: str | None) -> str:
+    """A span's attributes column (JSON text) as import digests and the replay compare it: ``{}`` or canonical JSON."""
+    return "{}" if stored in ("{}", "", None) else canonical_json(json.loads(stored))
+
+
 def event_hash(prev_hash: str, event: dict, key: bytes | None = None) -> str:
     """The hash over the previous hash and the event's fields (everything but id and hash): HMAC-SHA256 with
     ``key`` for keyed events, plain SHA-256 for events written before the chain was keyed."""

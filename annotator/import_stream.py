@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from annotator import access, auth
-from annotator.audit_replay import import_record
+from annotator.audit_replay import ImportDigests, import_record
 from annotator.formats.decoding import check_name
 from annotator.formats.readers import stream_jsonl
 from annotator.formats.records import FileRejected, Problem, RawRecord
@@ -175,14 +175,17 @@ def _write_pass(store: Store, user: User, preview: ImportPreview, spool: _Spool)
     first_span, first_link = rows.next_span, store.next_ids("links")
     place = _Placement(store, preview, rows)
     totals = {"spans": 0, "links": 0}
+    digests = ImportDigests()
     for doc in spool:
         doc.links = _fit_links(doc, kinds, preview, doc)
         did, existed = place.document(doc, user_ids)
-        before = len(rows.spans)
+        before, links_before = len(rows.spans), len(rows.links)
         _span_and_link_rows(rows, did, existed, doc, label_ids, user_ids, place.annotated)
+        new = rows.spans[before:]
+        digests.add(did, new, whole=not existed and len(rows.links) == links_before)
         if existed:
-            note_repeat(preview, doc, doc, place.where, len(rows.spans) - before)
-        for r in rows.spans[before:]:
+            note_repeat(preview, doc, doc, place.where, len(new))
+        for r in new:
             place.annotated.add((r[1], r[3], r[4]))
             preview.spans_per_label[label_names[r[2]]] += 1
         if len(rows.spans) >= BATCH_SPANS:
@@ -192,7 +195,9 @@ def _write_pass(store: Store, user: User, preview: ImportPreview, spool: _Spool)
     summary = {**preview.summary(), "documents": len(rows.new_doc_ids), "spans": totals["spans"], "links": totals["links"]}
     if rows.new_doc_ids:
         summary["document_ids"] = [rows.new_doc_ids[0], rows.new_doc_ids[-1]]
-    store.record_event(user.id, "import", "project", pid, after={**summary, "rows": import_record(store, first_span, first_link)})
+    store.record_event(
+        user.id, "import", "project", pid, after={**summary, "rows": import_record(store, first_span, first_link, digests)}
+    )
     preview.links = totals["links"]
     return ImportResult(document_ids=rows.new_doc_ids, spans=totals["spans"], links=totals["links"], summary=summary)
 

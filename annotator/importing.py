@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from annotator import access, auth
-from annotator.audit_replay import import_record
+from annotator.audit_replay import ImportDigests, import_record
 from annotator.errors import InvalidText, NisbaError
 from annotator.formats.decoding import FIELD_LIMIT, MAX_FILE_BYTES, ImportFile, check_name, check_size, decode, unzip
 from annotator.formats.readers import (
@@ -972,8 +972,11 @@ def commit_import(
         first_span, first_link = rows.next_span, store.next_ids("links")
         targets = _document_rows(store, preview, rows)
         annotated = store.annotated_documents(pid)
+        digests = ImportDigests()
         for k, (did, existed, d) in enumerate(targets):
+            before, links_before = len(rows.spans), len(rows.links)
             _span_and_link_rows(rows, did, existed, d, label_ids, user_ids, annotated)
+            digests.add(did, rows.spans[before:], whole=not existed and len(rows.links) == links_before)
             if progress and k % 500 == 0:
                 progress(0.5 * k / max(1, len(targets)))
         # 3. the bulk inserts, and one audit event with the id ranges written and a digest of their rows per
@@ -983,7 +986,7 @@ def commit_import(
         summary = {**preview.summary(), "documents": len(rows.new_doc_ids), "spans": len(rows.spans), "links": links}
         if rows.new_doc_ids:
             summary["document_ids"] = [rows.new_doc_ids[0], rows.new_doc_ids[-1]]
-        after = {**summary, "rows": import_record(store, first_span, first_link)}
+        after = {**summary, "rows": import_record(store, first_span, first_link, digests)}
         store.record_event(user.id, "import", "project", pid, after=after)
     if progress:
         progress(1.0)

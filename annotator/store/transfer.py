@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from annotator import audit
 from annotator.models import AnnotatedLayer, ExportDocument, ExportLink, ExportSpanRow
-from annotator.store.base import StoreBase, loads
+from annotator.store.base import StoreBase
 
 DOCUMENT_COLUMNS = (
     "id",
@@ -37,30 +37,35 @@ class Transfer(StoreBase):
             raise ValueError(f"no id allocation for {table!r}")
         return self._x(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()[0]
 
-    def iter_import_rows(self, first_span: int, last_span: int, first_link: int, last_link: int) -> Iterator[tuple]:
+    def iter_import_rows(
+        self, first_span: int, last_span: int, first_link: int, last_link: int, document_ids: list[int] | None = None
+    ) -> Iterator[tuple]:
         """An import's own rows for its digests, one at a time, ordered by document, spans before links, by id:
         (document_id, "span", id, *span content) or (document_id, "link", id, *link content), the content as
-        :meth:`replay_rows` gives it."""
+        :meth:`replay_rows` gives it. ``document_ids``: only the rows of those documents."""
+        only, params = "", []
+        if document_ids is not None:
+            clause, param = self.in_list("s.document_id", document_ids)
+            only, params = f" AND {clause}", [param]
         # the links first, as a list (PostgreSQL cannot read two streams of one connection at once); spans streamed
         links = iter(
             self._x(
                 "SELECT s.document_id, k.id, k.from_span_id, k.to_span_id, k.type, k.annotator_id FROM links k"
-                " JOIN spans s ON s.id = k.from_span_id WHERE k.id BETWEEN ? AND ? ORDER BY s.document_id, k.id",
-                (first_link, last_link),
+                f" JOIN spans s ON s.id = k.from_span_id WHERE k.id BETWEEN ? AND ?{only} ORDER BY s.document_id, k.id",
+                (first_link, last_link, *params),
             ).fetchall()
         )
         spans = self._stream(
             "SELECT document_id, id, document_id, label_id, annotator_id, layer, start_offset, end_offset, text, attributes"
-            " FROM spans WHERE id BETWEEN ? AND ? ORDER BY document_id, id",
-            (first_span, last_span),
+            f" FROM spans s WHERE id BETWEEN ? AND ?{only} ORDER BY document_id, id",
+            (first_span, last_span, *params),
         )
         pending = next(links, None)
         for r in spans:
             while pending is not None and pending[0] < r[0]:
                 yield (pending[0], "link", *pending[1:])
                 pending = next(links, None)
-            attrs = "{}" if r[9] in ("{}", "", None) else audit.canonical_json(loads(r[9]))
-            yield (r[0], "span", r[1], *r[2:9], attrs)
+            yield (r[0], "span", r[1], *r[2:9], audit.canonical_attributes(r[9]))
         while pending is not None:
             yield (pending[0], "link", *pending[1:])
             pending = next(links, None)
@@ -73,7 +78,7 @@ class Transfer(StoreBase):
         ``[first, last]`` when given (an import's own rows); reviews only for the full read."""
         hi_s, hi_l = last_span if last_span is not None else 1 << 62, last_link if last_link is not None else 1 << 62
         spans = {
-            r[0]: (r[1], r[2], r[3], r[4], r[5], r[6], r[7], "{}" if r[8] in ("{}", "", None) else audit.canonical_json(loads(r[8])))
+            r[0]: (r[1], r[2], r[3], r[4], r[5], r[6], r[7], audit.canonical_attributes(r[8]))
             for r in self._stream(
                 "SELECT id, document_id, label_id, annotator_id, layer, start_offset, end_offset, text, attributes FROM spans"
                 " WHERE id BETWEEN ? AND ? ORDER BY id", (first_span, hi_s),
