@@ -15,6 +15,7 @@ The steps, each a function you can call without the UI:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import json
@@ -1062,8 +1063,9 @@ def _span_and_link_rows(
             rows.links.append((ids[a], ids[b], type_, user_ids[who], t))
 
 
-def _insert(store: Store, rows: _Rows, progress: Callable[[float], None] | None, cache_mib: int = 128) -> None:
-    with store.bulk_cache(cache_mib):
+def _insert(store: Store, rows: _Rows, progress: Callable[[float], None] | None, cache_mib: int | None = 128) -> None:
+    """The rows' bulk inserts, with a page cache of ``cache_mib`` (None: the caller set it)."""
+    with store.bulk_cache(cache_mib) if cache_mib else contextlib.nullcontext():
         store.bulk_insert_documents(rows.documents)
         if progress:
             progress(0.6)
@@ -1071,7 +1073,8 @@ def _insert(store: Store, rows: _Rows, progress: Callable[[float], None] | None,
         if progress:
             progress(0.9)
         store.bulk_insert_links(rows.links)
-        store.bulk_set_status([(d, u, "in_progress", rows.time) for d, u in rows.status])
+        # in key order: the status table's primary key index takes them as appends
+        store.bulk_set_status([(d, u, "in_progress", rows.time) for d, u in sorted(rows.status)])
 
 
 def _dump(value) -> str:
