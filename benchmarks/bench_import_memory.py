@@ -13,7 +13,9 @@ Per size, in this order (``--repeat`` runs interleaved, best of each kept; the m
 
 Prints one line per size with the ratio to the baseline, with and without the search index's part.
 
-Run: ``.venv/bin/python benchmarks/bench_import_memory.py [--spans 20000 100000 200000] [--repeat 1]``
+``--cpu`` compares CPU seconds (user + system) instead of wall time: steadier when other work shares the machine.
+
+Run: ``.venv/bin/python benchmarks/bench_import_memory.py [--spans 20000 100000 200000] [--repeat 1] [--cpu]``
 """
 
 from __future__ import annotations
@@ -39,19 +41,21 @@ import sys, time
 sys.path.insert(0, {root!r})
 from annotator.store import Store
 store = Store({db!r}, migrate_schema=False)
-start = time.perf_counter()
+start = time.{clock}()
 with store.write():
     pass
-print(time.perf_counter() - start)
+print(time.{clock}() - start)
 """
 
 
-def child_peak(cmd: list[str]) -> tuple[float, float, int, str]:
-    """(seconds, peak RSS in MB, exit code, stdout) of one child process, measured by GNU time (its own peak only)."""
+def child_peak(cmd: list[str], cpu: bool = False) -> tuple[float, float, int, str]:
+    """(seconds, peak RSS in MB, exit code, stdout) of one child process, measured by GNU time (its own peak only);
+    seconds of wall time, or of CPU (user + system) with ``cpu``."""
     t = time.perf_counter()
-    out = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], cwd=ROOT, capture_output=True, text=True)
+    out = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", *cmd], cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - t
-    return seconds, int(out.stderr.strip().splitlines()[-1]) / 1024, out.returncode, out.stdout
+    peak, user, system = out.stderr.strip().splitlines()[-1].split()
+    return float(user) + float(system) if cpu else seconds, int(peak) / 1024, out.returncode, out.stdout
 
 
 def _copy_db(template: Path, target: Path) -> None:
@@ -63,7 +67,7 @@ def _copy_db(template: Path, target: Path) -> None:
             shutil.copy(str(template) + suffix, str(target) + suffix)
 
 
-def measure(tmp: Path, n: int, repeat: int) -> dict:
+def measure(tmp: Path, n: int, repeat: int, cpu: bool = False) -> dict:
     """Best times (and peaks) of the baseline, the import, the search index's part and a bare open at ``n`` spans."""
     template, src = tmp / f"t{n}.db", tmp / f"corpus{n}.jsonl"
     store, _admin, _project = fresh(template)
@@ -78,14 +82,15 @@ def measure(tmp: Path, n: int, repeat: int) -> dict:
         # baseline_import builds its own database from scratch (project, labels), as fresh() does
         for f in tmp.glob("base.db*"):
             f.unlink()
-        base = baseline_import(tmp / "base.db", corpus)
-        flush = float(child_peak([sys.executable, "-c", FLUSH_CHILD.format(root=str(ROOT), db=str(tmp / "base.db"))])[3])
+        base = baseline_import(tmp / "base.db", corpus, time.process_time if cpu else time.perf_counter)
+        code = FLUSH_CHILD.format(root=str(ROOT), db=str(tmp / "base.db"), clock="process_time" if cpu else "perf_counter")
+        flush = float(child_peak([sys.executable, "-c", code])[3])
         _copy_db(template, db)
         cmd = [sys.executable, "-m", "annotator", "import", "--db", str(db), "--project", "Bench", "--annotator", "amal",
                "--map-annotator", "amal=amal", str(src)]  # fmt: skip
-        seconds, peak, code, _out = child_peak(cmd)
+        seconds, peak, code, _out = child_peak(cmd, cpu)
         _copy_db(template, db)
-        opened = child_peak([sys.executable, "-c", f"from annotator.store import Store; Store({str(db)!r})"])
+        opened = child_peak([sys.executable, "-c", f"from annotator.store import Store; Store({str(db)!r})"], cpu)
         for key, value in (("base", base), ("import", seconds), ("search", flush), ("open", opened[0])):
             best[key] = min(best.get(key, value), value)
         best["peak"], best["open_peak"], best["code"] = max(best.get("peak", 0), peak), opened[1], code
@@ -96,11 +101,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--spans", type=int, nargs="+", default=[20_000, 100_000, 200_000])
     ap.add_argument("--repeat", type=int, default=1, help="runs per size, interleaved; the best of each is kept")
+    ap.add_argument("--cpu", action="store_true", help="CPU seconds (user + system) instead of wall time")
     args = ap.parse_args()
-    print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}; best of {args.repeat}")
+    what = "CPU seconds" if args.cpu else "wall seconds"
+    print(
+        f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}; {what}, best of {args.repeat}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.spans:
-            m = measure(Path(tmp), n, args.repeat)
+            m = measure(Path(tmp), n, args.repeat, args.cpu)
             print(
                 f"{n:>7} spans, {m['size']:5.1f} MB file: import {m['import']:6.2f} s, raw baseline {m['base']:5.2f} s"
                 f" -> {m['import'] / m['base']:4.2f}x; of the import: search index {m['search']:5.2f} s, start-up"
