@@ -1,12 +1,14 @@
 """Nisba's server: Streamlit's ``st.App`` runs app.py behind the login gate (``streamlit run serve.py``).
 
 app.py stays the Streamlit script (navigation, pages); this file only adds the /login, /logout and /setup
-routes and the middleware that refuses anonymous HTTP requests and websockets (annotator/ui/gate.py).
+routes, the article component's direct channel (annotator/ui/article_channel.py) and the middleware that
+refuses anonymous HTTP requests and websockets (annotator/ui/gate.py).
 """
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
+from annotator.ui import article_channel
 from annotator.ui.gate import LoginGate
 
 # app.py navigates with st.navigation; the pages/ folder only holds its page files. Streamlit otherwise guesses
@@ -16,4 +18,4 @@ from annotator.ui.gate import LoginGate
 PagesManager.uses_pages_directory = False
 
 gate = LoginGate()
-app = st.App("app.py", routes=gate.routes(), middleware=[gate.middleware()])
+app = st.App("app.py", routes=[*gate.routes(), *article_channel.routes(gate)], middleware=[gate.middleware()])

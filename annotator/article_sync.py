@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
 from collections import OrderedDict
 
 from annotator.annotations import list_links, list_spans, span_stamps
@@ -79,6 +80,10 @@ class ArticleSync:
         self.done: OrderedDict[str, dict] = OrderedDict()  # action id -> its outcome
         self.acks: list[dict] = []
         self._full: tuple[int, bytes] | None = None
+        # The revision the browser last named (None: it has nothing of this sync yet). Actions reach one sync from
+        # two threads (the page's rerun and the component's direct channel): hold ``lock`` around every use.
+        self.client_rev: int | None = None
+        self.lock = threading.RLock()
 
     # ---- reading what changed -------------------------------------------------------------------------
 
@@ -205,6 +210,12 @@ class ArticleSync:
             "suggestions": [self.suggestions[k] for k in sorted(keys) if k in self.suggestions],
             "gone_suggestions": sorted(k for k in keys if k not in self.suggestions),
         }
+
+    def named_rev(self, payload: dict) -> int | None:
+        """The revision an action message ``{epoch, base, ...}`` says the browser has: None when it names another
+        sync (another epoch) or none at all (the browser asks for the full state)."""
+        base = payload.get("base")
+        return base if payload.get("epoch") == self.epoch and isinstance(base, int) and not isinstance(base, bool) else None
 
     def can_patch(self, base: int | None) -> bool:
         """Whether a browser at revision ``base`` can be brought up to date by a delta."""

@@ -70,9 +70,9 @@ class Reply:
         return jar[auth.COOKIE_NAME]
 
 
-def http(app, method, target, *, headers=None, form=None, client="127.0.0.1"):
+def http(app, method, target, *, headers=None, form=None, raw=None, client="127.0.0.1"):
     path, _, query = target.partition("?")
-    body = b""
+    body = raw or b""
     hdrs = {"host": "nisba.test", **(headers or {})}
     if form is not None:
         from urllib.parse import urlencode

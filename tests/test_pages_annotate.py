@@ -13,10 +13,11 @@ from app_pages import run_page
 from streamlit.testing.v1 import AppTest
 
 from annotator.annotations import add_link, add_span
+from annotator.article_actions import apply_action
 from annotator.projects import add_document
 from annotator.store import Store
 from annotator.text import is_grapheme_boundary
-from annotator.ui.article_component import COMPONENT_NAMES, apply_action
+from annotator.ui.article_component import COMPONENT_NAMES
 
 
 @pytest.fixture
@@ -80,7 +81,7 @@ def test_after_the_full_state_a_rerun_sends_only_what_changed(db_env):
     first = _payload(at)
     at.run()  # the browser has not named its revision yet: the same full state, byte for byte
     assert _payload(at) == first
-    at.session_state["annotate_article_base"] = first["rev"]  # what the component's next action says
+    at.session_state["annotate_article_sync"].client_rev = first["rev"]  # what the component's next action says
     at.run()  # nothing changed: no document, no spans, the same revision
     same = _payload(at)
     assert "full" not in same and "delta" not in same and same["rev"] == first["rev"]

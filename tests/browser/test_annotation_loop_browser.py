@@ -186,3 +186,50 @@ def test_an_action_sent_again_after_a_reconnect_is_answered_not_applied_twice(br
         assert [s.id for s in again] == [made.id]
     finally:
         context.close()
+
+
+def test_a_tag_goes_over_the_direct_channel_without_a_rerun(page, base_url, app_db, doc_ids):
+    doc_id = doc_ids["harakat-tatweel"]
+    text = open_document(page, base_url, app_db, doc_id)
+    start, end = max(Boundaries(text).words, key=lambda w: w[1] - w[0])
+    word = text[start:end]
+    posts: list[int] = []
+    page.on("requestfinished", lambda r: posts.append(1) if r.url.endswith("/_nisba/article") and r.method == "POST" else None)
+    before = {s.id for s in spans_of(app_db, doc_id)}
+    select_offsets(page, start, end)
+    page.keyboard.press("q")
+    span = wait_for_span(app_db, doc_id, "QUOTE", word, exclude=before)
+    assert (span.start_offset, span.end_offset) == (start, end)
+    highlight(page, span.id).first.wait_for()
+    settled(page)
+    assert posts  # it went over the channel (the refusal test below shows the trigger still works)
+
+
+def test_when_the_direct_channel_is_refused_the_trigger_saves_the_tag(page, base_url, app_db, doc_ids):
+    doc_id = doc_ids["emoji"]
+    text = open_document(page, base_url, app_db, doc_id)
+    refused: list[str] = []
+
+    def refuse(route):
+        refused.append(route.request.url)
+        route.fulfill(status=409, content_type="application/json", body='{"error": "This page\'s channel has ended"}')
+
+    page.route("**/_nisba/article", refuse)  # answered only while Playwright waits (settled), not while we sleep
+    (start, end), (s2, e2) = sorted(Boundaries(text).words, key=lambda w: w[0] - w[1])[:2]
+    word = text[start:end]
+    before = {s.id for s in spans_of(app_db, doc_id)}
+    select_offsets(page, start, end)
+    page.keyboard.press("s")
+    settled(page)
+    span = wait_for_span(app_db, doc_id, "SOURCE", word, exclude=before)
+    assert (span.start_offset, span.end_offset) == (start, end) and refused
+    highlight(page, span.id).first.wait_for()
+    settled(page)
+    # the page keeps to the trigger from then on: a second tag saves without asking the channel again
+    asked = len(refused)
+    select_offsets(page, s2, e2)
+    page.keyboard.press("c")
+    settled(page)
+    other = wait_for_span(app_db, doc_id, "CLAIM", text[s2:e2], exclude=before)
+    assert (other.start_offset, other.end_offset) == (s2, e2)
+    assert len(refused) == asked

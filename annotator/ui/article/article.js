@@ -404,10 +404,34 @@ function messageParts(message) {
 }
 
 // ---- talking to Python --------------------------------------------------------------------------------
+// Every unanswered action goes with each send, by id; the server applies each id once, whichever way it came.
 function flush(S, base) {
-  S.trigger('action', { epoch: S.epoch, base: base === undefined ? S.rev : base, ops: S.pending.map((p) => p.op) });
+  const msg = { epoch: S.epoch, base: base === undefined ? S.rev : base, ops: S.pending.map((p) => p.op) };
   clearTimeout(S.resendTimer);
   if (S.pending.length) S.resendTimer = setTimeout(() => flush(S), RESEND_MS);
+  if (S.channel && !msg.ops.some((op) => op.type === 'nav')) post(S, msg);
+  else S.trigger('action', msg);   // another document is the page's business: only a rerun can open it
+}
+
+// The direct channel (annotator/ui/article_channel.py): one request at a time, answered with the same message a
+// rerun would bring, without rerunning the page. Refused or unreachable: the trigger takes over for this page.
+function post(S, msg) {
+  if (S.posting) { S.postAgain = true; return; }
+  S.posting = true;
+  const ch = S.channel;
+  fetch(ch.url, { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ token: ch.token, ...msg }) })
+    .then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error(`channel ${r.status}`))))
+    .then((buf) => {
+      S.posting = false;
+      if (S.box.isConnected) receive(S, JSON.parse(decoder.decode(buf)));
+      if (S.postAgain) { S.postAgain = false; if (S.pending.length) flush(S); }
+    })
+    .catch((err) => {
+      console.warn('nisba: direct channel unavailable, actions go through the page', err);
+      S.posting = false; S.postAgain = false; S.deadChannel = ch.token; S.channel = null;
+      if (S.box.isConnected) S.trigger('action', { ...msg, ops: S.pending.map((p) => p.op) });
+    });
 }
 
 function send(S, op, { later = false } = {}) {
@@ -717,6 +741,7 @@ function applyAcks(S, acks) {
 }
 
 function applyUi(S, ui) {
+  S.channel = ui.channel && ui.channel.token !== S.deadChannel ? ui.channel : null;
   S.snapWords = !!ui.snap_words;
   S.box.dataset.snapWords = S.snapWords ? '1' : '0';   // test hook: which snapping the next tag uses
   const pick = ui.select;
@@ -864,7 +889,8 @@ function init(root) {
     mount: Math.random().toString(36).slice(2, 8), seq: 0, epoch: null, rev: null, docId: null, text: null, cps: [],
     paras: [], chunks: [], chunkStarts: [], spans: new Map(), links: new Map(), labels: new Map(), labelList: [],
     dirty: new Set(), pending: [], selected: null, link: null, sel: null, selectSeq: undefined, snapWords: true,
-    bounds: null, scrollTo: null, showRange: null, fillFrom: 0,
+    bounds: null, scrollTo: null, showRange: null, fillFrom: 0, channel: null, deadChannel: null, posting: false,
+    postAgain: false,
   };
   install(S);
   return S;
