@@ -309,6 +309,24 @@ def test_migration_indexes_an_existing_database(corpus, tmp_path):
     again.close()
 
 
+def test_rebuild_folds_every_document_again_and_repairs_the_index(corpus):
+    store, project, users = corpus
+    docs = store.list_documents(project.id)
+    stale, lost = docs[0], docs[1]
+    # as after a change of the folding rules, a row lost and a row of no document (written behind the store's back)
+    tamper(store, "UPDATE search_folded SET folded = 'قديم' WHERE ref_id = ?", (stale.id,), keys_checked=True)
+    tamper(store, "DELETE FROM search_folded WHERE ref_id = ?", (lost.id,), keys_checked=True)
+    tamper(
+        store, "INSERT INTO search_folded (kind, ref_id, document_id, folded) VALUES ('doc', 9999, 9999, 'x')", keys_checked=True
+    )
+    assert find_hits(store, users["admin"], project.id, "قديم", substring=True)  # the stale text is what is searched
+    assert store.rebuild_search_index() == len(docs)
+    _index_is_exact(store)
+    assert find_hits(store, users["admin"], project.id, "قديم", substring=True) == []
+    word = fold(lost.text).text.split()[0]
+    assert lost.id in {h.document_id for h in find_hits(store, users["admin"], project.id, word)}
+
+
 def test_a_database_whose_word_index_a_trigger_filled_migrates_and_stays_current(tmp_path):
     """A file of the version before m_search_words_filled_by_the_store: its documents folded and indexed by the
     trigger that step drops. Opened now, it keeps its index, and the store indexes what comes next."""

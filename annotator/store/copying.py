@@ -3,7 +3,7 @@ order, read by column name and bulk-loaded with their ids, row counts and the au
 
 The target runs all of it in one write transaction (see :mod:`annotator.database_copy`); the search index is not
 copied but rebuilt there: the documents' insert triggers queue every document and the commit folds the queue
-(SQLite's FTS5 table follows ``search_folded`` by trigger).
+(and, on SQLite, adds the folded rows to the FTS5 word index).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ COPIED_TABLES: tuple[tuple[str, str], ...] = (
     ("project_guidelines", "project_id"),
 )
 # derived from the documents (rebuilt on the target), the schema's own bookkeeping, and SQLite's FTS5 word index
-# with its shadow tables (maintained by triggers on search_folded)
+# with its shadow tables (filled from search_folded by the store's flush)
 NOT_COPIED = ("search_folded", "search_pending", "_sqlite_migrations", "nisba_migrations")
 NOT_COPIED_PREFIX = "search_words"
 

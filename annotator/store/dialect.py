@@ -74,6 +74,8 @@ class SQLite:
     # The store adds folded rows to the word index itself, in one statement per commit: those with an id above the
     # parameter (new rows of search_folded always are; see schema.m_search_words_filled_by_the_store)
     index_new_folded = "INSERT INTO search_words (rowid, folded) SELECT id, folded FROM search_folded WHERE id > ?"
+    # the whole word index again from search_folded (after its rows were folded again in place)
+    rebuild_word_index = "INSERT INTO search_words (search_words) VALUES ('rebuild')"
 
     table_exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
     list_tables = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite^_%' ESCAPE '^'"
@@ -143,6 +145,7 @@ class PostgreSQL:
         return "search_folded f", " AND ".join(["strpos(f.folded, ?) > 0"] * len(tokens)), tokens
 
     index_new_folded = None
+    rebuild_word_index = None
 
     table_exists = "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?"
     list_tables = (
