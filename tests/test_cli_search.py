@@ -1,4 +1,6 @@
-"""``python -m annotator search``: hits as CSV through the one writer, as the acting admin."""
+"""``python -m annotator search``: hits as CSV through the one writer, as the acting admin; ``search-index rebuild``."""
+
+from raw_db import tamper
 
 from annotator.cli import main
 from annotator.projects import add_document, create_project
@@ -38,3 +40,17 @@ def test_search_errors_are_messages(store, capsys):
     assert "no project named" in capsys.readouterr().err
     assert main(["search", "--db", store.path, "--project", "P", "«»"]) == 1
     assert "no letters or digits" in capsys.readouterr().err
+
+
+def test_search_index_rebuild_folds_every_document_again(store, capsys):
+    admin = store.get_user(store.insert_user("admin", "admin"))
+    project = create_project(store, admin, "P")
+    doc = add_document(store, admin, project.id, "t", "قَالَ الوزير")
+    add_document(store, admin, project.id, "u", "نص آخر")
+    tamper(store, "UPDATE search_folded SET folded = 'قديم' WHERE ref_id = ?", (doc.id,), keys_checked=True)
+    assert main(["search", "--db", store.path, "--project", "P", "قال"]) == 0
+    assert capsys.readouterr().out == HEADER  # the stale folded text is what is searched
+    assert main(["search-index", "rebuild", "--db", store.path]) == 0
+    assert capsys.readouterr().out.startswith("Search index rebuilt: 2 documents folded in ")
+    assert main(["search", "--db", store.path, "--project", "P", "قال"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split(",")[2:5] == ["0", "5", "قَالَ"]

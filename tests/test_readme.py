@@ -30,7 +30,7 @@ def test_the_quick_start_scripts_exist():
 @pytest.mark.parametrize("line", CLI_LINES)
 def test_every_readme_subcommand_is_known(line, capsys):
     words = [w for w in shlex.split(line.split("#", 1)[0])[3:] if not w.startswith(("-", "["))]
-    command = words[:2] if words and words[0] in ("users", "audit", "suggest") else words[:1]
+    command = words[:2] if words and words[0] in ("users", "audit", "suggest", "search-index") else words[:1]
     with pytest.raises(SystemExit) as done:
         build_parser().parse_args([*command, "--help"])
     assert done.value.code == 0, line
