@@ -23,12 +23,12 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from browser.long_document import synthetic_spans, synthetic_text  # noqa: E402
 
 from annotator.annotations import add_span  # noqa: E402
+from annotator.article_actions import apply_action  # noqa: E402
 from annotator.article_sync import ArticleSync  # noqa: E402
 from annotator.demo import ensure_demo  # noqa: E402
 from annotator.projects import add_document  # noqa: E402
 from annotator.store import Store  # noqa: E402
 from annotator.text import Boundaries  # noqa: E402
-from annotator.ui.article_component import apply_action  # noqa: E402
 
 N_CHARS = 100_000
 N_SPANS = 5_000

@@ -9,7 +9,8 @@ from app_pages import run_page
 
 from annotator import review
 from annotator.annotations import add_span
-from annotator.ui.article_component import COMPONENT_NAMES, apply_action
+from annotator.article_actions import apply_action
+from annotator.ui.article_component import COMPONENT_NAMES
 
 
 @pytest.fixture
