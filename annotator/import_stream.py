@@ -10,26 +10,33 @@ was a third of the import's time) and writes it in batches of rows; texts alread
 the file, get the spans of layers they do not have yet, as the in-memory import does. A process killed half-way
 leaves nothing: SQLite rolls the transaction back, and the spool has no name on disk.
 
-Measured with benchmarks/bench_import_memory.py: see the commit that added this module.
+The command line runs both passes at once (:func:`import_jsonl_stream`). The Import page previews first
+(:func:`preview_files`: the check pass, then the second pass run dry to count what it would write) and writes
+when the admin confirms (:func:`commit_preview`), the spool kept with the preview in between.
+
+Measured with benchmarks/bench_import_memory.py (time against the raw baseline, peak memory).
 """
 
 from __future__ import annotations
 
+import io
 import marshal
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from annotator import access, auth
 from annotator.audit_replay import ImportDigests, import_record
-from annotator.formats.decoding import check_name
+from annotator.formats.decoding import MAX_FILE_BYTES, check_name
 from annotator.formats.readers import stream_jsonl
 from annotator.formats.records import FileRejected, Problem, RawRecord
 from annotator.importing import (
     TOOLS,
+    ImportFile,
     ImportPreview,
-    ImportRejected,
     ImportResult,
     PreparedDocument,
     PreparedSpan,
@@ -41,8 +48,13 @@ from annotator.importing import (
     _Rows,
     _span_and_link_rows,
     begin_preview,
+    checked_files,
     checked_record,
+    commit_import,
     note_repeat,
+    note_unused_mapping,
+    preview_import,
+    refuse_rejected,
 )
 from annotator.models import User
 from annotator.store import Store, now
@@ -54,31 +66,35 @@ CACHE_MIB = 16
 _ROW_LAYER, _ROW_LABEL = itemgetter(1, 3, 4), itemgetter(2)  # a span row's (document, annotator, layer); its label id
 
 
-def can_stream(paths: list[Path], fmt: str = "auto", encoding: str | None = None) -> bool:
-    """True when every file is JSONL read as UTF-8 (what :func:`import_jsonl_stream` reads)."""
-    return bool(paths) and fmt in ("auto", "jsonl") and encoding is None and all(p.suffix.lower() == ".jsonl" for p in paths)
+Source = tuple[str, Path | BinaryIO]  # a file's name, and its path or an open binary file (an upload)
 
 
-def _records(
-    paths: list[Path], annotator: str | None, preview: ImportPreview | None
-) -> Iterator[tuple[RawRecord | Problem, str]]:
-    """(record or problem, the tool) for every line of every file; a file refused whole is a problem too.
-    With ``preview``, each file is listed in it with its record count."""
+def can_stream(names: list, fmt: str = "auto", encoding: str | None = None) -> bool:
+    """True when every file (paths or names) is JSONL read as UTF-8: what this module reads."""
+    return (
+        bool(names)
+        and fmt in ("auto", "jsonl")
+        and encoding is None
+        and all(PurePosixPath(str(p)).suffix.lower() == ".jsonl" for p in names)
+    )
+
+
+def _records(sources: list[Source], annotator: str | None, preview: ImportPreview) -> Iterator[tuple[RawRecord | Problem, str]]:
+    """(record or problem, the tool) for every line of every file; a file refused whole is a problem too. Each
+    file is listed in ``preview`` with its record count."""
     tool = TOOLS["jsonl"]
-    for path in paths:
-        name = path.name
+    for name, source in sources:
         stem = PurePosixPath(name).stem
         file_user = stem if auth.is_username(auth.normalise_username(stem)) else None
         records = 0
         try:
             check_name(name)
-            for item in stream_jsonl(path, annotator, file_user):
+            for item in stream_jsonl(source, annotator, file_user, name=name):
                 records += isinstance(item, RawRecord)
                 yield item, tool
         except FileRejected as exc:
             yield Problem(name, exc.line, exc.reason), tool
-        if preview is not None:
-            preview.files.append({"name": name, "format": "jsonl", "records": records})
+        preview.files.append({"name": name, "format": "jsonl", "records": records})
 
 
 class _Spool:
@@ -88,9 +104,11 @@ class _Spool:
 
     def __init__(self) -> None:
         self._file = tempfile.TemporaryFile(prefix="nisba-import-", buffering=1 << 20)
+        self.count = 0
 
     def add(self, doc: PreparedDocument) -> None:
         """Keep ``doc`` (its ``file`` and ``line`` say where it came from)."""
+        self.count += 1
         spans = [(s.label, s.start, s.end, s.text, s.attributes, s.annotator, s.layer, s.origin, s.key) for s in doc.spans]
         data = marshal.dumps(
             (doc.file, doc.line, doc.title, doc.text, None if doc.raw_text is doc.text else doc.raw_text, doc.sha256,
@@ -117,11 +135,24 @@ class _Spool:
         self._file.close()
 
 
-def _check_pass(store: Store, preview: ImportPreview, paths: list[Path], annotator: str | None, spool: _Spool) -> None:
+@dataclass
+class StreamedPreview(ImportPreview):
+    """An :class:`ImportPreview` whose accepted records wait in a spool on disk, not in :attr:`documents`
+    (:func:`commit_streamed` writes them): its counts, problems and mapping are those of the in-memory preview."""
+
+    new_documents: int = 0
+    spool: _Spool | None = None
+    checked_warnings: int = 0  # how many warnings the check pass gave; placing the documents gives the others
+
+    def summary(self) -> dict:
+        return {**ImportPreview.summary(self), "documents": self.new_documents}
+
+
+def _check_pass(store: Store, preview: StreamedPreview, sources: list[Source], annotator: str | None) -> None:
     """The first pass: every record checked; problems, names and new labels noted in ``preview``, and every
-    accepted record (prepared) added to ``spool``."""
+    accepted record (prepared) added to its spool."""
     labels = {lab.name: lab for lab in store.list_labels(preview.project_id)}
-    for item, tool in _records(paths, annotator, preview):
+    for item, tool in _records(sources, annotator, preview):
         doc = checked_record(item, annotator, f"import:jsonl:{item.file}", preview)
         if doc is None:
             continue
@@ -131,46 +162,120 @@ def _check_pass(store: Store, preview: ImportPreview, paths: list[Path], annotat
             continue
         for who in doc.span_annotators():
             preview.tools.setdefault(who, tool)
-        spool.add(doc)
+        preview.spool.add(doc)
 
 
 @_cycle_gc_paused
+def check_stream(
+    store: Store,
+    actor: User | None,
+    project_id: int,
+    sources: list[Source],
+    *,
+    annotator: str | None = None,
+    map_annotators: dict[str, str] | None = None,
+    skip_duplicates: bool = True,
+) -> StreamedPreview:
+    """Read and check JSONL files line by line (admins only; nothing written): problems, the annotator mapping and
+    new labels, as :func:`annotator.importing.preview_import` finds them, with the accepted records spooled.
+    Where each text would go (new, or joining a document already here) is :func:`preview_stream`'s part."""
+    _empty, annotator, chosen = begin_preview(store, actor, project_id, annotator, map_annotators, skip_duplicates)
+    preview = StreamedPreview(project_id=project_id, skip_duplicates=skip_duplicates, spool=_Spool())
+    _check_pass(store, preview, sources, annotator)
+    preview.accounts = auth.plan_import_accounts(store, preview.tools, chosen)
+    note_unused_mapping(preview, chosen, annotator)
+    preview.checked_warnings = len(preview.warnings)
+    return preview
+
+
+def preview_stream(store: Store, actor: User | None, project_id: int, sources: list[Source], **options) -> StreamedPreview:
+    """:func:`check_stream`, then the write pass run dry (nothing written): new documents, texts already here,
+    spans per label and links, as the import would write them now. ``options`` go to :func:`check_stream`."""
+    preview = check_stream(store, actor, project_id, sources, **options)
+    _write_pass(store, None, preview, dry=True)
+    return preview
+
+
+@_cycle_gc_paused
+def commit_streamed(
+    store: Store,
+    actor: User | None,
+    preview: StreamedPreview,
+    *,
+    skip_rejected: bool = False,
+    progress: Callable[[float], None] | None = None,
+) -> ImportResult:
+    """Write a streamed preview's records in one transaction (admins only), placed against the project as it is
+    now; refused like :func:`annotator.importing.commit_import` when rows or files were rejected."""
+    refuse_rejected(preview, skip_rejected)
+    del preview.warnings[preview.checked_warnings :]  # the placement's own, from a dry run: it runs again
+    preview.joined.clear()
+    preview.duplicates.clear()
+    preview.spans_per_label.clear()
+    preview.repeats = 0
+    with store.write(), store.bulk_cache(CACHE_MIB):  # one cache size for every batch: a batch reuses the last one's pages
+        result = _write_pass(store, access.require_admin(store, actor), preview, progress=progress)
+    if progress:
+        progress(1.0)
+    return result
+
+
 def import_jsonl_stream(
     store: Store,
     actor: User | None,
     project_id: int,
     paths: list[Path],
     *,
-    annotator: str | None = None,
-    map_annotators: dict[str, str] | None = None,
-    skip_duplicates: bool = True,
     skip_rejected: bool = False,
-) -> tuple[ImportPreview, ImportResult]:
+    **options,
+) -> tuple[StreamedPreview, ImportResult]:
     """Import JSONL files streamed from disk (admins only): the checks, mapping and transaction of
     :func:`annotator.importing.import_files`, with memory that does not grow with the files. The preview it
-    returns holds the problems, the mapping and the counts, but no documents."""
-    preview, annotator, chosen = begin_preview(store, actor, project_id, annotator, map_annotators, skip_duplicates)
-    spool = _Spool()
+    returns holds the problems, the mapping and the counts, but no documents. ``options`` go to
+    :func:`check_stream`."""
+    preview = check_stream(store, actor, project_id, [(p.name, p) for p in paths], **options)
     try:
-        _check_pass(store, preview, paths, annotator, spool)
-        preview.accounts = auth.plan_import_accounts(store, preview.tools, chosen)
-        if preview.rejected and not skip_rejected:
-            raise ImportRejected(
-                f"{len(preview.rejected)} row(s) or file(s) were rejected; nothing was imported. "
-                + "; ".join(str(p) for p in preview.rejected[:5]),
-                preview.rejected,
-            )
-        with store.write(), store.bulk_cache(CACHE_MIB):  # one cache size for every batch: a batch reuses the last one's pages
-            result = _write_pass(store, access.require_admin(store, actor), preview, spool)
+        return preview, commit_streamed(store, actor, preview, skip_rejected=skip_rejected)
     finally:
-        spool.close()
-    return preview, result
+        preview.spool.close()
 
 
-def _write_pass(store: Store, user: User, preview: ImportPreview, spool: _Spool) -> ImportResult:
-    """The second pass, inside the caller's transaction: the spooled documents written in batches."""
+def preview_files(store: Store, actor: User | None, project_id: int, files: list[ImportFile], **options) -> ImportPreview:
+    """The Import page's preview: JSONL uploads read as UTF-8 are streamed (:func:`preview_stream`: the records wait
+    on disk, so the preview does not hold every document), other files go through
+    :func:`annotator.importing.preview_import`. ``options`` as that function takes them."""
+    if not can_stream([f.name for f in files], options.get("fmt", "auto"), options.get("encoding")):
+        return preview_import(store, actor, project_id, files, **options)
+    sources, refused = [], []
+    for f, problem in checked_files(files, options.get("size_limit", MAX_FILE_BYTES)):
+        if problem is None:
+            sources.append((f.name, io.BytesIO(f.data)))
+        else:
+            refused.append(problem)
+    keep = ("annotator", "map_annotators", "skip_duplicates")
+    preview = preview_stream(store, actor, project_id, sources, **{k: v for k, v in options.items() if k in keep})
+    preview.rejected[:0] = refused  # files refused whole first, as the in-memory preview lists them
+    return preview
+
+
+def commit_preview(store: Store, actor: User | None, preview: ImportPreview, **options) -> ImportResult:
+    """Write what :func:`preview_files` previewed, by the path it was previewed on; ``options``: skip_rejected,
+    progress."""
+    if isinstance(preview, StreamedPreview):
+        return commit_streamed(store, actor, preview, **options)
+    return commit_import(store, actor, preview, **options)
+
+
+def _write_pass(
+    store: Store, user: User | None, preview: StreamedPreview, *, dry: bool = False, progress=None
+) -> ImportResult | None:
+    """The second pass: the spooled documents placed and written in batches, inside the caller's transaction; or,
+    ``dry``, only placed and counted (labels and accounts the import would create get stand-in ids)."""
     pid = preview.project_id
-    label_ids, user_ids = _labels_and_accounts(store, user, preview, used=set(preview.tools))
+    if dry:
+        label_ids, user_ids = _planned_ids(store, preview)
+    else:
+        label_ids, user_ids = _labels_and_accounts(store, user, preview, used=set(preview.tools))
     kinds = {lab.name: lab.kind for lab in store.list_labels(pid)}
     label_names = {i: name for name, i in label_ids.items()}
     rows = _Rows(store.next_ids("documents"), store.next_ids("spans"), now())
@@ -178,7 +283,7 @@ def _write_pass(store: Store, user: User, preview: ImportPreview, spool: _Spool)
     place = _Placement(store, preview, rows)
     totals = {"spans": 0, "links": 0}
     digests = ImportDigests()
-    for doc in spool:
+    for k, doc in enumerate(preview.spool, start=1):
         doc.links = _fit_links(doc, kinds, preview, doc)
         did, existed = place.document(doc, user_ids)
         before, links_before = len(rows.spans), len(rows.links)
@@ -191,23 +296,40 @@ def _write_pass(store: Store, user: User, preview: ImportPreview, spool: _Spool)
         place.annotated.update(map(_ROW_LAYER, new))
         preview.spans_per_label.update(map(label_names.__getitem__, map(_ROW_LABEL, new)))
         if len(rows.spans) >= BATCH_SPANS:
-            _flush(store, rows, totals)
-    _flush(store, rows, totals)
-    totals["links"] = store.count_links_from(first_link)  # stored, not sent: a repeated relation is skipped
-    summary = {**preview.summary(), "documents": len(rows.new_doc_ids), "spans": totals["spans"], "links": totals["links"]}
+            _flush(store, rows, totals, dry)
+            if progress:
+                progress(0.95 * k / preview.spool.count)
+    _flush(store, rows, totals, dry)
+    preview.new_documents, preview.links = len(rows.new_doc_ids), totals["links"]
+    if dry:
+        return None
+    preview.links = totals["links"] = store.count_links_from(first_link)  # stored: a repeated relation is skipped
+    summary = {**preview.summary(), "spans": totals["spans"]}
     if rows.new_doc_ids:
         summary["document_ids"] = [rows.new_doc_ids[0], rows.new_doc_ids[-1]]
     store.record_event(
         user.id, "import", "project", pid, after={**summary, "rows": import_record(store, first_span, first_link, digests)}
     )
-    preview.links = totals["links"]
     return ImportResult(document_ids=rows.new_doc_ids, spans=totals["spans"], links=totals["links"], summary=summary)
 
 
-def _flush(store: Store, rows: _Rows, totals: dict) -> None:
-    """Insert the rows held so far and let them go (the transaction stays open)."""
+def _planned_ids(store: Store, preview: ImportPreview) -> tuple[dict[str, int], dict[str, int]]:
+    """For a dry run: label ids by name and account ids by annotator name in the files, as they are; labels and
+    accounts the import would create get stand-ins (negative, one per name)."""
+    label_ids = {lab.name: lab.id for lab in store.list_labels(preview.project_id)}
+    for k, name in enumerate(preview.new_labels, start=1):
+        label_ids.setdefault(name, -k)
+    ids = {u.username: u.id for u in store.list_users()}
+    new = {m.account: -k for k, m in enumerate(preview.accounts.values(), start=1) if m.account not in ids}
+    return label_ids, {m.source: ids.get(m.account, new.get(m.account)) for m in preview.accounts.values()}
+
+
+def _flush(store: Store, rows: _Rows, totals: dict, dry: bool = False) -> None:
+    """Insert the rows held so far (unless ``dry``) and let them go (the transaction stays open)."""
     totals["spans"] += len(rows.spans)
-    _insert(store, rows, None, cache_mib=None)
+    totals["links"] += len(rows.links)
+    if not dry:
+        _insert(store, rows, None, cache_mib=None)
     rows.documents.clear()
     rows.spans.clear()
     rows.links.clear()

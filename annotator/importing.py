@@ -20,7 +20,7 @@ import functools
 import gc
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -615,6 +615,39 @@ def _export_metadata(member: ImportFile) -> bool:
         return False
 
 
+def checked_files(files: Iterable[ImportFile], size_limit: int = MAX_FILE_BYTES) -> Iterator[tuple[ImportFile, Problem | None]]:
+    """Each uploaded file with the reason it is refused whole (a name that is no plain file name, larger than
+    ``size_limit``, or taking the import past it), or None."""
+    total = 0
+    for f in files:
+        try:
+            check_name(f.name)
+            total += len(f.data)
+            check_size(f.name, len(f.data), size_limit)
+            check_size("The import", total, size_limit)
+        except FileRejected as exc:
+            yield f, Problem(f.name, exc.line, exc.reason)
+            continue
+        yield f, None
+
+
+def refuse_rejected(preview: ImportPreview, skip_rejected: bool) -> None:
+    """Refuse an import (ImportRejected, nothing written) whose preview rejected rows or files, unless told to
+    leave them out."""
+    if preview.rejected and not skip_rejected:
+        raise ImportRejected(
+            f"{len(preview.rejected)} row(s) or file(s) were rejected; nothing was imported. "
+            + "; ".join(str(p) for p in preview.rejected[:5]),
+            preview.rejected,
+        )
+
+
+def note_unused_mapping(preview: ImportPreview, chosen: dict[str, str], annotator: str | None) -> None:
+    """A warning for each annotator name the admin mapped that no file has (the default annotator aside)."""
+    for name in sorted(set(chosen) - set(preview.tools) - {annotator}):
+        preview.warnings.append(Problem("", None, f"no annotator is called {name!r} in these files; mapping not used"))
+
+
 @dataclass
 class _FileRecords:
     name: str
@@ -638,13 +671,11 @@ def read_files(
     out: list[_FileRecords] = []
     rejected: list[Problem] = []
     expanded: list[tuple[ImportFile, str | None]] = []
-    total = 0
-    for f in files:
+    for f, refused in checked_files(files, size_limit):
+        if refused is not None:
+            rejected.append(refused)
+            continue
         try:
-            check_name(f.name)
-            total += len(f.data)
-            check_size(f.name, len(f.data), size_limit)
-            check_size("The import", total, size_limit)
             if f.name.lower().endswith(".zip"):
                 # doccano's export: one <username>.jsonl per annotator
                 expanded += [(m, PurePosixPath(m.name).stem) for m in unzip(f, size_limit) if not _export_metadata(m)]
@@ -763,8 +794,7 @@ def preview_import(
     prepared = _prepare_all(parsed, annotator, preview, progress)
     # 2. each annotator name mapped to an account (the admin's choices first)
     preview.accounts = auth.plan_import_accounts(store, preview.tools, chosen)
-    for name in sorted(set(chosen) - set(preview.tools) - {annotator}):
-        preview.warnings.append(Problem("", None, f"no annotator is called {name!r} in these files; mapping not used"))
+    note_unused_mapping(preview, chosen, annotator)
     # 3. labels, links and duplicates against what the project holds
     _place_all(store, preview, prepared)
     for d in preview.documents + preview.attach:
@@ -956,12 +986,7 @@ def commit_import(
     Missing annotators are created (role annotator, no password) and made project members; missing labels
     and attribute values are added to the project's scheme. Records one ``import`` audit event.
     """
-    if preview.rejected and not skip_rejected:
-        raise ImportRejected(
-            f"{len(preview.rejected)} row(s) or file(s) were rejected; nothing was imported. "
-            + "; ".join(str(p) for p in preview.rejected[:5]),
-            preview.rejected,
-        )
+    refuse_rejected(preview, skip_rejected)
     pid = preview.project_id
     with store.write():
         user = access.require_admin(store, actor)

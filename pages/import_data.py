@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from annotator import importing
+from annotator import import_stream, importing
 from annotator.errors import NisbaError
 from annotator.ui.import_accounts import account_mapping_editor
 from annotator.ui.session import current_user, get_store
@@ -61,7 +61,8 @@ def run_preview(mapping: dict[str, str]) -> bool:
     """Preview the uploads with the admin's annotator mapping; the core checks and maps, nothing is written."""
     bar = st.progress(0.0, text="Reading files…")
     try:
-        st.session_state["import_preview"] = importing.preview_import(
+        # JSONL uploads are streamed: their records wait on disk until Import, not in this session's memory
+        st.session_state["import_preview"] = import_stream.preview_files(
             store, user, project.id, files, fmt=fmt, annotator=annotator, encoding=encoding, csv_options=csv_options,
             skip_duplicates=skip_duplicates, map_annotators=mapping,
             progress=lambda f: bar.progress(min(1.0, f), text="Checking…"),
@@ -123,7 +124,7 @@ if preview is not None and preview.project_id == project.id:
     if st.button("Import", key="import_confirm", disabled=nothing_new or (bool(preview.rejected) and not skip_rejected)):
         bar = st.progress(0.0, text="Writing…")
         try:
-            result = importing.commit_import(
+            result = import_stream.commit_preview(
                 store, user, preview, skip_rejected=skip_rejected, progress=lambda f: bar.progress(min(1.0, f))
             )
         except NisbaError as exc:

@@ -146,3 +146,44 @@ def test_import_mapping_to_an_invalid_account_is_refused_on_the_page(db):
     at.button(key="import_apply_mapping").click().run()
     assert not at.exception, at.exception
     assert at.error and md_literal("User name 'Omar@Desk'") in at.error[0].value
+
+
+def test_a_jsonl_upload_is_streamed_with_the_same_preview_mapping_and_rows(db):
+    """A JSONL upload goes through the streamed import (its records wait on disk, not in the session): the page
+    shows what the in-memory preview finds, the admin's mapping applies, and the import writes those rows."""
+    from annotator.audit_replay import replay_database
+    from annotator.import_stream import StreamedPreview
+    from annotator.importing import file_from_path, preview_import
+    from annotator.ui.import_accounts import ACCOUNT, SOURCE
+
+    path = PEER / "doccano-1.8.jsonl"
+    admin = db.user_by_username("admin")
+    expected = preview_import(db, admin, _project(db).id, [file_from_path(path)], annotator="amal").summary()
+    at = run_page(db, "import_data.py", "admin")
+    at.file_uploader(key="import_files").set_value((path.name, path.read_bytes(), "application/json"))
+    at.text_input(key="import_annotator").input("amal")
+    at.run()
+    at.button(key="import_preview_button").click().run()
+    assert not at.exception, at.exception
+    preview = at.session_state["import_preview"]
+    assert isinstance(preview, StreamedPreview) and preview.documents == []
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {
+        "New documents": str(expected["documents"]), "Spans": str(expected["spans"]), "Links": str(expected["links"]),
+        "Texts already here": str(expected["duplicates"]), "Rejected": str(expected["rejected"]),
+    }  # fmt: skip
+    table = at.data_editor(key="import_accounts").value
+    assert dict(zip(table[SOURCE], table[ACCOUNT], strict=True)) == {"amal": "amal"}
+    at.session_state["import_accounts"] = {"edited_rows": {0: {ACCOUNT: "amal-stream"}}, "added_rows": [], "deleted_rows": []}
+    at.button(key="import_apply_mapping").click().run()
+    assert not at.exception, at.exception
+    at.button(key="import_confirm").click().run()
+    assert not at.exception, at.exception
+    assert f"Imported {expected['documents']} document(s), {expected['spans']} span(s)" in at.success[0].value
+    owners = db.query(
+        "SELECT u.username, count(*) AS n FROM spans s JOIN users u ON u.id = s.annotator_id"
+        " JOIN documents d ON d.id = s.document_id WHERE d.project_id = ? AND u.username LIKE 'amal%' GROUP BY u.username",
+        [_project(db).id],
+    )
+    assert {r["username"]: r["n"] for r in owners} == {"amal-stream": expected["spans"]}
+    assert replay_database(db).ok

@@ -6,10 +6,12 @@ Each reader yields records and :class:`Problem` rows, and raises :class:`FileRej
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -222,13 +224,16 @@ def read_jsonl(name: str, text: str, annotator: str | None = None, fallback_anno
     yield from _jsonl_items(name, numbered, annotator, fallback_annotator)
 
 
-def stream_jsonl(path, annotator: str | None = None, fallback_annotator: str | None = None) -> Iterator[Item]:
+def stream_jsonl(
+    path, annotator: str | None = None, fallback_annotator: str | None = None, name: str | None = None
+) -> Iterator[Item]:
     """:func:`read_jsonl` over a UTF-8 file read line by line (a byte-order mark is skipped), so a large import
-    holds one line at a time. Raises FileRejected for bytes that are not UTF-8, naming the line."""
-    name = PurePosixPath(str(path)).name
+    holds one line at a time. ``path``: a file's path, or a binary file object open for reading (an upload), with
+    ``name`` for messages. Raises FileRejected for bytes that are not UTF-8, naming the line."""
+    name = name or PurePosixPath(str(path)).name
 
     def numbered():
-        with open(path, "rb") as fh:
+        with open(path, "rb") if isinstance(path, str | os.PathLike) else contextlib.nullcontext(path) as fh:
             previous = None
             for line_no, data in enumerate(fh, start=1):
                 if line_no == 1:
