@@ -84,7 +84,7 @@ class SearchIndex(StoreBase):
         the caller finds the hits in the folded text either way."""
         order = self.project_document_order(project_id, document_ids)
         source, where, params = self.dialect.word_search(words or [])
-        clause, ids = self.in_list("f.document_id", order)
+        clause, ids = self.in_list("f.ref_id", order)  # a document's row has ref_id = document_id: see folded_documents
         sql = f"SELECT f.document_id, f.folded FROM {source} WHERE f.kind = 'doc' AND {where} AND {clause}"
         rows = self._x(sql, [*params, ids]).fetchall()
         return sorted(rows, key=lambda r: order[r[0]])
@@ -96,7 +96,9 @@ class SearchIndex(StoreBase):
 
     def folded_documents(self, document_ids: Iterable[int]) -> dict[int, str]:
         """Document id → folded text, from the search index."""
-        clause, ids = self.in_list("document_id", document_ids)
+        # by (kind, ref_id), the unique index: with document_id the planner walked every 'doc' row of the kind index
+        # (13 ms for the 40 documents of a page, and as long for none; 0.5 ms now)
+        clause, ids = self.in_list("ref_id", document_ids)
         rows = self._x(f"SELECT document_id, folded FROM search_folded WHERE kind = 'doc' AND {clause}", [ids])
         return dict(rows.fetchall())
 
