@@ -1,12 +1,15 @@
 // The article component: the browser keeps the document, its spans and links, and draws them itself.
 // Python sends the full state once per document, then only changes (see annotator/article_sync.py). A text
 // selection never leaves the browser; an action (tag, relabel, attributes, delete, link, unlink, undo, nav) is sent
-// as one trigger that carries every action not yet acknowledged, each with its own id (cid), because Streamlit
-// keeps only the last trigger of queued reruns. All offsets on the wire are Python code points.
+// with every action not yet acknowledged, each with its own id (cid): over the direct channel (one POST, answered
+// with the changes, no rerun of the page) or, for nav and whenever the channel is refused, as one trigger (which
+// must carry them all, because Streamlit keeps only the last trigger of queued reruns). All offsets on the wire
+// are Python code points.
 
 const BG = 'var(--st-background-color, #fff)';
 const CHUNK = 600;         // code points per redraw unit inside a paragraph (a redraw builds ~150 elements)
 const FIRST_PARAS = 6;     // paragraphs drawn before the first paint; the rest follow a few per task
+const IN_VIEW = new Set(['tag', 'accept']);   // actions made on what is on screen
 const RESEND_MS = 3000;    // an unacknowledged action is sent again after this long
 const decoder = new TextDecoder();
 
@@ -222,8 +225,34 @@ function drawChunk(S, i) {
       ' (' + Object.entries(sp.a).map(([k, v]) => `${k}: ${v}`).join(', ') + ')' : '')).join(' › ');
   }
   if (!ch.el) return;
-  ch.el.replaceChildren(frag);
+  if (!ch.drawn || !patchInPlace(ch.el, frag)) ch.el.replaceChildren(frag);
   ch.drawn = true;
+}
+
+// When the new drawing of a chunk has the same shape as the one on screen (the same elements over the same
+// offsets, the same text) and differs only in attributes — a pending highlight confirmed, a selection moved, a
+// link target shown — copy the attributes over: the text is not shaped and laid out again (Arabic shaping of
+// a rebuilt chunk was most of a confirmed tag's cost in the browser). Any other difference: false, rebuild.
+function patchInPlace(root, frag) {
+  const pairs = [];
+  const walk = (a, b) => {
+    if (a.childNodes.length !== b.childNodes.length) return false;
+    for (let k = 0; k < a.childNodes.length; k++) {
+      const x = a.childNodes[k], y = b.childNodes[k];
+      if (x.nodeType !== y.nodeType) return false;
+      if (x.nodeType === Node.TEXT_NODE) { if (x.data !== y.data) return false; continue; }
+      if (x.tagName !== y.tagName || x.dataset.start !== y.dataset.start || x.dataset.end !== y.dataset.end) return false;
+      pairs.push([x, y]);
+      if (!walk(x, y)) return false;
+    }
+    return true;
+  };
+  if (!walk(root, frag)) return false;
+  for (const [x, y] of pairs) {
+    for (const name of x.getAttributeNames()) if (!y.hasAttribute(name)) x.removeAttribute(name);
+    for (const name of y.getAttributeNames()) { const v = y.getAttribute(name); if (x.getAttribute(name) !== v) x.setAttribute(name, v); }
+  }
+  return true;
 }
 
 function buildSkeleton(S) {   // empty paragraph and chunk elements for the whole text (cheap), filled progressively
@@ -730,7 +759,9 @@ function applyAcks(S, acks) {
     if (ack.select !== undefined && ack.kind !== 'error') {
       if (S.selected !== null) dirtySpan(S, S.selected);
       S.selected = ack.select !== null && S.spans.has(ack.select) ? ack.select : null;
-      if (S.selected !== null) { dirtySpan(S, S.selected); S.scrollTo = S.selected; }
+      // a tag or an accepted suggestion is where the analyst is looking: scrolling to it would only force a
+      // layout; an undo or a relabel from the list may bring back a span out of view
+      if (S.selected !== null) { dirtySpan(S, S.selected); if (!IN_VIEW.has(p.op.type)) S.scrollTo = S.selected; }
     }
     window.__nisbaLastConfirm = performance.now() - p.t0;
     last = ack;
