@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import new_store
 
 from annotator.audit_replay import import_record, replay_database
 from annotator.demo import ensure_demo
@@ -32,8 +33,10 @@ CASES = {
 }
 
 
-def _fresh(path: Path) -> tuple[Store, object, object]:
-    store = Store(path)
+def _fresh(path: Path, request=None, backend: str = "sqlite") -> tuple[Store, object, object]:
+    """A demo database with a project to import into: the file ``path``, or (``backend`` postgresql) a database of
+    its own on the test server."""
+    store = Store(path) if backend == "sqlite" else new_store(request, path.parent, path.stem, backend)
     ensure_demo(store)
     admin = store.user_by_username("admin")
     return store, admin, create_project(store, admin, "Imported")
@@ -71,10 +74,10 @@ def _contents(store: Store, project_id: int) -> dict:
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_streamed_and_in_memory_imports_write_the_same(tmp_path, case):
+def test_streamed_and_in_memory_imports_write_the_same(request, tmp_path, backend, case):
     paths = CASES[case]
-    a, admin_a, project_a = _fresh(tmp_path / "memory.db")
-    b, admin_b, project_b = _fresh(tmp_path / "stream.db")
+    a, admin_a, project_a = _fresh(tmp_path / "memory.db", request, backend)
+    b, admin_b, project_b = _fresh(tmp_path / "stream.db", request, backend)
     options = {"annotator": "amal", "map_annotators": {"amal": "amal"}, "skip_rejected": True}
     preview_a, result_a = import_files(a, admin_a, project_a.id, [file_from_path(p) for p in paths], **options)
     preview_b, result_b = import_jsonl_stream(b, admin_b, project_b.id, paths, **options)
