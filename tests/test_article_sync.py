@@ -169,3 +169,24 @@ def test_a_change_saved_through_another_server_reaches_the_next_refresh(demo, us
         assert sync.refresh(demo, amal) and span.id not in sync.spans
     finally:
         other_server.close()
+
+
+def test_open_suggestions_follow_the_spans_drawn_even_when_two_spans_cover_the_same_words(demo, users, demo_doc):
+    from annotator.suggestions import list_suggestions
+
+    amal = users["amal"]
+    sync = ArticleSync(demo, amal, demo_doc)
+    sync.refresh(demo, amal)
+    sugg = list_suggestions(demo, amal, demo_doc.id)[0]
+    assert sugg.key in sync.suggestions
+    one = add_span(demo, amal, demo_doc.id, sugg.label, sugg.start, sugg.end)
+    two = add_span(demo, amal, demo_doc.id, sugg.label, sugg.start, sugg.end)  # the same words twice (allowed)
+    sync.refresh(demo, amal)
+    assert sugg.key not in sync.suggestions and "gone_suggestions" in sync.delta(0)
+    delete_span(demo, amal, one.id)
+    sync.refresh(demo, amal)
+    assert sugg.key not in sync.suggestions  # the other span still covers them
+    delete_span(demo, amal, two.id)
+    sync.refresh(demo, amal)
+    assert sugg.key in sync.suggestions  # open again once no span covers them
+    assert set(sync.suggestions) == {g.key for g in list_suggestions(demo, amal, demo_doc.id)}
