@@ -1,6 +1,7 @@
 """Figures for the annotation loop in real Chromium against the real server (issue 7). Prints; asserts nothing.
 
-Run: ``.venv/bin/python benchmarks/bench_annotation_loop.py [--tags 12] [--users 1,4,8]``.
+Run: ``.venv/bin/python benchmarks/bench_annotation_loop.py [--tags 12] [--users 1,4,8]``;
+``--only load [--repeat 5]`` measures only the page loads (each in a fresh browser context, as in the full run).
 
 For the demo article and a 100,000-character document with 5,000 spans (one annotator, one browser):
 page load to a usable article; per tag: keydown -> pending highlight painted (the next frame after the
@@ -164,6 +165,22 @@ async def one_user(browser, base_url: str, pid: int, name: str, doc_id: int, tex
     await ctx.close()
 
 
+async def page_loads(browser, base_url: str, name: str, doc_id: int, repeat: int) -> None:
+    """Only the page load of ``doc_id``, ``repeat`` times, each in a fresh context right after logging in."""
+    first, drawn = [], []
+    for _ in range(repeat):
+        ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = await ctx.new_page()
+        await login(page, base_url, "amal", "nisba-amal")
+        f, d = await open_doc(page, base_url, doc_id)
+        first.append(f)
+        drawn.append(d)
+        await ctx.close()
+    print(f"{name}: page load to a usable article (first screen drawn) " + " ".join(f"{x:.0f}" for x in first))
+    show("  page load -> first screen drawn", first, target="< 2,000 ms")
+    show("  page load -> all of it drawn", drawn)
+
+
 async def team(browser, base_url: str, pid: int, doc_id: int, text: str, users: list[str], n_tags: int) -> None:
     pages = []
     for u in users:
@@ -215,6 +232,11 @@ async def main_async(args) -> None:
             pid = SERVER_PIDS[base_url]
             async with async_playwright() as pw:
                 browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+                if args.only == "load":
+                    await page_loads(browser, base_url, "demo article", ids["demo"], args.repeat)
+                    await page_loads(browser, base_url, "long document (5,000 spans)", ids["long"], args.repeat)
+                    await browser.close()
+                    return
                 await one_user(browser, base_url, pid, "demo article", ids["demo"], texts["demo"], args.tags)
                 await one_user(browser, base_url, pid, "long document (5,000 spans)", ids["long"], texts["long"], args.tags)
                 print()
@@ -228,6 +250,8 @@ def main() -> None:
     parser.add_argument("--tags", type=int, default=12, help="tags per document for one user")
     parser.add_argument("--team-tags", type=int, default=8, help="tags per user in the team runs")
     parser.add_argument("--users", default="1,4,8", help="team sizes, comma-separated")
+    parser.add_argument("--only", choices=["load"], help="run only this part (load: the page loads)")
+    parser.add_argument("--repeat", type=int, default=5, help="page loads per document with --only load")
     args = parser.parse_args()
     args.users = [int(x) for x in args.users.split(",") if x]
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
