@@ -10,6 +10,7 @@ from streamlit.runtime.pages_manager import PagesManager
 
 from annotator.ui import article_channel
 from annotator.ui.gate import LoginGate
+from annotator.ui.page_hints import hint_tags
 
 # app.py navigates with st.navigation; the pages/ folder only holds its page files. Streamlit otherwise guesses
 # from that folder that this is an old-style multipage app and, on the first visit after a start that asks for
@@ -17,5 +18,5 @@ from annotator.ui.gate import LoginGate
 # navigation (tests/browser/test_first_visit_browser.py). The flag is only guessed while it is None.
 PagesManager.uses_pages_directory = False
 
-gate = LoginGate()
+gate = LoginGate(page_hints=hint_tags)  # preload hints in the app's page (issue 7)
 app = st.App("app.py", routes=[*gate.routes(), *article_channel.routes(gate)], middleware=[gate.middleware()])

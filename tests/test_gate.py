@@ -10,11 +10,12 @@ from http.cookies import SimpleCookie
 
 import pytest
 from starlette.applications import Starlette
-from starlette.responses import PlainTextResponse
+from starlette.responses import HTMLResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 
 from annotator import auth
-from annotator.ui.gate import LoginGate
+from annotator.ui.gate import LoginGate, with_hints
+from annotator.ui.page_hints import hint_tags
 
 ORIGIN = "http://nisba.test"
 APP_DATA = b"APP DATA: the article"
@@ -286,6 +287,69 @@ def test_cookie_is_renewed_when_half_its_life_is_gone(gate, app, users):
     assert fresh.expires_at > time.time() + auth.SESSION_TTL * 0.9
     # a young cookie is left alone
     assert http(app, "GET", "/", headers={"cookie": f"{auth.COOKIE_NAME}={renewed.value}"}).header("set-cookie") is None
+
+
+# ---- the app's page: preload hints ----------------------------------------------------------------------------------
+
+SHELL = b'<!doctype html><html><head><title>Streamlit</title></head><body><div id="root"></div></body></html>'
+
+
+def shell_app(gate: LoginGate, seen: list) -> Starlette:
+    """The gate in front of a stand-in for Streamlit's index.html (with the file's ETag), noting each request."""
+
+    async def shell(request):
+        seen.append(request)
+        return HTMLResponse(SHELL.decode(), headers={"etag": '"file-etag"', "last-modified": "Tue, 01 Dec 2026 10:00:00 GMT"})
+
+    return Starlette(routes=[*gate.routes(), Route("/review", shell), Route("/", _app_page)], middleware=[gate.middleware()])
+
+
+@pytest.fixture
+def hinting_gate(demo, gate):
+    return LoginGate(demo.path, page_hints=hint_tags)  # as serve.py builds it
+
+
+def test_the_page_gets_preload_hints_with_its_length_set_anew(hinting_gate, users):
+    seen = []
+    app = shell_app(hinting_gate, seen)
+    cookie = cookie_header(login(app))
+    reply = http(app, "GET", "/review", headers={"cookie": cookie, "accept": "text/html", "accept-encoding": "gzip, br"})
+    tags = hint_tags()
+    assert b'rel="modulepreload"' in tags and b"/BidiComponent." in tags  # Streamlit's chunks, read from its build
+    assert reply.status == 200 and reply.body == SHELL.replace(b"</head>", tags + b"</head>")
+    assert reply.header("content-length") == str(len(reply.body))
+    # the file's validators would let a revalidation keep a page with other hints; the body is edited, not compressed
+    assert reply.header("etag") is None and reply.header("last-modified") is None
+    assert "accept-encoding" not in seen[0].headers
+    # other responses pass untouched: a script's fetch (no HTML asked), a non-HTML body
+    assert http(app, "GET", "/review", headers={"cookie": cookie}).body == SHELL
+    assert http(app, "GET", "/", headers={"cookie": cookie, "accept": "text/html"}).body == APP_DATA
+
+
+def test_a_renewed_cookie_and_the_hints_go_together(hinting_gate, users):
+    app = shell_app(hinting_gate, [])
+    old = auth.issue_session(hinting_gate.store, hinting_gate.secret, users["amal"], now=time.time() - auth.SESSION_TTL * 0.6)
+    reply = http(app, "GET", "/review", headers={"cookie": f"{auth.COOKIE_NAME}={old}", "accept": "text/html"})
+    assert reply.cookie().value != old and b'rel="modulepreload"' in reply.body
+
+
+def test_an_anonymous_page_request_gets_no_page_and_no_hints(hinting_gate):
+    seen = []
+    reply = http(shell_app(hinting_gate, seen), "GET", "/review", headers={"accept": "text/html"})
+    assert reply.status == 303 and reply.header("location") == "/login" and b"modulepreload" not in reply.body
+    assert seen == []
+
+
+def test_a_gate_without_hints_passes_the_page_unchanged(gate, users):
+    app = shell_app(gate, [])
+    reply = http(app, "GET", "/review", headers={"cookie": cookie_header(login(app)), "accept": "text/html"})
+    assert reply.body == SHELL and reply.header("etag") == '"file-etag"'
+
+
+def test_with_hints_puts_the_tags_at_the_end_of_the_head():
+    page = b"<html><head><title>t</title></head><body>x</body></html>"
+    assert with_hints(page, b"<link>") == b"<html><head><title>t</title><link></head><body>x</body></html>"
+    assert with_hints(b"<p>no head</p>", b"<link>") == b"<p>no head</p>"
 
 
 # ---- logging out, deactivation ------------------------------------------------------------------------------------

@@ -46,25 +46,37 @@ HTML = """
 """
 
 
+def serve_component_files():
+    """The running server's component manager, with the component's JS and CSS registered as files it serves
+    (``/_stcore/bidi-components/nisba.article/…``); None without a server (AppTest, bare imports).
+
+    An installed package declares its ``asset_dir`` in pyproject.toml; Nisba runs from its folder, so it registers
+    the same manifest with the running server's component manager itself (checked on every call: a process may
+    see more than one runtime, as tests do). The login gate calls this before it names the files in a page's
+    preload hints (annotator/ui/page_hints.py): a hint to a file not yet served would fetch a 404, and the
+    browser keeps that failure for the page's module import."""
+    from streamlit.components.v2.get_bidi_component_manager import get_bidi_component_manager
+    from streamlit.components.v2.manifest_scanner import ComponentConfig, ComponentManifest
+    from streamlit.runtime import Runtime
+
+    if not Runtime.exists():
+        return None
+    manager = get_bidi_component_manager()
+    if manager.get_component_asset_root("nisba.article") is None:
+        manifest = ComponentManifest(name="nisba", version="1", components=[ComponentConfig("article", "article")])
+        manager.register_from_manifest(manifest, _ASSETS.parent)
+    return manager
+
+
 def _declare_component():
     """The component, its JS and CSS served as files when a Streamlit server runs.
 
     Streamlit copies inline JS and CSS into every message that carries new data (about 30 KB per tag here);
-    file-backed assets of a component with an ``asset_dir`` go as a URL and the browser caches the file. An
-    installed package declares its ``asset_dir`` in pyproject.toml; Nisba runs from its folder, so it
-    registers the same manifest with the running server's component manager itself (checked on every call:
-    a process may see more than one runtime, as tests do). Without a server (AppTest, bare imports) the code
-    is inline."""
+    file-backed assets of a component with an ``asset_dir`` go as a URL and the browser caches the file
+    (:func:`serve_component_files`). Without a server (AppTest, bare imports) the code is inline."""
     try:
-        from streamlit.components.v2.get_bidi_component_manager import get_bidi_component_manager
-        from streamlit.components.v2.manifest_scanner import ComponentConfig, ComponentManifest
-        from streamlit.runtime import Runtime
-
-        if Runtime.exists():
-            manager = get_bidi_component_manager()
-            if manager.get_component_asset_root("nisba.article") is None:
-                manifest = ComponentManifest(name="nisba", version="1", components=[ComponentConfig("article", "article")])
-                manager.register_from_manifest(manifest, _ASSETS.parent)
+        manager = serve_component_files()
+        if manager is not None:
             cached = _declared.get(id(manager))
             if cached is None or cached[0] is not manager:
                 component = st.components.v2.component("nisba.article", html=HTML, css="article.css", js="article.js",

@@ -5,6 +5,10 @@
 without a valid session cookie a page request is redirected to /login, any other request gets 401, and the
 websocket is closed before it is accepted — so an anonymous browser never runs the script at all.
 
+A logged-in browser's page request (Streamlit's index.html, the same for every page) gets preload hints in its
+``<head>`` when serve.py gives the gate :func:`annotator.ui.page_hints.hint_tags`, so the files the first screen
+needs load while the script runs.
+
 The cookie is HttpOnly (no script can read it), SameSite=Strict (never sent on cross-site requests, which
 with the Origin check on every POST makes the forms CSRF-safe), and holds a token from
 :func:`annotator.auth.issue_session`. The gate re-issues it when less than half its life is left.
@@ -15,6 +19,7 @@ from __future__ import annotations
 import html
 import threading
 import time
+from collections.abc import Callable
 from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
 
@@ -45,8 +50,9 @@ SECURITY_HEADERS = {
 class LoginGate:
     """The store, the secret and the login routes of one server (the database of ``$NISBA_DB`` by default)."""
 
-    def __init__(self, db_path: str | None = None, *, ttl: int = auth.SESSION_TTL):
+    def __init__(self, db_path: str | None = None, *, ttl: int = auth.SESSION_TTL, page_hints: Callable[[], bytes] | None = None):
         self._db_path = db_path
+        self.page_hints = page_hints  # the tags a page's <head> gets (None: pages pass unchanged)
         self._store: Store | None = None
         self._secret: bytes | None = None
         self._lock = threading.Lock()
@@ -226,6 +232,8 @@ class GateMiddleware:
                 token = None
             if token:
                 send = _with_cookie(send, self.gate, token, scope.get("scheme") == "https")
+        if scope["type"] == "http" and self.gate.page_hints is not None and _is_page_request(scope):
+            scope, send = _page_with_hints(scope, send, self.gate.page_hints())
         return await self.app(scope, receive, send)
 
     async def _refuse(self, scope, receive, send, *, has_cookie: bool):
@@ -272,6 +280,51 @@ def _with_cookie(send, gate: LoginGate, token: str, secure: bool):
         await send(message)
 
     return wrapped
+
+
+def _is_page_request(scope) -> bool:
+    """A browser navigation: a GET asking for HTML (Streamlit answers every page address with its index.html)."""
+    return scope["method"] == "GET" and "text/html" in (_header(scope, b"accept") or "")
+
+
+def _page_with_hints(scope, send, tags: bytes):
+    """The scope and ``send`` for a page request whose HTML gets ``tags`` at the end of its ``<head>``: the request
+    asks for no compression (the page is 8 KB) so the body can be edited; the length is set anew, and the file's
+    ETag and Last-Modified are dropped, because they describe the file, not the page sent (a revalidation must
+    never keep a page with other hints)."""
+    scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k != b"accept-encoding"]}
+    start: dict | None = None
+    chunks: list[bytes] = []
+
+    async def wrapped(message):
+        nonlocal start
+        if message["type"] == "http.response.start":
+            headers = dict(message.get("headers", []))
+            if message["status"] != 200 or not headers.get(b"content-type", b"").startswith(b"text/html"):
+                start = None
+                return await send(message)
+            start = message
+            return None
+        if start is None or message["type"] != "http.response.body":
+            return await send(message)
+        chunks.append(message.get("body", b""))
+        if message.get("more_body"):
+            return None
+        body = with_hints(b"".join(chunks), tags)
+        drop = (b"content-length", b"etag", b"last-modified")
+        headers = [(k, v) for k, v in start.get("headers", []) if k not in drop]
+        await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    return scope, wrapped
+
+
+def with_hints(html_page: bytes, tags: bytes) -> bytes:
+    """``html_page`` with ``tags`` at the end of its ``<head>`` (unchanged when it has none)."""
+    head_end = html_page.find(b"</head>")
+    if head_end < 0 or not tags:
+        return html_page
+    return html_page[:head_end] + tags + html_page[head_end:]
 
 
 def _header(scope, name: bytes) -> str | None:

@@ -36,3 +36,19 @@ def test_first_visit_to_a_page_address_runs_the_app_navigation(page, fresh_serve
     assert "Agreement" in nav and "Review" in nav
     assert "Users" not in nav and "audit" not in nav.lower()  # a reviewer's pages, not the whole folder
     assert "Signed in as" in page.locator('[data-testid="stSidebar"]').inner_text()
+
+
+def test_the_first_page_load_preloads_what_it_draws_and_every_hint_loads(page, fresh_server):
+    # The gate's preload hints name the article component's files before any script has registered them; a hint
+    # that fetched a 404 would break the component's import for the whole page (the browser keeps the failure).
+    broken = []
+    page.on("response", lambda r: broken.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.on("requestfailed", lambda r: broken.append(f"{r.failure} {r.url}") if "favicon" not in r.url else None)
+    log_in_over_http(page, fresh_server, "amal")
+    response = page.goto(fresh_server + "/")
+    html = response.text()
+    assert '<link rel="modulepreload" href="./_stcore/bidi-components/nisba.article/article.js">' in html
+    assert 'href="./static/js/BidiComponent.' in html
+    page.wait_for_selector('[data-nisba="article"][data-ready="1"]', timeout=30_000)
+    assert page.locator('[data-nisba="article"]').inner_text().strip()  # the article drew its text
+    assert broken == []
