@@ -1,18 +1,54 @@
 """The database schema as sqlite-utils Migrations: every change is a registered function, applied once.
 
 Table and column names are a contract: exports, checks and later issues rely on them.
-Add a new ``@migrations()`` function at the end for every change; never edit an applied one.
+Add a new ``@step()`` function at the end for every change; never edit an applied one.
+
+sqlite-utils is imported only when steps must run (:func:`sqlite_migrations`): importing it imports pandas and
+numpy when they are installed, about 1 s of CPU that every process opening an up-to-date database paid (issue 7).
 """
 
 from __future__ import annotations
 
-from sqlite_utils import Database, Migrations
+from collections.abc import Callable
+from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database, Migrations
 
 SCHEMA_VERSION_SET = "nisba"
-migrations = Migrations(SCHEMA_VERSION_SET)
+# The steps in order, each (function, transactional), as sqlite-utils' ``Migrations()`` decorator would take them
+_STEPS: list[tuple[Callable[[Database], None], bool]] = []
 
 
-@migrations()
+def step(*, transactional: bool = True) -> Callable:
+    """Register the function below as the next schema step, named after the function (as ``@migrations()``
+    names it); ``transactional=False`` for a step that cannot run inside a transaction."""
+
+    def register(fn: Callable[[Database], None]) -> Callable[[Database], None]:
+        _STEPS.append((fn, transactional))
+        return fn
+
+    return register
+
+
+def step_names() -> list[str]:
+    """The names of every registered step, in order (what ``_sqlite_migrations`` holds once all have run)."""
+    return [fn.__name__ for fn, _ in _STEPS]
+
+
+@cache
+def sqlite_migrations() -> Migrations:
+    """The steps as one sqlite-utils ``Migrations`` set (built, and sqlite-utils imported, on first use)."""
+    from sqlite_utils import Migrations
+
+    migrations = Migrations(SCHEMA_VERSION_SET)
+    for fn, transactional in _STEPS:
+        migrations(transactional=transactional)(fn)
+    return migrations
+
+
+@step()
 def m001_core(db: Database) -> None:
     """Projects, users, documents, labels, spans, links, per-user document status and the audit log."""
     db.execute(
@@ -145,10 +181,10 @@ def m001_core(db: Database) -> None:
 
 def migrate(db: Database) -> None:
     """Apply every pending migration (idempotent)."""
-    migrations.apply(db)
+    sqlite_migrations().apply(db)
 
 
-@migrations()
+@step()
 def m_review_decisions_and_comments(db: Database) -> None:
     """Review decisions (one current decision per span or link, versioned) and comment threads (issue 3).
 
@@ -189,7 +225,7 @@ def m_review_decisions_and_comments(db: Database) -> None:
     db.execute("CREATE INDEX idx_comments_document ON comments(document_id, id)")
 
 
-@migrations()
+@step()
 def m_accounts_sessions_and_login_attempts(db: Database) -> None:
     """Accounts (issue 3): a per-user session generation and the failed-login bookkeeping.
 
@@ -210,7 +246,7 @@ def m_accounts_sessions_and_login_attempts(db: Database) -> None:
     )
 
 
-@migrations()
+@step()
 def m_search_index(db: Database) -> None:
     """Full-text search over the folded text of documents and spans (issue 12).
 
@@ -259,7 +295,7 @@ def m_search_index(db: Database) -> None:
         db.execute(f"INSERT INTO search_pending (kind, ref_id) SELECT '{kind}', id FROM {table}")
 
 
-@migrations()
+@step()
 def m_suggestion_cues_and_dismissals(db: Database) -> None:
     """Suggestions (issue 8): a project's own cue forms added to the shipped lexicon, and the suggestions each
     user dismissed on a document and layer (by suggestion key "LABEL:start:end", so a dismissal outlives a new
@@ -292,7 +328,7 @@ def m_suggestion_cues_and_dismissals(db: Database) -> None:
     )
 
 
-@migrations()
+@step()
 def m_users_origin(db: Database) -> None:
     """Where an account came from (issue 9): '' for accounts an admin or the console made, ``import:<tool>``
     (``import:doccano``, ``import:labelstudio`` …) for accounts an import created. An imported annotator name
@@ -300,7 +336,7 @@ def m_users_origin(db: Database) -> None:
     db.execute("ALTER TABLE users ADD COLUMN origin TEXT NOT NULL DEFAULT ''")
 
 
-@migrations()
+@step()
 def m_suggestion_models(db: Database) -> None:
     """Learned suggestion engines (issue 8): each training of a project's model, kept with its version, the label
     names it was trained on (a model is not used once the scheme no longer has them), the training size and time,
@@ -325,14 +361,14 @@ def m_suggestion_models(db: Database) -> None:
     db.execute("CREATE INDEX idx_suggestion_models_project ON suggestion_models(project_id, id)")
 
 
-@migrations()
+@step()
 def m_search_word_positions(db: Database) -> None:
     """The word index's positions as a table (fts5vocab 'instance': term, doc, col, offset), so the Search page
     counts and pages a frequent word's hits without reading the texts that hold them (issue 12)."""
     db.execute("CREATE VIRTUAL TABLE search_words_instance USING fts5vocab(search_words, instance)")
 
 
-@migrations()
+@step()
 def m_source_groups(db: Database) -> None:
     """Merged source variants of the attribution index (issue 12): a SOURCE span's folded text (``variant``)
     belongs to the group named ``group_name`` (another variant's folded text). Keyed by text, not by span, so a
@@ -350,7 +386,7 @@ def m_source_groups(db: Database) -> None:
     )
 
 
-@migrations()
+@step()
 def m_search_no_trigram(db: Database) -> None:
     """Parts of words are found by instr() over the folded text instead of a trigram index (issue 12): the
     trigram index cost three times the word index to build (6.3 s of CPU against 1.7 s for 5,000 documents of
@@ -360,7 +396,7 @@ def m_search_no_trigram(db: Database) -> None:
     db.execute("DROP TABLE IF EXISTS search_trigram")
 
 
-@migrations()
+@step()
 def m_project_guidelines(db: Database) -> None:
     """Annotation guidelines per project (issue 10): plain text that admins write on the settings page and
     everyone on the project reads on the annotation and review pages. One row per project that has any;
@@ -377,7 +413,7 @@ def m_project_guidelines(db: Database) -> None:
     )
 
 
-@migrations()
+@step()
 def m_search_documents_only(db: Database) -> None:
     """The search index holds documents only (issue 12): a span's text is a slice of its document's, so a search
     restricted to spans finds the hits in the document and keeps those inside the spans. Folding and indexing
@@ -388,7 +424,7 @@ def m_search_documents_only(db: Database) -> None:
     db.execute("DELETE FROM search_pending WHERE kind = 'span'")
 
 
-@migrations()
+@step()
 def m_search_words_filled_by_the_store(db: Database) -> None:
     """The FTS5 word index is filled by the store, one statement per commit, instead of a trigger per folded row
     (issue 12). FTS5 writes its pending terms to disk at every statement savepoint, and each row inserted under a

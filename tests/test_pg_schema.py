@@ -46,7 +46,7 @@ def lite(tmp_path_factory) -> sqlite3.Connection:
 def test_step_names_are_the_sqlite_migrations_in_order(tmp_path):
     db = Database(tmp_path / "nisba.db")
     schema.migrate(db)
-    assert pg_schema.STEP_NAMES == [m.name for m in schema.migrations.applied(db)]
+    assert pg_schema.STEP_NAMES == [m.name for m in schema.sqlite_migrations().applied(db)]
 
 
 def test_migrate_applies_every_step_once_in_order(pg_url):

@@ -332,12 +332,12 @@ def test_a_database_whose_word_index_a_trigger_filled_migrates_and_stays_current
     trigger that step drops. Opened now, it keeps its index, and the store indexes what comes next."""
     from sqlite_utils import Database
 
-    from annotator.schema import migrations
+    from annotator.schema import sqlite_migrations
     from annotator.store import Store
 
     path = tmp_path / "old.db"
     old = Database(path)
-    migrations.apply(old, stop_before="m_search_words_filled_by_the_store")
+    sqlite_migrations().apply(old, stop_before="m_search_words_filled_by_the_store")
     text = "قالَ الوزيرُ إنّ الوزارة"
     with old.conn:  # what that version's store wrote: the document, then its folded row at commit
         old.execute("INSERT INTO projects (id, name, created_at) VALUES (1, 'old', 'x')")

@@ -1,15 +1,20 @@
 """The store: connection settings, migrations, transactions, the demo project."""
 
 import sqlite3
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 
 from annotator.demo import DEMO_PROJECT, ensure_demo
 from annotator.errors import InvalidText, StorageError
 from annotator.projects import add_document
-from annotator.schema import migrations
+from annotator.schema import step_names
 from annotator.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.sqlite_only
@@ -22,7 +27,7 @@ def test_connection_pragmas(store):
 
 def test_migrations_apply_once_and_keep_table_names(store):
     Store(store.path).close()  # second open migrates nothing new
-    assert store.schema_steps() == [m.name for m in migrations._migrations]
+    assert store.schema_steps() == step_names()
     tables = {t for t in ("projects", "documents", "labels", "spans", "links", "users", "audit_events") if store.has_table(t)}
     assert {"projects", "documents", "labels", "spans", "links", "users", "audit_events"} == tables
     cols = store.columns("spans")
@@ -72,6 +77,44 @@ def test_write_rolls_back_on_error(store):
             store.insert_project("p")
             raise RuntimeError("boom")
     assert store.list_projects() == []
+
+
+def test_a_failed_nested_write_undoes_only_its_own_part(store):
+    """A write inside a write is a savepoint: its error undoes its rows and leaves the outer transaction's."""
+    with store.write():
+        store.insert_project("kept")
+        with pytest.raises(RuntimeError):
+            with store.write():
+                store.insert_project("undone")
+                raise RuntimeError("boom")
+        store.insert_project("kept too")
+    assert sorted(p.name for p in store.list_projects()) == ["kept", "kept too"]
+
+
+def test_opening_an_up_to_date_database_imports_no_sqlite_utils(store):
+    """A process that opens a migrated database and reads it never imports sqlite-utils, nor pandas and numpy
+    through it (~1 s of CPU for every CLI command; issue 7). A new database is migrated by the fixture."""
+    code = (
+        "import sys; from annotator.store import Store; "
+        f"s = Store({store.path!r}); print(len(s.list_projects())); "
+        "print(sorted(m for m in ('sqlite_utils', 'pandas', 'numpy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    assert out.split("\n")[:2] == ["0", "[]"]
+
+
+@pytest.mark.sqlite_only
+def test_a_database_missing_a_step_gets_it_on_open(tmp_path):
+    """The check that skips sqlite-utils for an up-to-date file still runs a step the file lacks."""
+    path = tmp_path / "old.db"
+    Store(path).close()
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm_project_guidelines'")
+        conn.execute("DROP TABLE project_guidelines")
+    conn.close()
+    again = Store(path)
+    assert again.schema_steps()[-1] == "m_project_guidelines" and again.has_table("project_guidelines")
 
 
 @pytest.mark.sqlite_only

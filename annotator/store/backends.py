@@ -84,6 +84,8 @@ class _Result:
 
 # ---- SQLite -------------------------------------------------------------------------------------------------
 
+_savepoints = count(1)  # savepoint names: unique, so nested savepoints never release one another
+
 
 def _begin_immediate(conn: sqlite3.Connection) -> None:
     """``BEGIN IMMEDIATE``, waiting up to ``BUSY_TIMEOUT_MS`` while other connections write.
@@ -127,12 +129,10 @@ class SQLiteBackend:
         self._local = threading.local()
 
     @property
-    def db(self):
-        """This thread's connection as a sqlite-utils Database (migrations and SQLite-only tests use it)."""
-        db = getattr(self._local, "db", None)
-        if db is None:
-            from sqlite_utils import Database
-
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection (opened on first use)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
             # isolation_level=None: the driver never opens transactions behind our back; transaction() does.
             try:
                 conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
@@ -141,13 +141,23 @@ class SQLiteBackend:
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA synchronous=NORMAL")
-            db = Database(conn)
-            self._local.db = db
-        return db
+            # what sqlite-utils' Database(conn) set when every connection was wrapped in one: kept so that the
+            # triggers behave the same whether or not a Database was made
+            conn.execute("PRAGMA recursive_triggers=ON")
+            self._local.conn = conn
+        return conn
 
     @property
-    def conn(self) -> sqlite3.Connection:
-        return self.db.conn
+    def db(self):
+        """This thread's connection as a sqlite-utils Database, for migrations and SQLite-only tests. Made on first
+        use only: importing sqlite-utils imports pandas and numpy when installed (~1 s of CPU, issue 7)."""
+        db = getattr(self._local, "db", None)
+        if db is None or db.conn is not self.conn:
+            from sqlite_utils import Database
+
+            db = Database(self.conn)
+            self._local.db = db
+        return db
 
     @property
     def in_transaction(self) -> bool:
@@ -200,25 +210,51 @@ class SQLiteBackend:
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
-        with self.db.atomic():
+        """A savepoint inside the open transaction, or a transaction of its own outside one (as sqlite-utils'
+        ``Database.atomic``); an error rolls back to it, unless the error already ended the whole transaction."""
+        conn = self.conn
+        if not conn.in_transaction:
+            conn.execute("BEGIN")
+            try:
+                yield
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            return
+        name = f"nisba_{next(_savepoints)}"
+        conn.execute(f"SAVEPOINT {name}")
+        try:
             yield
+        except BaseException:
+            if conn.in_transaction:  # a RAISE(ROLLBACK) trigger ends the transaction, savepoints included
+                conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                conn.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        conn.execute(f"RELEASE SAVEPOINT {name}")
 
     def migrate(self) -> None:
-        from annotator.schema import migrate
+        """Bring the file's schema up to date; a file that has every step already needs no sqlite-utils."""
+        from annotator.schema import step_names
 
         try:
             self.conn.execute("PRAGMA journal_mode=WAL")
-            self._refuse_newer()
-            migrate(self.db)
+            applied = self.applied_steps()
+            self._refuse_newer(applied)
+            if set(step_names()) - set(applied):
+                from annotator.schema import migrate
+
+                migrate(self.db)
         except sqlite3.DatabaseError as exc:  # not a database, read-only, corrupt: one line, not a traceback
             raise StorageError(f"Cannot open {self.path} as a Nisba database: {exc}.") from None
 
-    def _refuse_newer(self) -> None:
+    def _refuse_newer(self, applied: list[str]) -> None:
         """A file a newer Nisba migrated (a step unknown here) is refused before anything is written to it."""
-        from annotator.schema import migrations
+        from annotator.schema import step_names
 
-        known = {m.name for m in migrations._migrations}
-        unknown = [name for name in self.applied_steps() if name not in known]
+        known = set(step_names())
+        unknown = [name for name in applied if name not in known]
         if unknown:
             raise StorageError(
                 f"The database {self.path} has a newer schema than this Nisba (step {', '.join(unknown)} is unknown"
@@ -242,10 +278,10 @@ class SQLiteBackend:
 
     def close(self) -> None:
         """Close this thread's connection (others close when their thread ends)."""
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.conn.close()
-            self._local.db = None
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = self._local.db = None
 
 
 # ---- PostgreSQL ---------------------------------------------------------------------------------------------
