@@ -41,7 +41,7 @@ import sys, time
 sys.path.insert(0, {root!r})
 from annotator.store import Store
 store = Store({db!r}, migrate_schema=False)
-store.query("SELECT 1")  # the connection (and sqlite-utils, which it imports) before the timer: start-up is apart
+store.query("SELECT 1")  # the connection before the timer: start-up is apart
 start = time.{clock}()
 with store.write():
     pass
