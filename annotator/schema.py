@@ -431,3 +431,14 @@ def m_search_words_filled_by_the_store(db: Database) -> None:
     trigger opens one: 5,000 folded documents became 5,000 tiny segments merged again and again (1.5 s of CPU,
     against 0.65 s for one ``INSERT … SELECT``). Deleting a folded row still deletes its terms by trigger."""
     db.execute("DROP TRIGGER IF EXISTS search_words_ai")
+
+
+@migrations()
+def m_search_words_terms(db: Database) -> None:
+    """The word index's distinct terms as a table (fts5vocab 'row': term, doc, cnt), so a search for part of a
+    word finds the words that contain it and reads only the documents holding them (issue 12). Reading the terms
+    walks the whole index (60 ms for 5,000 documents), so the store keeps them in memory until
+    ``search_words_version``, which it raises whenever it adds to the index, changes."""
+    db.execute("CREATE VIRTUAL TABLE search_words_row USING fts5vocab(search_words, row)")
+    db.execute("CREATE TABLE search_words_version (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)")
+    db.execute("INSERT INTO search_words_version (id, n) VALUES (1, 0)")

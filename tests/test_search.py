@@ -4,16 +4,19 @@ Tag all with preview and one undo."""
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pytest
 from raw_db import raw_connection, tamper
 
+from annotator import search as search_module
 from annotator.annotations import add_link, add_span, delete_span, undo_last, update_span
 from annotator.bulk_tagging import preview_tag_all, tag_all
 from annotator.errors import InvalidLabel, InvalidQuery, PermissionDenied
 from annotator.importing import ImportFile, import_files
 from annotator.projects import add_document, add_member, create_project, update_settings
 from annotator.search import find_hits, parse_query, search
+from annotator.store import Store
 from annotator.text import fold, fold_text
 from tests.conftest import load_tricky
 
@@ -309,8 +312,10 @@ def test_migration_indexes_an_existing_database(corpus, tmp_path):
     again.close()
 
 
-def test_rebuild_folds_every_document_again_and_repairs_the_index(corpus):
+def test_rebuild_folds_every_document_again_and_repairs_the_index(corpus, monkeypatch):
     store, project, users = corpus
+    # parts of words read every text here: the word index, behind whose back the rows are edited, would not see them
+    monkeypatch.setattr(search_module, "MAX_TERMS_FOR_PART", -1)
     docs = store.list_documents(project.id)
     stale, lost = docs[0], docs[1]
     # as after a change of the folding rules, a row lost and a row of no document (written behind the store's back)
@@ -450,3 +455,79 @@ def test_index_current_after_a_streamed_import(corpus, tmp_path):
     _index_is_exact(store)
     assert [h.text for h in find_hits(store, users["amal"], project.id, "المتحدث")] == ["المُتَحَدِّثُ", "المتحـدث"]
     assert [h.text for h in find_hits(store, users["amal"], project.id, "وصرح", label="CUE")] == ["وصرّح"]
+
+
+def _parts_of_words() -> list[str]:
+    """Parts of the tricky texts' words as an analyst would type them: each word without its first letter,
+    without its last, and its middle three letters (harakat, tatweel, emoji, Latin and digits included)."""
+    parts = set()
+    for case in load_tricky():
+        for word in case["text"].split():
+            if len(word) >= 4:
+                parts |= {word[1:], word[:-1], word[len(word) // 2 - 1 : len(word) // 2 + 2]}
+    return sorted(parts)
+
+
+def test_parts_of_words_found_through_the_word_index_equal_the_scan(corpus, monkeypatch):
+    """Substring mode looks a part of one word up in the word index's terms and reads only the documents holding
+    them; the hits are those of reading every text, to the offset."""
+    store, project, users = corpus
+    amal = users["amal"]
+    looked_up = 0
+    for part in _parts_of_words():
+        q = parse_query(part, substring=True)
+        if search_module._documents_with_parts(store, q.contains()) is not None:
+            looked_up += 1
+        through_index = [find_hits(store, amal, project.id, part, substring=True, ya=ya) for ya in (True, False)]
+        with monkeypatch.context() as m:
+            m.setattr(search_module, "MAX_TERMS_FOR_PART", -1)  # every part has more terms: read every text
+            assert search_module._documents_with_parts(store, q.contains()) is None
+            scanned = [find_hits(store, amal, project.id, part, substring=True, ya=ya) for ya in (True, False)]
+        assert through_index == scanned, part
+        _check(store, through_index[0])
+    assert looked_up > 100 if store.has_word_index else looked_up == 0  # PostgreSQL has no word index: it scans
+    if store.has_word_index:  # the attached forms come from a few documents, not all
+        candidates = search_module._documents_with_parts(store, parse_query("الوزارة", substring=True).contains())
+        assert 0 < len(candidates) < len(store.list_documents(project.id)) / 4
+
+
+@pytest.mark.parametrize("query", ['"الوزارة إن"', "زا", "\U0001f44d"])
+def test_a_part_across_words_or_too_short_reads_every_text(corpus, query):
+    store, project, users = corpus
+    assert search_module._documents_with_parts(store, parse_query(query, substring=True).contains()) is None
+    hits = find_hits(store, users["amal"], project.id, query, substring=True)
+    assert hits
+    _check(store, hits)
+
+
+def test_terms_kept_in_memory_follow_new_and_refolded_documents(corpus):
+    store, project, users = corpus
+    admin = users["admin"]
+    assert find_hits(store, admin, project.id, "ستقلال", substring=True) == []  # the terms are read and kept
+    add_document(store, admin, project.id, "new", "يوم الاستقلال")
+    assert [h.text for h in find_hits(store, admin, project.id, "ستقلال", substring=True)] == ["ستقلال"]
+    # a folded row gone stale (as after a change of the folding rules), the word index rebuilt from it by hand
+    tamper(store, "UPDATE search_folded SET folded = 'يوم' WHERE ref_id = ?", (_doc(store, project, "new").id,))
+    if store.has_word_index:
+        tamper(store, "INSERT INTO search_words (search_words) VALUES ('rebuild')")
+    other = Store(store.path)  # its own terms, read while the word is nowhere
+    try:
+        assert find_hits(other, admin, project.id, "ستقلال", substring=True) == []
+        other.rebuild_search_index()
+        assert [h.text for h in find_hits(other, admin, project.id, "ستقلال", substring=True)] == ["ستقلال"]
+    finally:
+        other.close()
+
+
+def test_part_of_a_word_characters_stay_whole_in_the_word_index(tmp_path):
+    """Every character search._IN_ONE_TERM accepts (already lower-cased, as folded text is) is kept inside a term
+    by SQLite's unicode61 tokenizer, unchanged: a part made of them lies in a term of every word holding it."""
+    conn = sqlite3.connect(tmp_path / "tokens.db")
+    conn.execute("CREATE VIRTUAL TABLE t USING fts5(x, tokenize='unicode61 remove_diacritics 0')")
+    conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, row)")
+    chars = [c for c in map(chr, range(0x30000)) if c.lower() == c and search_module._IN_ONE_TERM.fullmatch(c)]
+    conn.executemany("INSERT INTO t (x) VALUES (?)", [(f"a{c}b",) for c in chars])
+    terms = {r[0] for r in conn.execute("SELECT term FROM v")}
+    conn.close()
+    assert [c for c in chars if f"a{c}b" not in terms] == []
+    assert len(chars) > 100_000

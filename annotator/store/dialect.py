@@ -77,6 +77,18 @@ class SQLite:
     # the whole word index again from search_folded (after its rows were folded again in place)
     rebuild_word_index = "INSERT INTO search_words (search_words) VALUES ('rebuild')"
 
+    # the word index's distinct terms, and the number the store raises whenever it adds terms (after which the
+    # terms it keeps in memory are read again; see schema.m_search_words_terms)
+    word_index_terms = "SELECT term FROM search_words_row"
+    word_index_version = "SELECT n FROM search_words_version"
+    word_index_added = "UPDATE search_words_version SET n = n + 1"
+
+    @staticmethod
+    def any_word_search(terms: list[str]) -> tuple[str, str, list]:
+        """(from, where, params) selecting ``search_folded f`` rows holding one of ``terms`` (index terms, quoted)."""
+        match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
+        return "search_words CROSS JOIN search_folded f ON search_words.rowid = f.id", "search_words MATCH ?", [match]
+
     table_exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
     list_tables = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite^_%' ESCAPE '^'"
 
@@ -146,6 +158,9 @@ class PostgreSQL:
 
     index_new_folded = None
     rebuild_word_index = None
+    word_index_terms = None  # no word index, no terms: a search for part of a word reads every text
+    word_index_version = None
+    word_index_added = None
 
     table_exists = "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?"
     list_tables = (

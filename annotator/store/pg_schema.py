@@ -383,6 +383,11 @@ def m_search_words_filled_by_the_store(conn: psycopg.Connection) -> None:
     """Nothing on PostgreSQL: SQLite's step drops the trigger that filled the FTS5 word index, which has no twin here."""
 
 
+@_step
+def m_search_words_terms(conn: psycopg.Connection) -> None:
+    """Nothing on PostgreSQL: SQLite's step adds a view of the FTS5 word index's terms, which has no twin here."""
+
+
 STEP_NAMES: list[str] = [name for name, _ in _STEPS]
 
 
