@@ -288,7 +288,9 @@ def main() -> None:
             ("word, frequent", "قال", False),
             ("word, rare", "الاتحاد", False),
             ("phrase", '"وزير الخارجية"', False),
-            ("substring, frequent", "الوزار", True),
+            ("substring, frequent", "حكومات", True),  # inside الحكومات and حكوماتهم
+            ("substring, rare", "سفارات", True),  # inside السفارات
+            ("substring, found nowhere", "الوزار", True),
             ("substring, attached forms", "الخارجية", True),
             ("substring, two letters", "قا", True),
         ]
