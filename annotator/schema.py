@@ -433,7 +433,7 @@ def m_search_words_filled_by_the_store(db: Database) -> None:
     db.execute("DROP TRIGGER IF EXISTS search_words_ai")
 
 
-@migrations()
+@step()
 def m_search_words_terms(db: Database) -> None:
     """The word index's distinct terms as a table (fts5vocab 'row': term, doc, cnt), so a search for part of a
     word finds the words that contain it and reads only the documents holding them (issue 12). Reading the terms
