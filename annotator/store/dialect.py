@@ -79,7 +79,7 @@ class SQLite:
 
     # the word index's distinct terms, and the number the store raises whenever it adds terms (after which the
     # terms it keeps in memory are read again; see schema.m_search_words_terms)
-    word_index_terms = "SELECT term FROM search_words_row"
+    word_index_terms = "SELECT term, doc FROM search_words_row"
     word_index_version = "SELECT n FROM search_words_version"
     word_index_added = "UPDATE search_words_version SET n = n + 1"
 

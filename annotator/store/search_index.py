@@ -11,8 +11,8 @@ FOLD_BATCH = 200
 
 
 class SearchIndex(StoreBase):
-    # (search_words_version, the word index's terms) as last read: see terms_containing
-    _word_terms: tuple[int, list[str]] | None = None
+    # (search_words_version, the word index's terms and their documents, rows) as last read: see word_index_terms
+    _word_terms: tuple[int, list[tuple[str, int]], int] | None = None
 
     def _search_queued(self) -> bool:
         if self._has_search_index is None:
@@ -94,23 +94,22 @@ class SearchIndex(StoreBase):
         rows = self._x(sql, [*params, ids]).fetchall()
         return sorted(rows, key=lambda r: order[r[0]])
 
-    def terms_containing(self, parts: list[str], max_terms: int) -> list[str] | None:
-        """The word index's distinct terms that contain one of ``parts`` (folded, each inside one word as the index
-        splits words), all projects together; None when there is no word index or more than ``max_terms`` terms
-        contain them (the caller then reads every text). The terms, a few thousand short strings, are read from
-        fts5vocab 'row' (60 ms for 5,000 documents: it walks the whole index) and kept until the store adds to
-        the index; terms of deleted rows may stay meanwhile, which finds no document."""
+    def word_index_terms(self) -> tuple[list[tuple[str, int]], int] | None:
+        """The word index's distinct terms with how many documents hold each (all projects together), and how many
+        documents it holds; None when there is no word index. Read from fts5vocab 'row' (60 ms for 5,000 documents:
+        it walks the whole index) and kept until the store adds to the index (``search_words_version``); terms of
+        deleted rows may stay meanwhile, which finds no document."""
         if self.dialect.word_index_terms is None:
             return None
         version = self._x(self.dialect.word_index_version).fetchone()[0]
         kept = self._word_terms
         if kept is None or kept[0] != version:  # read after the version: a write in between only reads them again
-            kept = self._word_terms = (version, [r[0] for r in self._x(self.dialect.word_index_terms)])
-        terms = [t for t in kept[1] if any(p in t for p in parts)]
-        return None if len(terms) > max_terms else terms
+            terms = [(term, docs) for term, docs in self._x(self.dialect.word_index_terms)]
+            kept = self._word_terms = (version, terms, self._x("SELECT count(*) FROM search_folded").fetchone()[0])
+        return kept[1], kept[2]
 
     def documents_holding_any(self, terms: list[str]) -> set[int]:
-        """Ids of the documents (all projects) whose word index holds one of ``terms`` (as :meth:`terms_containing`
+        """Ids of the documents (all projects) whose word index holds one of ``terms`` (as :meth:`word_index_terms`
         gives them)."""
         if not terms:
             return set()
