@@ -85,6 +85,7 @@ class ArticleSync:
         # The revision the browser last named (None: it has nothing of this sync yet). Actions reach one sync from
         # two threads (the page's rerun and the component's direct channel): hold ``lock`` around every use.
         self.client_rev: int | None = None
+        self.channel_token: str | None = None  # the page's direct channel (annotator.ui.article_channel), once opened
         self.lock = threading.RLock()
 
     # ---- reading what changed -------------------------------------------------------------------------

@@ -70,15 +70,15 @@ def open_channel(
     """Register (or refresh) the direct channel of ``sync`` and return what the component needs to use it:
     ``{"url", "token"}``. The token is the same for the sync's whole life, so the page's bytes stay the same
     while nothing changes."""
-    token = getattr(sync, "channel_token", None)
-    if token is None:
-        token = sync.channel_token = secrets.token_urlsafe(18)
-    shown = {k: v for k, v in ui.items() if k != "channel"}
+    if sync.channel_token is None:
+        sync.channel_token = secrets.token_urlsafe(18)
+    descriptor = {"url": CHANNEL_PATH, "token": sync.channel_token}
+    shown = {**ui, "channel": descriptor}  # what an answer sends as ``ui``: the page's, channel included
     channel = Channel(weakref.ref(sync), store, user.id, user.role, document, layer, bool(snap_words), shown)
     with _LOCK:
         _forget_dead()
-        _CHANNELS[token] = channel
-    return {"url": CHANNEL_PATH, "token": token}
+        _CHANNELS[sync.channel_token] = channel
+    return descriptor
 
 
 def _forget_dead() -> None:
@@ -114,7 +114,7 @@ def answer(user: User, payload: object) -> bytes:
         sync.client_rev = base = sync.named_rev(payload)
         apply_ops(channel.store, user, channel.document, sync, payload["ops"], layer=channel.layer, snap_words=channel.snap_words)
         sync.refresh(channel.store, user)
-        return sync.message(base, {**channel.ui, "channel": {"url": CHANNEL_PATH, "token": payload["token"]}})
+        return sync.message(base, channel.ui)
 
 
 def routes(gate) -> list[Route]:

@@ -465,7 +465,7 @@ function post(S, msg) {
     .catch((err) => {
       console.warn('nisba: direct channel unavailable, actions go through the page', err);
       S.posting = false; S.postAgain = false; S.deadChannel = ch.token; S.channel = null;
-      if (S.box.isConnected) S.trigger('action', { ...msg, ops: S.pending.map((p) => p.op) });
+      if (S.box.isConnected) flush(S, msg.base);   // without a channel: the trigger, with every unanswered action
     });
 }
 
